@@ -1,0 +1,104 @@
+"""The API's routes, declared once.
+
+API Gateway's resources and methods (lib/api_gateway_stack.py), the handler's dispatch, the local
+API Gateway adapter and the OpenAPI consistency test all read this table, so a route cannot exist in
+one place and be missing in another. Standard library only: it ships inside the Lambda package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PATH_PARAMETER_PREFIX = "{"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one API Gateway resource path."""
+
+    method: str
+    """HTTP method, upper case."""
+    path: str
+    """API Gateway resource path template, e.g. ``/documents/{id}``; ``{name}`` matches one segment."""
+    operation: str
+    """Stable operation name: the handler's dispatch key and the OpenAPI ``operationId``."""
+    summary: str
+    """One line for humans (API Gateway method description, OpenAPI summary)."""
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The path split into segments, without the leading slash."""
+        return tuple(part for part in self.path.split("/") if part)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "health", "Liveness check; makes no S3 call."),
+    Route("POST", "/documents", "upload_document", "Upload a document as the raw request body."),
+    Route("GET", "/documents", "list_documents", "List the caller's documents, paginated."),
+    Route("GET", "/documents/{id}", "get_document", "Read one document's metadata."),
+    Route("DELETE", "/documents/{id}", "delete_document", "Delete one document."),
+    Route("GET", "/documents/{id}/content", "download_document", "Download one document's bytes."),
+)
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """The result of matching a concrete request path against the route table."""
+
+    path: str
+    """The matched resource path template (API Gateway's ``resource``)."""
+    path_parameters: dict[str, str]
+    """Values captured by ``{name}`` segments, undecoded."""
+    routes_by_method: dict[str, Route]
+    """Every route declared on that resource path, keyed by method."""
+
+    @property
+    def allowed_methods(self) -> tuple[str, ...]:
+        """Methods declared on the matched path, sorted (for an ``Allow`` header)."""
+        return tuple(sorted(self.routes_by_method))
+
+
+def resource_paths(routes: tuple[Route, ...] = ROUTES) -> tuple[str, ...]:
+    """Every distinct resource path, parents before children (the order API Gateway needs)."""
+    return tuple(sorted({route.path for route in routes}, key=lambda path: (path.count("/"), path)))
+
+
+def routes_for_path(path: str, routes: tuple[Route, ...] = ROUTES) -> dict[str, Route]:
+    """The routes declared on one resource path template, keyed by method."""
+    return {route.method: route for route in routes if route.path == path}
+
+
+def match_path(request_path: str, routes: tuple[Route, ...] = ROUTES) -> RouteMatch | None:
+    """Match a concrete request path (e.g. ``/documents/abc``) to a declared resource path.
+
+    Literal segments win over ``{parameter}`` segments, as in API Gateway. Returns ``None`` when no
+    resource path matches. A trailing slash or an empty segment never matches.
+    """
+    if not request_path.startswith("/"):
+        return None
+    request_segments = request_path.split("/")[1:]
+    if request_path == "/" or any(segment == "" for segment in request_segments):
+        return None
+    best: tuple[int, str, dict[str, str]] | None = None
+    for template in resource_paths(routes):
+        template_segments = template.split("/")[1:]
+        if len(template_segments) != len(request_segments):
+            continue
+        parameters: dict[str, str] = {}
+        literal_count = 0
+        for template_segment, request_segment in zip(template_segments, request_segments, strict=True):
+            if template_segment.startswith(PATH_PARAMETER_PREFIX):
+                parameters[template_segment[1:-1]] = request_segment
+            elif template_segment == request_segment:
+                literal_count += 1
+            else:
+                break
+        else:
+            if best is None or literal_count > best[0]:
+                best = (literal_count, template, parameters)
+    if best is None:
+        return None
+    _, template, parameters = best
+    return RouteMatch(
+        path=template, path_parameters=parameters, routes_by_method=routes_for_path(template, routes)
+    )
