@@ -1,0 +1,143 @@
+"""Start local mode: the S3 emulator, the handler's environment, and the HTTP server on loopback.
+
+Order matters: the handler reads its settings once at import, so the environment (bucket name,
+emulator endpoint, fake credentials, region) is in place before ``document_processor.handler`` is
+imported. The handler then reaches moto only through ``AWS_ENDPOINT_URL_S3``, a variable every AWS
+SDK honours, so it runs unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from local_mode.adapter import RAW_HEADERS_ENVIRON_KEY, ApiGatewayAdapter, LambdaHandler
+from local_mode.emulator import FAKE_CREDENTIALS, LOOPBACK, S3Emulator
+from local_mode.errors import LocalModeError
+from local_mode.events import EventOptions
+from local_mode.identity import DEFAULT_LOCAL_CALLER, LOCAL_CALLER_HEADER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, MutableMapping
+    from types import FrameType
+
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from local_mode.config import LocalModeConfig
+
+HANDLER_MODULE = "document_processor.handler"
+HANDLER_NAME = "lambda_handler"
+# Variables that would make boto3 look for real credentials instead of the fake ones.
+CREDENTIAL_VARIABLES_TO_CLEAR = (
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+)
+
+
+class RawHeadersRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, also passing headers exactly as received (spelling and repeats).
+
+    The WSGI environ folds repeated headers into one comma-joined value and upper-cases names;
+    API Gateway keeps both, so the adapter needs the raw list to build ``multiValueHeaders``.
+    """
+
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        environ[RAW_HEADERS_ENVIRON_KEY] = list(self.headers.items())
+        return environ
+
+
+def handler_environment(emulator: S3Emulator) -> dict[str, str]:
+    """The Lambda environment the handler sees locally (what the infrastructure sets when deployed)."""
+    return {
+        "DOCUMENTS_BUCKET": emulator.bucket,
+        "AWS_ENDPOINT_URL_S3": emulator.endpoint_url,
+        "AWS_REGION": emulator.region,
+        "AWS_DEFAULT_REGION": emulator.region,
+        "POWERTOOLS_SERVICE_NAME": "document-api",
+        **FAKE_CREDENTIALS,
+    }
+
+
+def prepare_environment(environ: MutableMapping[str, str], emulator: S3Emulator) -> None:
+    """Point ``environ`` at the emulator; the user's service settings (``MAX_DOCUMENT_BYTES``...) stay."""
+    for name in CREDENTIAL_VARIABLES_TO_CLEAR:
+        environ.pop(name, None)
+    environ.update(handler_environment(emulator))
+
+
+def load_handler() -> LambdaHandler:
+    """Import the real handler (after the environment is prepared)."""
+    try:
+        module = importlib.import_module(HANDLER_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != HANDLER_MODULE:
+            raise
+        raise LocalModeError(
+            f"{HANDLER_MODULE} does not exist yet; local mode serves {HANDLER_MODULE}.{HANDLER_NAME}"
+        ) from error
+    handler: Callable[[dict[str, Any], Any], Any] = getattr(module, HANDLER_NAME)
+    return handler
+
+
+def banner(url: str, emulator: S3Emulator) -> str:
+    """What to print at start-up: where the API is, and requests that work as written."""
+    return "\n".join(
+        [
+            f"Local mode: serving the API on {url}",
+            f"S3 emulator (moto): {emulator.endpoint_url}, bucket {emulator.bucket!r} "
+            "(in memory: documents live until this process stops)",
+            f"Caller: {DEFAULT_LOCAL_CALLER} (send {LOCAL_CALLER_HEADER}: <principal ARN> to play another)",
+            "Try:",
+            f"  curl -sS {url}/health",
+            f"  curl -sS -X POST -H 'Content-Type: text/plain' --data-binary 'hello' {url}/documents",
+            f"  curl -sS {url}/documents",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+class _Stop(Exception):
+    """Raised from the SIGTERM handler to unwind ``serve_forever`` like Ctrl-C does."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signum)
+
+
+def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
+    """Run local mode until Ctrl-C or SIGTERM, then stop both servers."""
+    emulator = S3Emulator()
+    emulator.start()
+    server: BaseWSGIServer | None = None
+    try:
+        prepare_environment(os.environ, emulator)
+        adapter = ApiGatewayAdapter(load_handler(), options=EventOptions(region=emulator.region))
+        try:
+            server = make_server(
+                LOOPBACK, config.port, adapter, threaded=True, request_handler=RawHeadersRequestHandler
+            )
+        except OSError as error:
+            raise LocalModeError(
+                f"cannot listen on {LOOPBACK}:{config.port} ({error.strerror}); set PORT to a free port"
+            ) from error
+        url = f"http://{LOOPBACK}:{server.server_port}"
+        print(banner(url, emulator), file=out, flush=True)
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+        try:
+            server.serve_forever()
+        except (KeyboardInterrupt, _Stop):
+            print("Local mode: stopping.", file=out, flush=True)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        if server is not None:
+            server.server_close()
+        emulator.stop()
