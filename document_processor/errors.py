@@ -1,0 +1,122 @@
+"""The service's typed errors: each maps to one HTTP status and a stable, documented error code.
+
+Handlers raise these; the dispatcher turns them into the one JSON error shape. Anything else that
+escapes becomes ``internal_error`` (500) with a fixed message, so no exception text, bucket name,
+object key or stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    """Every error code the API can answer with (the ``error.code`` field)."""
+
+    INVALID_REQUEST = "invalid_request"
+    EMPTY_BODY = "empty_body"
+    INVALID_BASE64 = "invalid_base64"
+    INVALID_ID = "invalid_id"
+    INVALID_LIMIT = "invalid_limit"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_QUERY_PARAMETER = "invalid_query_parameter"
+    INVALID_CONTENT_DISPOSITION = "invalid_content_disposition"
+    MISSING_IDENTITY = "missing_identity"
+    NOT_FOUND = "not_found"
+    ROUTE_NOT_FOUND = "route_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    DOCUMENT_TOO_LARGE = "document_too_large"
+    MISSING_CONTENT_TYPE = "missing_content_type"
+    UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
+    CONTENT_TYPE_MISMATCH = "content_type_mismatch"
+    INVALID_TEXT_ENCODING = "invalid_text_encoding"
+    MALFORMED_DOCUMENT = "malformed_document"
+    CONFIGURATION_ERROR = "configuration_error"
+    INTERNAL_ERROR = "internal_error"
+    STORAGE_ERROR = "storage_error"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+
+
+class ServiceError(Exception):
+    """Base of every error the API reports on purpose; ``message`` is safe to show to the client."""
+
+    status: ClassVar[int] = 500
+    default_code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
+
+    def __init__(
+        self, message: str, *, code: ErrorCode | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code if code is not None else self.default_code
+        self.headers = dict(headers or {})
+
+
+class BadRequestError(ServiceError):
+    """The request is malformed (400)."""
+
+    status = 400
+    default_code = ErrorCode.INVALID_REQUEST
+
+
+class MissingIdentityError(ServiceError):
+    """The request carries no usable caller identity in its request context (403)."""
+
+    status = 403
+    default_code = ErrorCode.MISSING_IDENTITY
+
+
+class NotFoundError(ServiceError):
+    """No such document for this caller, or no such route (404)."""
+
+    status = 404
+    default_code = ErrorCode.NOT_FOUND
+
+
+class MethodNotAllowedError(ServiceError):
+    """The path exists but not with this method (405); carries the ``Allow`` header."""
+
+    status = 405
+    default_code = ErrorCode.METHOD_NOT_ALLOWED
+
+    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            f"Method {method!r} is not allowed here; use one of {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+
+class PayloadTooLargeError(ServiceError):
+    """The document is larger than the configured limit (413)."""
+
+    status = 413
+    default_code = ErrorCode.DOCUMENT_TOO_LARGE
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """The declared type is missing, not allowed, or does not match the content (415)."""
+
+    status = 415
+    default_code = ErrorCode.UNSUPPORTED_CONTENT_TYPE
+
+
+class ConfigurationError(ServiceError):
+    """The function is misconfigured (500); the details are in the start-up log, not the response."""
+
+    status = 500
+    default_code = ErrorCode.CONFIGURATION_ERROR
+
+
+class StorageError(ServiceError):
+    """S3 answered with an error the service cannot recover from (502)."""
+
+    status = 502
+    default_code = ErrorCode.STORAGE_ERROR
+
+
+class StorageUnavailableError(ServiceError):
+    """S3 could not be reached in time, or is throttling (503): the client may retry."""
+
+    status = 503
+    default_code = ErrorCode.STORAGE_UNAVAILABLE

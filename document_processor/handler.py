@@ -1,0 +1,240 @@
+"""The Lambda entry point: ``document_processor.handler.lambda_handler``.
+
+At import (once per execution environment) settings are read, logging is set up and the S3 client is
+created; a configuration problem is logged then, and every request except ``/health`` answers 500
+``configuration_error`` instead of the function crash-looping. Per request: normalise the event, route
+it through the single route table, run the operation, and render the result (or the one JSON error
+shape) for the event's payload version. Module-level imports are what boto3 already loads: cold start
+is measured (benchmarks/).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from document_processor.documents import DocumentService
+from document_processor.errors import (
+    ConfigurationError,
+    ErrorCode,
+    MethodNotAllowedError,
+    NotFoundError,
+    ServiceError,
+    StorageError,
+    StorageUnavailableError,
+)
+from document_processor.events import (
+    PAYLOAD_V1,
+    Request,
+    Response,
+    json_response,
+    parse_event,
+    render_response,
+)
+from document_processor.filenames import content_disposition
+from document_processor.identity import Caller, caller_from_request
+from document_processor.observability import REQUEST_FIELDS, Metrics, configure_logging, write_line
+from document_processor.routes import ROUTES, match_path
+from document_processor.settings import Settings, load_settings
+from document_processor.storage import DocumentStore, create_s3_client
+from document_processor.validation import decode_body, encode_cursor, list_parameters, require_document_id
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mypy_boto3_s3 import S3Client
+
+    Operation = Callable[[Request, dict[str, str], Metrics], Response]
+
+LOGGER = logging.getLogger("document_processor.handler")
+INTERNAL_ERROR_MESSAGE = "An internal error occurred."
+
+
+class Application:
+    """The HTTP layer around ``DocumentService``: routing, identity, inputs, responses, logs, metrics."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: DocumentService | None,
+        *,
+        metrics_sink: Callable[[str], None] = write_line,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self._metrics_sink = metrics_sink
+        self.operations: dict[str, Operation] = {
+            "health": self._health,
+            "upload_document": self._upload,
+            "list_documents": self._list,
+            "get_document": self._get,
+            "delete_document": self._delete,
+            "download_document": self._download,
+        }
+        missing = {route.operation for route in ROUTES} - set(self.operations)
+        if missing:
+            raise RuntimeError(f"routes without an operation: {sorted(missing)!r}")
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        client: S3Client | None = None,
+        metrics_sink: Callable[[str], None] = write_line,
+    ) -> Application:
+        """Build the application; problems are logged here, once, and never raised."""
+        service: DocumentService | None = None
+        if settings.problems:
+            LOGGER.error(
+                "Configuration is invalid: only /health will be served",
+                extra={"problems": list(settings.problems)},
+            )
+        elif settings.documents_bucket is not None:
+            try:
+                s3 = client if client is not None else create_s3_client()
+            except Exception:
+                LOGGER.exception("Could not create the S3 client: only /health will be served")
+            else:
+                service = DocumentService(
+                    DocumentStore(s3, settings.documents_bucket),
+                    allowed_content_types=settings.allowed_content_types,
+                )
+        return cls(settings, service, metrics_sink=metrics_sink)
+
+    def handle(self, event: object, context: object) -> dict[str, Any]:
+        """Serve one proxy event; always returns a well-formed proxy result."""
+        started = time.perf_counter()
+        lambda_request_id = str(getattr(context, "aws_request_id", "") or "")
+        metrics = Metrics(
+            namespace=self.settings.metrics_namespace,
+            service_name=self.settings.service_name,
+            sink=self._metrics_sink,
+        )
+        fields = {"requestId": lambda_request_id, "lambdaRequestId": lambda_request_id}
+        token = REQUEST_FIELDS.set(fields)
+        payload_version, method, route = PAYLOAD_V1, "", ""
+        try:
+            try:
+                request = parse_event(event, fallback_request_id=lambda_request_id)
+                payload_version, method = request.payload_version, request.method
+                fields["requestId"] = request.request_id
+                route, operation, parameters = self._route(request)
+                response = operation(request, parameters, metrics)
+            except ServiceError as error:
+                response = self._error_response(error, fields["requestId"], metrics)
+            except Exception:
+                LOGGER.exception("Unhandled error")
+                response = _error_body(
+                    500, ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, fields["requestId"]
+                )
+            LOGGER.info(
+                "Request completed",
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": response.status,
+                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
+                },
+            )
+            metrics.flush({"requestId": fields["requestId"], "lambdaRequestId": lambda_request_id})
+        finally:
+            REQUEST_FIELDS.reset(token)
+        return render_response(response, payload_version)
+
+    def _route(self, request: Request) -> tuple[str, Operation, dict[str, str]]:
+        match = match_path(request.path)
+        if match is None:
+            raise NotFoundError("No such route.", code=ErrorCode.ROUTE_NOT_FOUND)
+        route = match.routes_by_method.get(request.method)
+        if route is None:
+            raise MethodNotAllowedError(request.method, match.allowed_methods)
+        return match.path, self.operations[route.operation], match.path_parameters
+
+    def _error_response(self, error: ServiceError, request_id: str, metrics: Metrics) -> Response:
+        if error.status < 500:
+            metrics.reject(error.code)
+            LOGGER.info("Request rejected", extra={"errorCode": str(error.code)})
+        else:
+            if isinstance(error, StorageError | StorageUnavailableError):
+                metrics.add("S3Errors", 1)
+            LOGGER.error("Request failed", extra={"errorCode": str(error.code)})
+        return _error_body(error.status, error.code, error.message, request_id, headers=error.headers)
+
+    def _authorised(self, request: Request) -> tuple[DocumentService, Caller]:
+        if self.service is None:
+            raise ConfigurationError("The service is not configured.")
+        caller = caller_from_request(request)
+        REQUEST_FIELDS.get()["caller"] = caller.principal
+        return self.service, caller
+
+    def _health(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        return json_response(200, {"status": "ok"})
+
+    def _upload(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        service, caller = self._authorised(request)
+        data = decode_body(request, max_bytes=self.settings.max_document_bytes)
+        upload = service.prepare_upload(
+            data,
+            content_type_header=request.headers.get("content-type"),
+            content_disposition_header=request.headers.get("content-disposition"),
+        )
+        document = service.store(caller, upload)
+        metrics.add("DocumentsStored", 1)
+        metrics.add("BytesStored", document.size, "Bytes")
+        LOGGER.info(
+            "Document stored",
+            extra={"documentId": document.id, "size": document.size, "contentType": document.content_type},
+        )
+        location = f"{request.public_path.rstrip('/')}/{document.id}"
+        return json_response(201, document.to_json(), headers={"Location": location})
+
+    def _list(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        service, caller = self._authorised(request)
+        limit, after = list_parameters(request.query)
+        items, last = service.list(caller, limit=limit, after=after)
+        return json_response(200, {"items": items, "nextCursor": encode_cursor(last) if last else None})
+
+    def _get(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        service, caller = self._authorised(request)
+        document = service.get(caller, require_document_id(parameters.get("id")))
+        return json_response(200, document.to_json())
+
+    def _delete(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        service, caller = self._authorised(request)
+        document_id = require_document_id(parameters.get("id"))
+        service.delete(caller, document_id)
+        metrics.add("DocumentsDeleted", 1)
+        LOGGER.info("Document deleted", extra={"documentId": document_id})
+        return Response(status=204, headers={})
+
+    def _download(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+        service, caller = self._authorised(request)
+        document, etag, body = service.download(caller, require_document_id(parameters.get("id")))
+        headers = {
+            "Content-Type": document.content_type
+            if document.content_type != "text/plain"
+            else "text/plain; charset=utf-8",
+            "Content-Disposition": content_disposition(document.filename),
+            "ETag": etag,
+        }
+        return Response(status=200, headers=headers, body=body)
+
+
+def _error_body(
+    status: int, code: str, message: str, request_id: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    return json_response(
+        status, {"error": {"code": str(code), "message": message, "requestId": request_id}}, headers=headers
+    )
+
+
+SETTINGS = load_settings()
+configure_logging(SETTINGS)
+APP = Application.from_settings(SETTINGS)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """AWS Lambda entry point (REST payload v1 and function-URL payload v2 events)."""
+    return APP.handle(event, context)

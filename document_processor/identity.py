@@ -1,0 +1,91 @@
+"""The caller's identity, read only from the request context that API Gateway / the function URL
+filled in after verifying the SigV4 signature. Headers are never consulted: a client controls them.
+
+A principal is normalised so that every session of one IAM role is one owner (assumed-role session
+ARNs carry a per-session suffix), then hashed into the ``<owner-key>`` segment of the object key. The
+key is derived from the caller on every request, so another caller's documents are unreachable by
+construction rather than by a check that could be forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from document_processor.errors import MissingIdentityError
+
+if TYPE_CHECKING:
+    from document_processor.events import Request
+
+MAX_ARN_LENGTH = 2048
+_NAME = r"[\w+=,.@-]+"
+_ARN = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::(\d{12}):(.+)", re.ASCII)
+_IAM_RESOURCE = re.compile(rf"root|(?:user|role)(?:/{_NAME})+", re.ASCII)
+_ASSUMED_ROLE = re.compile(rf"assumed-role/({_NAME})/{_NAME}", re.ASCII)
+_FEDERATED_USER = re.compile(rf"federated-user/{_NAME}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal behind a request."""
+
+    principal: str
+    """Normalised principal ARN (assumed-role sessions collapse to their role)."""
+    account_id: str
+    """The principal's 12-digit AWS account."""
+
+    @property
+    def owner_key(self) -> str:
+        """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects."""
+        return hashlib.sha256(self.principal.encode("ascii")).hexdigest()
+
+
+def normalise_principal(arn: str) -> Caller:
+    """Parse and normalise an IAM/STS principal ARN; raise ``ValueError`` for anything else.
+
+    ``arn:aws:sts::123456789012:assumed-role/Role/session`` becomes ``arn:aws:iam::123456789012:role/Role``
+    (the session ARN does not carry the role's path, so the path is dropped consistently).
+    """
+    match = _ARN.fullmatch(arn) if len(arn) <= MAX_ARN_LENGTH else None
+    if match is None:
+        raise ValueError("not an IAM or STS principal ARN")
+    partition, service, account, resource = match.groups()
+    if service == "iam" and _IAM_RESOURCE.fullmatch(resource):
+        return Caller(principal=arn, account_id=account)
+    if service == "sts":
+        assumed = _ASSUMED_ROLE.fullmatch(resource)
+        if assumed:
+            return Caller(
+                principal=f"arn:{partition}:iam::{account}:role/{assumed.group(1)}", account_id=account
+            )
+        if _FEDERATED_USER.fullmatch(resource):
+            return Caller(principal=arn, account_id=account)
+    raise ValueError("unsupported principal type")
+
+
+def caller_from_request(request: Request) -> Caller:
+    """The verified caller: ``identity.userArn`` (REST, v1) or ``authorizer.iam.userArn`` (function URL, v2).
+
+    The account the gateway reports must agree with the ARN's; a request with no usable identity is
+    refused with 403 rather than treated as some default owner.
+    """
+    context = request.request_context
+    source: object = context.get("identity")
+    if request.payload_version != "1.0":
+        authorizer = context.get("authorizer")
+        source = authorizer.get("iam") if isinstance(authorizer, dict) else None
+    if not isinstance(source, dict):
+        raise MissingIdentityError("The request carries no caller identity.")
+    user_arn = source.get("userArn")
+    if not isinstance(user_arn, str) or not user_arn:
+        raise MissingIdentityError("The request carries no caller identity.")
+    try:
+        caller = normalise_principal(user_arn)
+    except ValueError:
+        raise MissingIdentityError("The caller identity is not a supported IAM principal.") from None
+    reported_account = source.get("accountId")
+    if reported_account not in (None, "", caller.account_id):
+        raise MissingIdentityError("The caller identity is inconsistent.")
+    return caller

@@ -1,0 +1,145 @@
+"""Structured logs and metrics, written as JSON lines to stdout.
+
+Every log line carries the request id (the gateway's, which the client sees, and Lambda's) and the
+caller's principal; nothing ever logs document content, filenames or bodies. Metrics use CloudWatch's
+embedded metric format (EMF): one JSON line per request that CloudWatch Logs turns into metrics, so the
+function needs no ``cloudwatch:PutMetricData`` permission and no network call to publish them.
+
+The standard library is used rather than Powertools Logger/Metrics: both add their import time to every
+cold start for a few dozen lines of behaviour (measured in ``benchmarks/`` and docs/service.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from document_processor.settings import Settings
+
+SERVICE_LOGGER_NAME = "document_processor"
+QUIET_LIBRARY_LOGGERS: tuple[str, ...] = ("pypdf",)
+"""Libraries that log every oddity of hostile input: only their errors are kept."""
+
+REQUEST_FIELDS: ContextVar[dict[str, str]] = ContextVar("request_fields", default={})  # noqa: B039
+"""Fields added to every log line of the current request (request ids, caller)."""
+
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, message, service, request fields and ``extra`` fields."""
+
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self._service_name = service_name
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render ``record`` as a single line of JSON."""
+        entry: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": self._service_name,
+            **REQUEST_FIELDS.get(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, separators=(",", ":"))
+
+
+class StdoutHandler(logging.Handler):
+    """Writes each formatted record as one line to whatever ``sys.stdout`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one line; formatting errors go to ``handleError`` like any logging handler."""
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def configure_logging(settings: Settings) -> logging.Logger:
+    """Set up the service's logger once (idempotent, so re-imports in tests do not duplicate lines)."""
+    logger = logging.getLogger(SERVICE_LOGGER_NAME)
+    logger.setLevel(settings.log_level)
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        if isinstance(handler, StdoutHandler):
+            logger.removeHandler(handler)
+    handler = StdoutHandler()
+    handler.setFormatter(JsonFormatter(settings.service_name))
+    logger.addHandler(handler)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return logger
+
+
+def write_line(line: str) -> None:
+    """Write one line to stdout (the default metrics sink)."""
+    sys.stdout.write(line + "\n")
+
+
+class Metrics:
+    """Counters of one request, flushed as one EMF line.
+
+    Plain counters share the ``Service`` dimension; rejections also carry a ``Reason`` dimension (the
+    error code), so alarms can watch one reason or all of them.
+    """
+
+    def __init__(
+        self, *, namespace: str, service_name: str, sink: Callable[[str], None] = write_line
+    ) -> None:
+        self._namespace = namespace
+        self._service_name = service_name
+        self._sink = sink
+        self._values: dict[str, tuple[float, str]] = {}
+        self._rejection: str | None = None
+
+    def add(self, name: str, value: float, unit: str = "Count") -> None:
+        """Add ``value`` to the metric ``name`` for this request."""
+        current, _ = self._values.get(name, (0.0, unit))
+        self._values[name] = (current + value, unit)
+
+    def reject(self, reason: str) -> None:
+        """Count one rejected request with ``reason`` (an error code) as its dimension."""
+        self._rejection = reason
+
+    def flush(self, properties: dict[str, str]) -> None:
+        """Write the EMF line (nothing when nothing was counted) and reset; ``properties`` are searchable
+        fields that are not dimensions (request ids), so they add no metric cardinality."""
+        if not self._values and self._rejection is None:
+            return
+        directives: list[dict[str, Any]] = []
+        document: dict[str, Any] = {"Service": self._service_name, **properties}
+        if self._values:
+            directives.append(
+                {
+                    "Namespace": self._namespace,
+                    "Dimensions": [["Service"]],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in self._values.items()],
+                }
+            )
+            document.update({name: value for name, (value, _) in self._values.items()})
+        if self._rejection is not None:
+            directives.append(
+                {
+                    "Namespace": self._namespace,
+                    "Dimensions": [["Service", "Reason"]],
+                    "Metrics": [{"Name": "Rejections", "Unit": "Count"}],
+                }
+            )
+            document.update({"Reason": self._rejection, "Rejections": 1})
+        document["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
+        self._sink(json.dumps(document, separators=(",", ":")))
+        self._values = {}
+        self._rejection = None

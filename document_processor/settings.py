@@ -1,0 +1,139 @@
+"""Service settings, resolved once per execution environment: explicit value > environment > default.
+
+Every problem is collected and reported together, so a misconfigured function says everything that is
+wrong in one log line at start-up instead of failing one request at a time with a different message.
+A problem never raises at import: the handler answers ``/health`` and a 500 JSON error for everything
+else, which is visible and cheap, where an import-time crash would put the function in a restart loop.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TEXT = "text/plain"
+SUPPORTED_CONTENT_TYPES: frozenset[str] = frozenset({PDF, PNG, JPEG, TEXT})
+"""The media types whose content the service knows how to verify; the allow-list is a subset."""
+
+LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456
+"""Lambda's synchronous request/response payload limit (6 MiB)."""
+EVENT_ENVELOPE_RESERVE_BYTES = 65_536
+"""Room left for the event's headers and request context around the base64 body."""
+MAX_DOCUMENT_BYTES_CEILING = (LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_ENVELOPE_RESERVE_BYTES) * 3 // 4
+"""The largest document whose base64 form (4/3 of it) still fits a Lambda payload, both ways."""
+
+DEFAULT_MAX_DOCUMENT_BYTES = 4_500_000
+DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = (PDF, PNG, JPEG, TEXT)
+DEFAULT_LOG_LEVEL = "INFO"
+DEFAULT_METRICS_NAMESPACE = "SecureDocumentApi"
+DEFAULT_SERVICE_NAME = "document-api"
+
+ENV_DOCUMENTS_BUCKET = "DOCUMENTS_BUCKET"
+ENV_MAX_DOCUMENT_BYTES = "MAX_DOCUMENT_BYTES"
+ENV_ALLOWED_CONTENT_TYPES = "ALLOWED_CONTENT_TYPES"
+ENV_LOG_LEVEL = "LOG_LEVEL"
+ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration after validation."""
+
+    documents_bucket: str | None
+    """Bucket holding the documents; ``None`` when missing (then ``problems`` says so)."""
+    max_document_bytes: int
+    """Largest accepted raw document, in bytes. Default ``DEFAULT_MAX_DOCUMENT_BYTES``."""
+    allowed_content_types: frozenset[str]
+    """Media types accepted on upload. Default ``DEFAULT_ALLOWED_CONTENT_TYPES``."""
+    log_level: str
+    """Level of the service's logger. Default ``DEFAULT_LOG_LEVEL``."""
+    metrics_namespace: str
+    """CloudWatch namespace of the embedded-metric-format metrics. Default ``DEFAULT_METRICS_NAMESPACE``."""
+    service_name: str
+    """``Service`` dimension of every metric and field of every log line. Default ``DEFAULT_SERVICE_NAME``."""
+    problems: tuple[str, ...] = ()
+    """Every configuration problem found; when non-empty, only ``/health`` is served."""
+
+    @property
+    def is_usable(self) -> bool:
+        """Whether requests that touch storage can be served."""
+        return not self.problems and self.documents_bucket is not None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    documents_bucket: str | None = None,
+    max_document_bytes: int | None = None,
+    allowed_content_types: Iterable[str] | None = None,
+    log_level: str | None = None,
+    metrics_namespace: str | None = None,
+    service_name: str | None = None,
+) -> Settings:
+    """Resolve every setting (explicit argument > ``environ`` > default) and collect every problem."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+
+    bucket = documents_bucket if documents_bucket is not None else env.get(ENV_DOCUMENTS_BUCKET, "").strip()
+    if not bucket:
+        problems.append(f"{ENV_DOCUMENTS_BUCKET} is not set: set it to the documents bucket's name.")
+
+    max_bytes = max_document_bytes
+    if max_bytes is None:
+        raw = env.get(ENV_MAX_DOCUMENT_BYTES, "").strip()
+        max_bytes = _parse_int(raw, ENV_MAX_DOCUMENT_BYTES, problems) if raw else DEFAULT_MAX_DOCUMENT_BYTES
+    if not 1 <= max_bytes <= MAX_DOCUMENT_BYTES_CEILING:
+        problems.append(
+            f"{ENV_MAX_DOCUMENT_BYTES} must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
+            f"(what fits a Lambda payload as base64), got {max_bytes!r}."
+        )
+        max_bytes = DEFAULT_MAX_DOCUMENT_BYTES
+
+    if allowed_content_types is None:
+        raw_types = env.get(ENV_ALLOWED_CONTENT_TYPES, "")
+        allowed_content_types = raw_types.split(",") if raw_types.strip() else DEFAULT_ALLOWED_CONTENT_TYPES
+    allowed = frozenset(item.strip().lower() for item in allowed_content_types if item.strip())
+    unsupported = sorted(allowed - SUPPORTED_CONTENT_TYPES)
+    if unsupported or not allowed:
+        problems.append(
+            f"{ENV_ALLOWED_CONTENT_TYPES} must be a non-empty comma-separated subset of "
+            f"{', '.join(sorted(SUPPORTED_CONTENT_TYPES))}; unsupported: {unsupported!r}."
+        )
+        allowed &= SUPPORTED_CONTENT_TYPES
+
+    level = (
+        (log_level if log_level is not None else env.get(ENV_LOG_LEVEL, DEFAULT_LOG_LEVEL)).strip().upper()
+    )
+    if level not in LOG_LEVELS:
+        problems.append(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
+        level = DEFAULT_LOG_LEVEL
+
+    return Settings(
+        documents_bucket=bucket or None,
+        max_document_bytes=max_bytes,
+        allowed_content_types=allowed,
+        log_level=level,
+        metrics_namespace=metrics_namespace
+        or env.get(ENV_METRICS_NAMESPACE, "")
+        or DEFAULT_METRICS_NAMESPACE,
+        service_name=service_name or env.get(ENV_SERVICE_NAME, "") or DEFAULT_SERVICE_NAME,
+        problems=tuple(problems),
+    )
+
+
+def _parse_int(raw: str, name: str, problems: list[str]) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        problems.append(f"{name} must be an integer number of bytes, got {raw!r}.")
+        return DEFAULT_MAX_DOCUMENT_BYTES

@@ -1,0 +1,219 @@
+"""S3 access for documents: one client per execution environment, bounded time per call, and every S3
+failure translated into a service error that says nothing about buckets or keys.
+
+Timeouts and retries are sized against the function's 25 s timeout: one call takes at most
+``MAX_ATTEMPTS`` x (``CONNECT_TIMEOUT`` + ``READ_TIMEOUT``) plus standard-mode backoff (< 1 s for one
+retry) = 11 s, and no request makes more than two S3 calls in sequence, so a failing S3 ends a request
+with a 503 well before Lambda would kill it (which API Gateway would report as an opaque 502/504).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from document_processor.errors import StorageError, StorageUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from mypy_boto3_s3 import S3Client
+
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 1.0
+"""The S3 gateway endpoint is inside the VPC: a connection that takes longer than this is not coming."""
+DEFAULT_READ_TIMEOUT_SECONDS = 4.0
+"""Longest wait for one socket read; S3 answers a few-MB PUT/GET from inside the region well within it."""
+DEFAULT_MAX_ATTEMPTS = 2
+"""Total attempts per call (standard retry mode: throttling and transient errors only)."""
+
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
+PRECONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "412"})
+UNAVAILABLE_CODES = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "503",
+        "RequestTimeout",
+        "InternalError",
+        "500",
+        "ConditionalRequestConflict",
+        "409",
+        "ThrottlingException",
+        "RequestTimeTooSkewed",
+    }
+)
+_TRANSPORT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+
+LOGGER = logging.getLogger("document_processor.storage")
+_T = TypeVar("_T")
+
+
+class ObjectExistsError(Exception):
+    """A conditional create found an object already at the key (nothing was written)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 says about one object (from HeadObject or GetObject)."""
+
+    content_type: str
+    size: int
+    etag: str
+    checksum_sha256: str | None
+    """Base64 SHA-256 that S3 verified on upload (``None`` if the object was written without one)."""
+    metadata: dict[str, str]
+    """User metadata (keys lower case, values ASCII)."""
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One entry of a listing."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+def create_s3_client(
+    *,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> S3Client:
+    """The S3 client, with bounded timeouts and retries (region and endpoint from the standard AWS env)."""
+    import boto3  # boto3 is the cold-start floor; imported where the client is made
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+    )
+    return boto3.client("s3", config=config)
+
+
+class DocumentStore:
+    """Object operations on the documents bucket, with S3 errors mapped to service errors."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put_new(
+        self, key: str, body: bytes, *, content_type: str, checksum_sha256: str, metadata: dict[str, str]
+    ) -> None:
+        """Create the object in one PutObject (body, metadata and checksum together), never overwriting.
+
+        ``IfNoneMatch="*"`` makes S3 refuse the write if any object exists at ``key``; S3 rejects the
+        body if it does not hash to ``checksum_sha256``. Either way nothing partial is stored.
+        """
+        try:
+            self._call(
+                "PutObject",
+                lambda: self._client.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=checksum_sha256,
+                    Metadata=metadata,
+                    IfNoneMatch="*",
+                ),
+            )
+        except _Precondition:
+            raise ObjectExistsError(key) from None
+
+    def head(self, key: str) -> StoredObject | None:
+        """The object's description, or ``None`` when there is no object at ``key``."""
+        try:
+            response = self._call(
+                "HeadObject",
+                lambda: self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"),
+            )
+        except _Missing:
+            return None
+        return _stored_object(response)
+
+    def get(self, key: str) -> tuple[StoredObject, bytes] | None:
+        """The object's description and bytes, or ``None`` when there is no object at ``key``."""
+
+        def read() -> tuple[dict[str, Any], bytes]:
+            response = self._client.get_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+            return dict(response), response["Body"].read()
+
+        try:
+            response, body = self._call("GetObject", read)
+        except _Missing:
+            return None
+        return _stored_object(response), body
+
+    def delete(self, key: str) -> None:
+        """Delete the object (a delete marker in a versioned bucket; earlier versions are kept)."""
+        self._call("DeleteObject", lambda: self._client.delete_object(Bucket=self._bucket, Key=key))
+
+    def list(self, prefix: str, *, start_after: str | None, limit: int) -> tuple[list[ListedObject], bool]:
+        """Up to ``limit`` objects under ``prefix`` after ``start_after``, and whether more follow."""
+        arguments: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "MaxKeys": limit}
+        if start_after is not None:
+            arguments["StartAfter"] = start_after
+        response = self._call("ListObjectsV2", lambda: self._client.list_objects_v2(**arguments))
+        items = [
+            ListedObject(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
+            for entry in response.get("Contents", [])
+        ]
+        return items, bool(response.get("IsTruncated"))
+
+    def _call(self, operation: str, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in NOT_FOUND_CODES:
+                raise _Missing from None
+            if code in PRECONDITION_FAILED_CODES:
+                raise _Precondition from None
+            LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": code})
+            if code in UNAVAILABLE_CODES:
+                raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
+            raise StorageError("Storage refused the request.") from error
+        except _TRANSPORT_ERRORS as error:
+            LOGGER.warning(
+                "S3 call did not complete",
+                extra={"operation": operation, "s3ErrorCode": type(error).__name__},
+            )
+            raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
+        except BotoCoreError as error:
+            LOGGER.warning(
+                "S3 call failed", extra={"operation": operation, "s3ErrorCode": type(error).__name__}
+            )
+            raise StorageError("Storage refused the request.") from error
+
+
+class _Missing(Exception):  # internal signal, never escapes this module
+    """No object at the key."""
+
+
+class _Precondition(Exception):  # internal signal, never escapes this module
+    """The conditional write found an existing object."""
+
+
+def _stored_object(response: Any) -> StoredObject:
+    return StoredObject(
+        content_type=str(response.get("ContentType", "application/octet-stream")),
+        size=int(response.get("ContentLength", 0)),
+        etag=str(response.get("ETag", "")),
+        checksum_sha256=response.get("ChecksumSHA256"),
+        metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
+    )

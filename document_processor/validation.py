@@ -1,0 +1,105 @@
+"""Validation of request inputs that are not document content: body encoding and size, path ids,
+and the listing's ``limit`` and ``cursor``. Every failure is a typed 4xx with a specific code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING
+
+from document_processor.errors import BadRequestError, ErrorCode, PayloadTooLargeError
+from document_processor.ids import is_valid_document_id
+
+if TYPE_CHECKING:
+    from document_processor.events import Request
+
+DEFAULT_PAGE_LIMIT = 20
+MAX_PAGE_LIMIT = 100
+"""Upper bound of ``limit``: one ListObjectsV2 page stays small and fast (S3's own ceiling is 1000)."""
+LIST_QUERY_PARAMETERS: frozenset[str] = frozenset({"limit", "cursor"})
+_LIMIT = re.compile(r"[0-9]{1,3}", re.ASCII)
+_CURSOR = re.compile(r"[A-Za-z0-9_-]{22}", re.ASCII)
+
+
+def decode_body(request: Request, *, max_bytes: int) -> bytes:
+    """The raw upload bytes: base64-decoded strictly when the event says so, then size-checked.
+
+    An oversized base64 body is refused before it is decoded, so a 6 MB event never costs a 6 MB decode.
+    """
+    body = request.body
+    if not body:
+        raise BadRequestError("The request body is empty.", code=ErrorCode.EMPTY_BODY)
+    if request.is_base64_encoded:
+        if len(body) > 4 * -(-max_bytes // 3):
+            raise _too_large(max_bytes)
+        try:
+            data = binascii.a2b_base64(body, strict_mode=True)
+        except (binascii.Error, ValueError):
+            raise BadRequestError(
+                "The request body is not valid base64.", code=ErrorCode.INVALID_BASE64
+            ) from None
+    else:
+        try:
+            data = body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequestError("The request body is not valid text.") from None
+    if not data:
+        raise BadRequestError("The request body is empty.", code=ErrorCode.EMPTY_BODY)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes)
+    return data
+
+
+def require_document_id(value: str | None) -> str:
+    """The path's ``id`` if it is a canonical document id; anything else is a 400 before any S3 call."""
+    if not is_valid_document_id(value):
+        raise BadRequestError("The document id is not valid.", code=ErrorCode.INVALID_ID)
+    return value
+
+
+def list_parameters(query: dict[str, list[str]]) -> tuple[int, str | None]:
+    """``(limit, start-after id)`` from the query; unknown or repeated parameters are refused."""
+    for name, values in query.items():
+        if name not in LIST_QUERY_PARAMETERS:
+            raise BadRequestError(
+                f"Unknown query parameter {name!r}; use 'limit' and 'cursor'.",
+                code=ErrorCode.INVALID_QUERY_PARAMETER,
+            )
+        if len(values) != 1:
+            raise BadRequestError(
+                f"Query parameter {name!r} must appear once.", code=ErrorCode.INVALID_QUERY_PARAMETER
+            )
+    limit = DEFAULT_PAGE_LIMIT
+    if "limit" in query:
+        raw = query["limit"][0]
+        if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+            raise BadRequestError(
+                f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
+            )
+        limit = int(raw)
+    cursor = decode_cursor(query["cursor"][0]) if "cursor" in query else None
+    return limit, cursor
+
+
+def encode_cursor(document_id: str) -> str:
+    """An opaque cursor for "continue after ``document_id``": base64url of the id's 16 bytes."""
+    return base64.urlsafe_b64encode(bytes.fromhex(document_id)).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The document id a cursor continues after; only cursors ``encode_cursor`` could produce pass.
+
+    The cursor only says *where* to resume: the listing prefix always comes from the caller's own
+    identity, so a forged or replayed cursor cannot reach another caller's documents.
+    """
+    if _CURSOR.fullmatch(cursor):
+        document_id = base64.urlsafe_b64decode(cursor + "==").hex()
+        if encode_cursor(document_id) == cursor:
+            return document_id
+    raise BadRequestError("The cursor is not valid.", code=ErrorCode.INVALID_CURSOR)
+
+
+def _too_large(max_bytes: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"The document is larger than the {max_bytes}-byte limit.")
