@@ -68,6 +68,12 @@ class EventOptions:
     """Account that owns the API."""
     region: str = DEFAULT_REGION
     """Region of the API and the function."""
+    base_path: str = ""
+    """Path prefix the client addressed before the resource path (``requestContext.path`` keeps it).
+
+    ``/<stage>`` on an ``execute-api`` URL; empty locally, where the API is served at the root like a
+    custom domain name mapped to the stage.
+    """
     stage_variables: dict[str, str] = field(default_factory=dict)
     """Stage variables (``None`` in the event when empty)."""
     binary_media_types: tuple[str, ...] = BINARY_MEDIA_TYPES
@@ -179,7 +185,7 @@ def build_rest_event(
             ),
             "httpMethod": request.method,
             "identity": identity,
-            "path": f"/{options.stage}{request.raw_path}",
+            "path": f"{options.base_path}{request.raw_path}",
             "protocol": request.protocol,
             "requestId": request_id,
             "requestTime": request_time(now),

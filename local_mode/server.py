@@ -9,6 +9,7 @@ SDK honours, so it runs unchanged.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 HANDLER_MODULE = "document_processor.handler"
 HANDLER_NAME = "lambda_handler"
+WERKZEUG_LOGGER = "werkzeug"
 # Variables that would make boto3 look for real credentials instead of the fake ones.
 CREDENTIAL_VARIABLES_TO_CLEAR = (
     "AWS_SESSION_TOKEN",
@@ -52,6 +54,10 @@ class RawHeadersRequestHandler(WSGIRequestHandler):
         environ = super().make_environ()
         environ[RAW_HEADERS_ENVIRON_KEY] = list(self.headers.items())
         return environ
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One access-log line per API request on stderr (werkzeug's own log is silenced, see ``serve``)."""
+        print(f'{self.address_string()} "{self.requestline}" {code}', file=sys.stderr, flush=True)
 
 
 def handler_environment(emulator: S3Emulator) -> dict[str, str]:
@@ -114,6 +120,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     """Run local mode until Ctrl-C or SIGTERM, then stop both servers."""
+    # Both servers are werkzeug servers sharing this logger: silence it, so the emulator's S3 traffic
+    # does not drown the API's access log (``RawHeadersRequestHandler.log_request``).
+    logging.getLogger(WERKZEUG_LOGGER).setLevel(logging.ERROR)
     emulator = S3Emulator()
     emulator.start()
     server: BaseWSGIServer | None = None

@@ -43,7 +43,7 @@ def test_event_has_the_documented_shape_of_an_iam_authorised_rest_event() -> Non
             source_ip="203.0.113.10",
             host="abcde12345.execute-api.us-east-1.amazonaws.com",
         ),
-        options=EventOptions(stage="dev", api_id="abcde12345", account_id="123456789012"),
+        options=EventOptions(stage="dev", api_id="abcde12345", account_id="123456789012", base_path="/dev"),
         request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         now=1709320517.135,
     )
@@ -102,7 +102,7 @@ def test_path_parameters_come_from_the_route_table_undecoded() -> None:
     assert event["requestContext"]["resourcePath"] == "/documents/{id}/content"
     assert event["pathParameters"] == {"id": "a%2Fb"}
     assert event["path"] == "/documents/a%2Fb/content"
-    assert event["requestContext"]["path"] == "/local/documents/a%2Fb/content"
+    assert event["requestContext"]["path"] == "/documents/a%2Fb/content"
 
 
 def test_binary_media_type_bodies_are_base64() -> None:
