@@ -1,17 +1,24 @@
 # One entry point for people and CI. Every target installs what it needs first, from the lock file.
 #   make test   - set everything up, lint, type-check and run the whole test suite (what CI runs)
 #   make run    - set everything up and serve the API locally on http://127.0.0.1:$${PORT:-8080}
+#   make package - install the Lambda's third-party packages (the `lambda` dependency group) from the
+#                  lock into build/lambda-deps, for Python 3.13 on arm64; the Pulumi program zips them
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+BUILD := build
+LAMBDA_DEPS := $(BUILD)/lambda-deps
+# The Lambda runtime the package is built for (lib/lambda_stack.py: python3.13 on arm64).
+LAMBDA_PYTHON_VERSION := 3.13
+LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
 # Never let uv download an interpreter: the build machines only reach package registries.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup test lint typecheck unit run bench clean
+.PHONY: setup package test lint typecheck unit run bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,6 +30,20 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+# Exactly the locked versions and hashes of the `lambda` group, as wheels only (no build step can run
+# for the wrong platform), into a fresh directory so nothing stale is ever zipped.
+$(BUILD)/lambda-deps.stamp: $(VENV)/.synced pyproject.toml uv.lock
+	rm -rf $(LAMBDA_DEPS)
+	mkdir -p $(BUILD)
+	$(UV) export --frozen --only-group lambda --no-emit-project --no-header \
+		--format requirements.txt --output-file $(BUILD)/lambda-requirements.txt
+	$(UV) pip install --target $(LAMBDA_DEPS) --python $(BIN)/python \
+		--python-version $(LAMBDA_PYTHON_VERSION) --python-platform $(LAMBDA_PLATFORM) \
+		--only-binary :all: --require-hashes --no-deps --quiet -r $(BUILD)/lambda-requirements.txt
+	touch $@
+
+package: $(BUILD)/lambda-deps.stamp
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,7 +51,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup package
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck unit

@@ -1,0 +1,299 @@
+"""ApiGatewayStack: the private REST API in front of the function.
+
+Every resource and method comes from the service's route table; every method requires SigV4
+(``AWS_IAM``); the stage logs JSON access logs and execution logs (never bodies) into log groups
+created here with retention, traces with X-Ray, throttles, and sits behind a WAF web ACL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Final
+
+import pulumi
+import pulumi_aws as aws
+
+from document_processor.routes import ROUTES, Route, resource_paths
+from lib import api_routes, naming, policies, waf
+from lib.log_groups import managed_log_group
+from lib.settings import ApiLoggingLevel
+
+BINARY_MEDIA_TYPES: Final = ("*/*",)
+"""Every body is binary to API Gateway: with AWS_PROXY the function then receives uploads base64-
+encoded, byte for byte, and a base64 response is decoded for every ``Accept``. Narrower lists would
+mangle any type left out (API Gateway treats non-binary bodies as UTF-8 text)."""
+INTEGRATION_TIMEOUT_MS: Final = 29_000
+PUSH_TO_CLOUDWATCH_POLICY: Final = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+@dataclass(frozen=True)
+class ApiGatewayStackArgs:
+    """What the API needs from the rest of the stack."""
+
+    environment_suffix: str
+    """Names the API ``doc-api-<env>`` and its stage ``<env>``."""
+    region: str
+    """Region of the integration URI."""
+    partition: pulumi.Input[str]
+    """ARN partition (for the managed CloudWatch policy ARN)."""
+    function_name: pulumi.Input[str]
+    """The function the permissions are granted on."""
+    function_invoke_arn: pulumi.Input[str]
+    """The AWS_PROXY integration target."""
+    log_retention_days: int
+    """Retention of the access and execution log groups."""
+    throttling_rate_limit: float
+    """Stage-wide steady-state requests per second."""
+    throttling_burst_limit: int
+    """Stage-wide burst."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """KMS mode: encrypts the log groups; default none."""
+    logging_level: ApiLoggingLevel = ApiLoggingLevel.INFO
+    """Execution logging level; default ``INFO``."""
+    enable_waf: bool = True
+    """Attach the WAF web ACL; default on."""
+    waf_rate_limit: int = 1000
+    """Requests per IP per 5 minutes; default 1000."""
+    manage_account: bool = True
+    """Manage the account-wide CloudWatch role setting; default on."""
+    routes: tuple[Route, ...] = field(default=ROUTES)
+    """The route table; default ``document_processor.routes.ROUTES``."""
+
+
+class ApiGatewayStack(pulumi.ComponentResource):
+    """REST API, resources/methods from the route table, stage, logs, permissions, WAF."""
+
+    rest_api_id: pulumi.Output[str]
+    rest_api_name: pulumi.Output[str]
+    execution_arn: pulumi.Output[str]
+    stage_name: pulumi.Output[str]
+    stage_arn: pulumi.Output[str]
+    api_url: pulumi.Output[str]
+    access_log_group_name: pulumi.Output[str]
+    execution_log_group_name: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str | None]
+
+    def __init__(
+        self, name: str, args: ApiGatewayStackArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("tap:api:ApiGatewayStack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env = args.environment_suffix
+        stage_name = env
+
+        rest_api = aws.apigateway.RestApi(
+            f"{name}-rest-api",
+            name=naming.api_name(env),
+            description="Secure document API (IAM-authenticated)",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            binary_media_types=list(BINARY_MEDIA_TYPES),
+            opts=child,
+        )
+        validator = aws.apigateway.RequestValidator(
+            f"{name}-request-validator",
+            rest_api=rest_api.id,
+            name="parameters",
+            validate_request_parameters=True,
+            # Bodies are raw documents, not JSON: the handler validates them.
+            validate_request_body=False,
+            opts=child,
+        )
+
+        resources: dict[str, pulumi.Output[str]] = {"/": rest_api.root_resource_id}
+        for path in resource_paths(args.routes):
+            resource = aws.apigateway.Resource(
+                f"{name}-resource-{api_routes.path_slug(path)}",
+                rest_api=rest_api.id,
+                parent_id=resources[api_routes.parent_path(path)],
+                path_part=api_routes.path_part(path),
+                opts=child,
+            )
+            resources[path] = resource.id
+
+        integration_config = {"type": "AWS_PROXY", "httpMethod": "POST", "timeoutMs": INTEGRATION_TIMEOUT_MS}
+        deployed: list[pulumi.Resource] = []
+        for route in args.routes:
+            resource_name = f"{name}-{route.method.lower()}-{api_routes.path_slug(route.path)}"
+            method = aws.apigateway.Method(
+                f"{resource_name}-method",
+                rest_api=rest_api.id,
+                resource_id=resources[route.path],
+                http_method=route.method,
+                authorization="AWS_IAM",
+                operation_name=route.operation,
+                request_validator_id=validator.id,
+                request_parameters=api_routes.method_request_parameters(route),
+                opts=child,
+            )
+            integration = aws.apigateway.Integration(
+                f"{resource_name}-integration",
+                rest_api=rest_api.id,
+                resource_id=resources[route.path],
+                http_method=method.http_method,
+                type="AWS_PROXY",
+                integration_http_method="POST",
+                uri=args.function_invoke_arn,
+                timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
+                opts=child,
+            )
+            deployed.extend((method, integration))
+
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=rest_api.id,
+            description="Managed by Pulumi; replaced whenever the routes or the integration change",
+            triggers={
+                "redeployment": pulumi.Output.from_input(args.function_invoke_arn).apply(
+                    lambda uri: api_routes.deployment_fingerprint(
+                        args.routes,
+                        {**integration_config, "uri": uri, "binaryMediaTypes": list(BINARY_MEDIA_TYPES)},
+                    )
+                )
+            },
+            # A deployment snapshots the API's methods, which it does not reference as inputs.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deployed),
+        )
+
+        access_log_group = managed_log_group(
+            f"{name}-access-logs",
+            name=naming.api_access_log_group_name(env),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
+            opts=child,
+        )
+        execution_log_group = managed_log_group(
+            f"{name}-execution-logs",
+            name=rest_api.id.apply(lambda api_id: naming.api_execution_log_group_name(api_id, stage_name)),
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.kms_key_arn,
+            opts=child,
+        )
+        # The stage starts writing execution logs as soon as it exists; it must find the group
+        # (with retention) already there, and the account's CloudWatch role already set.
+        stage_dependencies: list[pulumi.Resource] = [execution_log_group]
+        if args.manage_account:
+            stage_dependencies.append(self._account_cloudwatch_role(name, args))
+
+        stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=rest_api.id,
+            deployment=deployment.id,
+            stage_name=stage_name,
+            description=f"{env} stage",
+            xray_tracing_enabled=True,
+            cache_cluster_enabled=False,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=access_log_group.arn, format=api_routes.access_log_format()
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_dependencies),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-method-settings",
+            rest_api=rest_api.id,
+            stage_name=stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                metrics_enabled=True,
+                logging_level=args.logging_level.value,
+                # Data trace would copy request and response bodies (documents) into the logs.
+                data_trace_enabled=False,
+                throttling_rate_limit=args.throttling_rate_limit,
+                throttling_burst_limit=args.throttling_burst_limit,
+                caching_enabled=False,
+            ),
+            opts=child,
+        )
+
+        # One permission per route, each limited to this API, this stage and that method + path.
+        for route in args.routes:
+            aws.lambda_.Permission(
+                f"{name}-invoke-{route.method.lower()}-{api_routes.path_slug(route.path)}",
+                action="lambda:InvokeFunction",
+                function=args.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=_invoke_source_arn(rest_api.execution_arn, stage.stage_name, route),
+                opts=child,
+            )
+
+        web_acl_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
+        if args.enable_waf:
+            metric_prefix = naming.api_name(env)
+            web_acl = aws.wafv2.WebAcl(
+                f"{name}-web-acl",
+                name=metric_prefix,
+                description=f"Protects the {metric_prefix} stage",
+                scope="REGIONAL",
+                default_action=aws.wafv2.WebAclDefaultActionArgs(
+                    allow=aws.wafv2.WebAclDefaultActionAllowArgs()
+                ),
+                rules=waf.web_acl_rules(rate_limit=args.waf_rate_limit, metric_prefix=metric_prefix),
+                visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                    cloudwatch_metrics_enabled=True, metric_name=metric_prefix, sampled_requests_enabled=True
+                ),
+                opts=child,
+            )
+            aws.wafv2.WebAclAssociation(
+                f"{name}-web-acl-association",
+                resource_arn=stage.arn,
+                web_acl_arn=web_acl.arn,
+                opts=child,
+            )
+            web_acl_arn = web_acl.arn
+
+        self.rest_api_id = rest_api.id
+        self.rest_api_name = rest_api.name
+        self.execution_arn = rest_api.execution_arn
+        self.stage_name = stage.stage_name
+        self.stage_arn = stage.arn
+        self.api_url = stage.invoke_url
+        self.access_log_group_name = access_log_group.name
+        self.execution_log_group_name = execution_log_group.name
+        self.web_acl_arn = web_acl_arn
+        self.register_outputs(
+            {
+                "apiId": self.rest_api_id,
+                "apiStageName": self.stage_name,
+                "apiUrl": self.api_url,
+                "apiAccessLogGroupName": self.access_log_group_name,
+                "apiExecutionLogGroupName": self.execution_log_group_name,
+                "webAclArn": self.web_acl_arn,
+            }
+        )
+
+    def _account_cloudwatch_role(self, name: str, args: ApiGatewayStackArgs) -> aws.apigateway.Account:
+        """The account-wide role API Gateway uses to write logs.
+
+        ``retain_on_delete``: this is one setting for every API in the account and region; deleting
+        it with this stack would silently stop logging for all of them.
+        """
+        retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        role = aws.iam.Role(
+            f"{name}-cloudwatch-role",
+            name=f"{naming.api_name(args.environment_suffix)}-apigw-cloudwatch",
+            description="API Gateway (account setting) writes execution and access logs",
+            assume_role_policy=json.dumps(policies.service_assume_role_policy("apigateway.amazonaws.com")),
+            opts=retained,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cloudwatch-role-policy",
+            role=role.name,
+            policy_arn=pulumi.Output.from_input(args.partition).apply(
+                lambda partition: f"arn:{partition}:iam::aws:policy/{PUSH_TO_CLOUDWATCH_POLICY}"
+            ),
+            opts=retained,
+        )
+        return aws.apigateway.Account(
+            f"{name}-account",
+            # Set only once the role can actually write (the attachment is not otherwise an input).
+            cloudwatch_role_arn=pulumi.Output.all(role.arn, attachment.id).apply(lambda values: values[0]),
+            opts=retained,
+        )
+
+
+def _invoke_source_arn(
+    execution_arn: pulumi.Output[str], stage_name: pulumi.Output[str], route: Route
+) -> pulumi.Output[str]:
+    return pulumi.Output.all(execution_arn, stage_name).apply(
+        lambda values: api_routes.invoke_source_arn(values[0], values[1], route)
+    )

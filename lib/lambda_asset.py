@@ -1,0 +1,80 @@
+"""The Lambda deployment package: the service package plus its locked third-party dependencies.
+
+``package_files`` is pure (a directory walk returning archive path -> file), so tests can assert
+exactly what ships; ``lambda_archive`` wraps the result for Pulumi. The dependencies are installed by
+``make package`` (wheels for Python 3.13 on arm64, hashes from uv.lock); this module only reads them,
+so a missing build is reported with the command that fixes it instead of deploying a broken zip.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import pulumi
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+HANDLER: Final = "document_processor.handler.lambda_handler"
+"""The function's entry point (contracts: ``document_processor/handler.py``)."""
+PACKAGE_COMMAND: Final = "make package"
+EXCLUDED_DIRECTORIES: Final = frozenset({"__pycache__", "tests", "test", ".mypy_cache", ".pytest_cache"})
+EXCLUDED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
+
+
+class LambdaPackageError(RuntimeError):
+    """The package cannot be assembled; the message says what to run or fix."""
+
+
+def handler_module_path(handler: str = HANDLER) -> str:
+    """``pkg.module.function`` -> ``pkg/module.py``, the file the archive must contain."""
+    module, _, _function = handler.rpartition(".")
+    return module.replace(".", "/") + ".py"
+
+
+def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = HANDLER) -> dict[str, Path]:
+    """Archive path -> source file for the whole deployment package, in a stable order.
+
+    The package keeps its directory name (``document_processor/...``) so the handler's import path
+    works; dependencies sit at the archive root, where Lambda's ``sys.path`` looks. Tests, bytecode
+    caches and test-runner debris are left out.
+    """
+    if not dependencies_dir.is_dir():
+        raise LambdaPackageError(
+            f"Lambda dependencies not found at {dependencies_dir}; run `{PACKAGE_COMMAND}` first "
+            "(it installs the `lambda` dependency group from uv.lock for Python 3.13 on arm64)"
+        )
+    if not (package_dir / "__init__.py").is_file():
+        raise LambdaPackageError(f"{package_dir} is not a Python package (no __init__.py)")
+    files = {f"{package_dir.name}/{relative}": path for relative, path in _walk(package_dir)}
+    required = handler_module_path(handler)
+    if required not in files:
+        raise LambdaPackageError(f"the handler module {required} ({handler}) is missing from {package_dir}")
+    dependencies = dict(_walk(dependencies_dir))
+    if not dependencies:
+        raise LambdaPackageError(f"{dependencies_dir} is empty; run `{PACKAGE_COMMAND}` again")
+    clashes = sorted(name for name in dependencies if name.split("/", 1)[0] == package_dir.name)
+    if clashes:
+        raise LambdaPackageError(f"dependencies would overwrite the service package: {', '.join(clashes)}")
+    files.update(dependencies)
+    return dict(sorted(files.items()))
+
+
+def lambda_archive(files: Mapping[str, Path]) -> pulumi.AssetArchive:
+    """The Pulumi archive for ``aws.lambda_.Function(code=...)``."""
+    return pulumi.AssetArchive({name: pulumi.FileAsset(path) for name, path in files.items()})
+
+
+def _walk(root: Path) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or path.suffix in EXCLUDED_SUFFIXES:
+            continue
+        if any(part in EXCLUDED_DIRECTORIES for part in relative.parts[:-1]):
+            continue
+        if relative.name.startswith("test_") and relative.suffix == ".py":
+            continue
+        found.append((relative.as_posix(), path))
+    return found

@@ -1,0 +1,66 @@
+"""Physical names, derived in one place from the environment suffix (and account/region for buckets).
+
+Names are deterministic so operators can find resources, alarms can name their metrics' dimensions
+and logs land in groups created (with retention) before anything writes to them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PROJECT_NAME: Final = "secure-document-api"
+MAX_BUCKET_NAME_LENGTH: Final = 63
+
+
+def function_name(environment_suffix: str) -> str:
+    """The Lambda function: ``doc-processor-<env>``."""
+    return f"doc-processor-{environment_suffix}"
+
+
+def lambda_role_name(environment_suffix: str) -> str:
+    return f"{function_name(environment_suffix)}-lambda"
+
+
+def lambda_log_group_name(environment_suffix: str) -> str:
+    """Lambda's conventional group, so the console's links work; created by us, with retention."""
+    return f"/aws/lambda/{function_name(environment_suffix)}"
+
+
+def api_name(environment_suffix: str) -> str:
+    return f"doc-api-{environment_suffix}"
+
+
+def api_access_log_group_name(environment_suffix: str) -> str:
+    return f"/aws/apigateway/{api_name(environment_suffix)}/access"
+
+
+def api_execution_log_group_name(rest_api_id: str, stage_name: str) -> str:
+    """The group API Gateway writes execution logs to; its name is fixed by the service."""
+    return f"API-Gateway-Execution-Logs_{rest_api_id}/{stage_name}"
+
+
+def flow_log_group_name(environment_suffix: str) -> str:
+    return f"/aws/vpc/{function_name(environment_suffix)}/flow-logs"
+
+
+def documents_bucket_name(environment_suffix: str, account_id: str, region: str) -> str:
+    """Bucket names are global: account and region make them unique without random suffixes."""
+    return _bucket_name(f"docs-{environment_suffix}-{account_id}-{region}")
+
+
+def access_logs_bucket_name(environment_suffix: str, account_id: str, region: str) -> str:
+    return _bucket_name(f"docs-{environment_suffix}-logs-{account_id}-{region}")
+
+
+def _bucket_name(name: str) -> str:
+    if len(name) > MAX_BUCKET_NAME_LENGTH:
+        raise ValueError(f"bucket name {name!r} is longer than {MAX_BUCKET_NAME_LENGTH} characters")
+    return name
+
+
+def bucket_arn(partition: str, bucket_name: str) -> str:
+    return f"arn:{partition}:s3:::{bucket_name}"
+
+
+def role_arn(partition: str, account_id: str, role_name: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"

@@ -1,0 +1,345 @@
+"""IAM, bucket, endpoint and key policy documents as plain dicts.
+
+Pure functions of resolved strings: the components call them inside ``Output.apply`` and serialise
+the result, and the unit tests call them directly. Account, partition and region always come in as
+arguments (from data sources), never hard-coded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+PolicyDocument = dict[str, Any]
+Statement = dict[str, Any]
+
+VERSION: Final = "2012-10-17"
+LAMBDA_PRINCIPAL: Final = "lambda.amazonaws.com"
+MINIMUM_TLS_VERSION: Final = "1.2"
+DOCUMENTS_PREFIX: Final = "documents/"
+"""Every object the service writes lives under this prefix (see contracts: ``documents/<owner>/<id>``)."""
+
+LAMBDA_OBJECT_ACTIONS: Final = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+"""Exactly the object calls the service makes (HeadObject is authorised by s3:GetObject)."""
+
+DATA_PLANE_ACTIONS: Final = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionAcl",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectVersionTagging",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:RestoreObject",
+)
+"""Reads, writes and listings of document content. The bucket policy denies these, and only these,
+to everyone but the Lambda role (and break-glass principals): management actions stay with IAM, so
+the deploying principal can still manage the bucket (a blanket ``s3:*`` deny would lock it out)."""
+
+VPC_ACCESS_ACTIONS: Final = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+)
+"""What Lambda needs to attach the function to the VPC (the AWSLambdaVPCAccessExecutionRole set)."""
+
+XRAY_ACTIONS: Final = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+AUDITOR_ACTIONS: Final = ("logs:FilterLogEvents", "logs:GetLogEvents")
+
+
+def document(*statements: Statement) -> PolicyDocument:
+    return {"Version": VERSION, "Statement": list(statements)}
+
+
+def service_assume_role_policy(
+    service: str, *, source_account: str | None = None, source_arn_like: str | None = None
+) -> PolicyDocument:
+    """Trust one AWS service principal, optionally only on behalf of one account / resource pattern."""
+    statement: Statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    condition: dict[str, dict[str, str]] = {}
+    if source_account is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": source_account}
+    if source_arn_like is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn_like}
+    if condition:
+        statement["Condition"] = condition
+    return document(statement)
+
+
+def lambda_role_policy(
+    *, bucket_arn: str, log_group_arn: str, region: str, kms_key_arn: str | None = None
+) -> PolicyDocument:
+    """The function's permissions: its bucket prefix, its own log group, VPC ENIs, X-Ray, (KMS)."""
+    statements: list[Statement] = [
+        {
+            "Sid": "DocumentObjects",
+            "Effect": "Allow",
+            "Action": list(LAMBDA_OBJECT_ACTIONS),
+            "Resource": f"{bucket_arn}/{DOCUMENTS_PREFIX}*",
+        },
+        {
+            "Sid": "ListDocuments",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+        },
+        {
+            # The EC2 network-interface actions Lambda performs for VPC access do not support
+            # resource-level permissions or are called before the ENI exists, so they need "*".
+            "Sid": "VpcNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": list(VPC_ACCESS_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            # X-Ray's put actions have no resource type: "*" is the only valid resource.
+            "Sid": "XRayTraces",
+            "Effect": "Allow",
+            "Action": list(XRAY_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+    if kms_key_arn is not None:
+        statements.append(
+            {
+                "Sid": "DocumentsKeyViaS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
+    return document(*statements)
+
+
+def documents_bucket_policy(
+    *,
+    bucket_arn: str,
+    vpc_endpoint_id: str,
+    lambda_role_arn: str,
+    break_glass_principal_arns: tuple[str, ...] = (),
+) -> PolicyDocument:
+    """TLS 1.2+ only; data-plane access only from the Lambda role (and break-glass) via our endpoint.
+
+    Break-glass principals are exempt from the endpoint condition: nothing else runs in the VPC, so
+    an endpoint-only break-glass path could never be used.
+    """
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    outside_endpoint: dict[str, dict[str, Any]] = {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}}
+    if break_glass_principal_arns:
+        outside_endpoint["ArnNotEquals"] = {"aws:PrincipalArn": list(break_glass_principal_arns)}
+    return document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}},
+        },
+        {
+            "Sid": "DenyDataAccessOutsideVpcEndpoint",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(DATA_PLANE_ACTIONS),
+            "Resource": resources,
+            "Condition": outside_endpoint,
+        },
+        {
+            "Sid": "DenyDataAccessToOtherPrincipals",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(DATA_PLANE_ACTIONS),
+            "Resource": resources,
+            "Condition": {
+                "ArnNotEquals": {"aws:PrincipalArn": [lambda_role_arn, *break_glass_principal_arns]}
+            },
+        },
+    )
+
+
+def access_logs_bucket_policy(
+    *, bucket_arn: str, log_prefix: str, source_bucket_arn: str, account_id: str
+) -> PolicyDocument:
+    """Only S3's log delivery, for our documents bucket in our account, may write; TLS only."""
+    return document(
+        {
+            "Sid": "AllowS3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{log_prefix}*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def s3_endpoint_policy(*, bucket_arns: tuple[str, ...], account_id: str) -> PolicyDocument:
+    """The gateway endpoint reaches only our buckets, for our account's principals: no exfiltration
+    path to another bucket even if the function were compromised."""
+    resources = [arn for bucket in bucket_arns for arn in (bucket, f"{bucket}/*")]
+    return document(
+        {
+            "Sid": "OnlyOurBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": [*LAMBDA_OBJECT_ACTIONS, "s3:ListBucket"],
+            "Resource": resources,
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+        }
+    )
+
+
+def flow_log_delivery_policy(*, log_group_arn: str) -> PolicyDocument:
+    """VPC flow logs write to their one log group."""
+    return document(
+        {
+            "Sid": "WriteFlowLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    )
+
+
+def auditor_trust_policy(
+    *, partition: str, account_id: str, principal_arns: tuple[str, ...]
+) -> PolicyDocument:
+    """Configured principals, or by default anyone in this account who signed in with MFA."""
+    if principal_arns:
+        return document(
+            {"Effect": "Allow", "Principal": {"AWS": list(principal_arns)}, "Action": "sts:AssumeRole"}
+        )
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        }
+    )
+
+
+def auditor_policy(*, log_group_arn: str) -> PolicyDocument:
+    """Read the Lambda's log events, nothing else (FilterLogEvents is authorised on the group,
+    GetLogEvents on its streams)."""
+    return document(
+        {
+            "Sid": "ReadLambdaLogEvents",
+            "Effect": "Allow",
+            "Action": list(AUDITOR_ACTIONS),
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        }
+    )
+
+
+def kms_key_policy(*, partition: str, account_id: str, region: str) -> PolicyDocument:
+    """The customer-managed key (KMS mode).
+
+    The account statement is KMS's default: it delegates the key's use to IAM policies (so the
+    Lambda role's ``kms:ViaService``-scoped grant works) and keeps the key manageable. CloudWatch
+    Logs may use it only for this account's log groups; CloudWatch alarms only to publish to SNS.
+    """
+    account_log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+    return document(
+        {
+            "Sid": "AccountAdministersViaIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchLogsEncryption",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": account_log_groups}},
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublishEncrypted",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    )
+
+
+def alarm_topic_policy(*, topic_arn: str, account_id: str) -> PolicyDocument:
+    """CloudWatch alarms of this account may publish; nothing may publish without TLS."""
+    return document(
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

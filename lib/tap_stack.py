@@ -1,0 +1,239 @@
+"""TapStack: the whole deployment, wiring the components through their typed arguments.
+
+It owns the explicit AWS provider (region pinned, default tags) that every child uses, reads the
+account and partition from data sources, creates the customer-managed key in KMS mode, and hands
+each component exactly what it needs. Only ``tap.py`` exports; this class exposes ``outputs``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Final
+
+import pulumi
+import pulumi_aws as aws
+
+from lib import naming, policies
+from lib.api_gateway_stack import ApiGatewayStack, ApiGatewayStackArgs
+from lib.cloudwatch_stack import CloudWatchStack, CloudWatchStackArgs
+from lib.config import ConfigError, validate_args
+from lib.lambda_asset import lambda_archive, package_files
+from lib.lambda_stack import LambdaStack, LambdaStackArgs
+from lib.networking_stack import NetworkingStack, NetworkingStackArgs
+from lib.s3_stack import S3Stack, S3StackArgs
+from lib.settings import EncryptionMode, TapStackArgs
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["TapStack", "TapStackArgs"]
+
+KMS_DELETION_WINDOW_DAYS: Final = 30
+
+
+class TapStack(pulumi.ComponentResource):
+    """The secure document API: network, storage, function, API, monitoring."""
+
+    provider: aws.Provider
+    args: TapStackArgs
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str] | None
+    networking: NetworkingStack
+    storage: S3Stack
+    compute: LambdaStack
+    api: ApiGatewayStack
+    monitoring: CloudWatchStack
+
+    def __init__(self, name: str, args: TapStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        problems = validate_args(args)
+        if problems:
+            raise ConfigError(problems)
+        super().__init__("tap:index:TapStack", name, None, opts)
+        self.args = args
+        env = args.environment_suffix
+        code = lambda_archive(package_files(args.lambda_package_dir, args.lambda_dependencies_dir))
+
+        self.provider = aws.Provider(
+            f"{name}-aws",
+            region=args.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(default_tags(args))),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        components = pulumi.ResourceOptions(parent=self, providers=[self.provider])
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        self.partition = aws.get_partition_output(opts=invoke).partition
+
+        self.kms_key_arn = None
+        if args.encryption_mode is EncryptionMode.KMS:
+            key = aws.kms.Key(
+                f"{name}-key",
+                description=f"Secure document API ({env}): documents, logs and alarm topic",
+                enable_key_rotation=True,
+                deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+                policy=pulumi.Output.all(self.partition, self.account_id).apply(
+                    lambda values: json.dumps(
+                        policies.kms_key_policy(partition=values[0], account_id=values[1], region=args.region)
+                    )
+                ),
+                opts=child,
+            )
+            aws.kms.Alias(
+                f"{name}-key-alias",
+                name=f"alias/{naming.function_name(env)}",
+                target_key_id=key.key_id,
+                opts=child,
+            )
+            self.kms_key_arn = key.arn
+
+        documents_bucket = self.account_id.apply(
+            lambda account: naming.documents_bucket_name(env, account, args.region)
+        )
+        logs_bucket = self.account_id.apply(
+            lambda account: naming.access_logs_bucket_name(env, account, args.region)
+        )
+        # The endpoint is created before the buckets (their policy needs its id), so its policy names
+        # the buckets by their deterministic ARNs.
+        bucket_arns = pulumi.Output.all(self.partition, documents_bucket, logs_bucket).apply(
+            lambda values: [naming.bucket_arn(values[0], values[1]), naming.bucket_arn(values[0], values[2])]
+        )
+        self.networking = NetworkingStack(
+            f"{name}-networking",
+            NetworkingStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                account_id=self.account_id,
+                partition=self.partition,
+                bucket_arns=bucket_arns,
+                log_retention_days=args.log_retention_days,
+                kms_key_arn=self.kms_key_arn,
+            ),
+            opts=components,
+        )
+        # The bucket policy is created before the role (the role's policy needs the bucket), so it
+        # names the role by its deterministic ARN; LambdaStack creates the role under that name.
+        lambda_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda values: naming.role_arn(values[0], values[1], naming.lambda_role_name(env))
+        )
+        self.storage = S3Stack(
+            f"{name}-storage",
+            S3StackArgs(
+                documents_bucket_name=documents_bucket,
+                access_logs_bucket_name=logs_bucket,
+                account_id=self.account_id,
+                vpc_endpoint_id=self.networking.s3_endpoint_id,
+                lambda_role_arn=lambda_role_arn,
+                noncurrent_version_expiration_days=args.noncurrent_version_expiration_days,
+                access_log_expiration_days=args.access_log_expiration_days,
+                encryption_mode=args.encryption_mode,
+                kms_key_arn=self.kms_key_arn,
+                break_glass_principal_arns=args.break_glass_principal_arns,
+                force_destroy=args.force_destroy,
+            ),
+            opts=components,
+        )
+        self.compute = LambdaStack(
+            f"{name}-compute",
+            LambdaStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                code=code,
+                bucket_name=self.storage.documents_bucket_name,
+                bucket_arn=self.storage.documents_bucket_arn,
+                subnet_ids=self.networking.private_subnet_ids,
+                security_group_id=self.networking.lambda_security_group_id,
+                log_retention_days=args.log_retention_days,
+                max_document_bytes=args.max_document_bytes,
+                allowed_content_types=args.allowed_content_types,
+                kms_key_arn=self.kms_key_arn,
+                memory_mb=args.lambda_memory_mb,
+                reserved_concurrency=args.reserved_concurrency,
+                enable_function_url=args.enable_function_url,
+            ),
+            opts=components,
+        )
+        self.api = ApiGatewayStack(
+            f"{name}-api",
+            ApiGatewayStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                partition=self.partition,
+                function_name=self.compute.function_name,
+                function_invoke_arn=self.compute.invoke_arn,
+                log_retention_days=args.log_retention_days,
+                throttling_rate_limit=args.throttling_rate_limit,
+                throttling_burst_limit=args.throttling_burst_limit,
+                kms_key_arn=self.kms_key_arn,
+                logging_level=args.api_logging_level,
+                enable_waf=args.enable_waf,
+                waf_rate_limit=args.waf_rate_limit,
+                manage_account=args.manage_api_gateway_account,
+            ),
+            opts=components,
+        )
+        self.monitoring = CloudWatchStack(
+            f"{name}-monitoring",
+            CloudWatchStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                account_id=self.account_id,
+                partition=self.partition,
+                function_name=self.compute.function_name,
+                function_timeout_seconds=self.compute.timeout_seconds,
+                api_name=self.api.rest_api_name,
+                stage_name=self.api.stage_name,
+                lambda_log_group_arn=self.compute.log_group_arn,
+                kms_key_arn=self.kms_key_arn,
+                alarm_email=args.alarm_email,
+                auditor_principal_arns=args.auditor_principal_arns,
+            ),
+            opts=components,
+        )
+        self.register_outputs(dict(self.outputs))
+
+    @property
+    def outputs(self) -> dict[str, pulumi.Input[object]]:
+        """Every stack output, keyed by its exported (camelCase) name."""
+        return {
+            "region": self.args.region,
+            "environmentSuffix": self.args.environment_suffix,
+            "encryptionMode": self.args.encryption_mode.value,
+            "vpcId": self.networking.vpc_id,
+            "vpcCidrBlock": self.networking.vpc_cidr_block,
+            "publicSubnetIds": self.networking.public_subnet_ids,
+            "privateSubnetIds": self.networking.private_subnet_ids,
+            "lambdaSecurityGroupId": self.networking.lambda_security_group_id,
+            "s3VpcEndpointId": self.networking.s3_endpoint_id,
+            "flowLogGroupName": self.networking.flow_log_group_name,
+            "documentsBucketName": self.storage.documents_bucket_name,
+            "documentsBucketArn": self.storage.documents_bucket_arn,
+            "accessLogsBucketName": self.storage.access_logs_bucket_name,
+            "accessLogsBucketArn": self.storage.access_logs_bucket_arn,
+            "lambdaFunctionName": self.compute.function_name,
+            "lambdaFunctionArn": self.compute.function_arn,
+            "lambdaRoleArn": self.compute.role_arn,
+            "lambdaFunctionUrl": self.compute.function_url,
+            "lambdaLogGroupName": self.compute.log_group_name,
+            "apiId": self.api.rest_api_id,
+            "apiStageName": self.api.stage_name,
+            "apiUrl": self.api.api_url,
+            "apiAccessLogGroupName": self.api.access_log_group_name,
+            "apiExecutionLogGroupName": self.api.execution_log_group_name,
+            "webAclArn": self.api.web_acl_arn,
+            "auditorRoleArn": self.monitoring.auditor_role_arn,
+            "alarmTopicArn": self.monitoring.alarm_topic_arn,
+            "dashboardName": self.monitoring.dashboard_name,
+            "kmsKeyArn": self.kms_key_arn,
+        }
+
+
+def default_tags(args: TapStackArgs) -> Mapping[str, str]:
+    """The provider's default tags: the configured ones plus the three the program always sets."""
+    return {
+        **args.tags,
+        "Environment": args.environment_suffix,
+        "Project": naming.PROJECT_NAME,
+        "ManagedBy": "pulumi",
+    }

@@ -1,0 +1,207 @@
+"""Run the Pulumi program offline under mocks and capture every resource it registers.
+
+Reusable by any test suite (the policy pack's tests run their policies over these captures):
+
+    from tests.unit.infra.synth import synthesize
+    resources = synthesize(TapStackArgs(encryption_mode=EncryptionMode.KMS))
+    buckets = [r for r in resources if r.type == "aws:s3/bucket:Bucket"]
+
+``CapturedResource.inputs`` are the resource's inputs as the engine receives them (camelCase keys,
+every ``Output`` resolved); ``state`` adds what the mocks computed (ids, ARNs, URLs), so values that
+flow between resources (an ARN into a policy) can be compared. No network, no credentials.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pulumi
+import pulumi.runtime
+import pulumi.runtime.settings
+
+from lib.settings import TapStackArgs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+MOCK_ACCOUNT_ID = "123456789012"
+MOCK_PARTITION = "aws"
+MOCK_REST_API_ID = "a1b2c3d4e5"
+MOCK_S3_PREFIX_LIST_ID = "pl-63a5400a"
+PROJECT = "secure-document-api"
+STACK = "unit"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CapturedResource:
+    """One resource registration as the mocks saw it."""
+
+    type: str
+    """Pulumi type token, e.g. ``aws:s3/bucket:Bucket`` (components: ``tap:...``)."""
+    name: str
+    """Logical (Pulumi) name."""
+    inputs: dict[str, Any]
+    """Inputs, camelCase keys, outputs resolved."""
+    state: dict[str, Any]
+    """Inputs plus the outputs the mocks computed (``id``, ``arn``, ...)."""
+    provider: str | None
+    """Provider reference (``<urn>::<id>``) of custom resources."""
+    custom: bool
+    """False for component resources."""
+
+    @property
+    def id(self) -> str:
+        return str(self.state["id"])
+
+
+@dataclass
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record every resource and answer the invokes the program makes."""
+
+    region: str = "us-east-1"
+    account_id: str = MOCK_ACCOUNT_ID
+    partition: str = MOCK_PARTITION
+    resources: list[CapturedResource] = field(default_factory=list)
+    calls: list[pulumi.runtime.MockCallArgs] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.calls.append(args)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return (
+                {
+                    "accountId": self.account_id,
+                    "arn": f"arn:{self.partition}:iam::{self.account_id}:user/deployer",
+                    "userId": "AIDAMOCKUSER",
+                    "id": self.account_id,
+                },
+                [],
+            )
+        if args.token == "aws:index/getPartition:getPartition":
+            return (
+                {
+                    "partition": self.partition,
+                    "dnsSuffix": "amazonaws.com",
+                    "reverseDnsPrefix": "com.amazonaws",
+                    "id": self.partition,
+                },
+                [],
+            )
+        raise NotImplementedError(f"unmocked invoke {args.token}")
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id, computed = self._computed(args.typ, args.name, args.inputs)
+        state = {**args.inputs, **computed, "id": resource_id}
+        with self._lock:
+            self.resources.append(
+                CapturedResource(
+                    type=args.typ,
+                    name=args.name,
+                    inputs=dict(args.inputs),
+                    state=state,
+                    provider=args.provider or None,
+                    custom=bool(args.custom),
+                )
+            )
+        return resource_id, state
+
+    def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:{self.partition}:{service}:{self.region if region else ''}:"
+            f"{self.account_id if account else ''}:{resource}"
+        )
+
+    def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The id and the provider-computed attributes the program reads, shaped like AWS's."""
+        given = str(inputs.get("name", name))
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = str(inputs.get("bucket", name))
+            return bucket, {"arn": self._arn("s3", bucket, region=False, account=False), "bucket": bucket}
+        if typ == "aws:iam/role:Role":
+            return given, {"arn": self._arn("iam", f"role/{given}", region=False), "name": given}
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            return given, {"arn": self._arn("logs", f"log-group:{given}")}
+        if typ == "aws:lambda/function:Function":
+            arn = self._arn("lambda", f"function:{given}")
+            invoke = f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            return given, {"arn": arn, "invokeArn": invoke}
+        if typ == "aws:lambda/functionUrl:FunctionUrl":
+            return f"{name}-id", {"functionUrl": f"https://mockurl.lambda-url.{self.region}.on.aws/"}
+        if typ == "aws:apigateway/restApi:RestApi":
+            return MOCK_REST_API_ID, {
+                "rootResourceId": "rootresource",
+                "executionArn": self._arn("execute-api", MOCK_REST_API_ID),
+                "arn": self._arn("apigateway", f"/restapis/{MOCK_REST_API_ID}", account=False),
+            }
+        if typ == "aws:apigateway/stage:Stage":
+            api, stage = inputs["restApi"], inputs["stageName"]
+            return f"ags-{api}-{stage}", {
+                "arn": self._arn("apigateway", f"/restapis/{api}/stages/{stage}", account=False),
+                "invokeUrl": f"https://{api}.execute-api.{self.region}.amazonaws.com/{stage}",
+            }
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            return "vpce-0123456789abcdef0", {"prefixListId": MOCK_S3_PREFIX_LIST_ID}
+        if typ == "aws:ec2/vpc:Vpc":
+            return "vpc-0123456789abcdef0", {}
+        if typ == "aws:kms/key:Key":
+            key_id = "0a1b2c3d-mock-key"
+            return key_id, {"arn": self._arn("kms", f"key/{key_id}"), "keyId": key_id}
+        if typ == "aws:sns/topic:Topic":
+            return self._arn("sns", given), {"arn": self._arn("sns", given)}
+        if typ == "aws:wafv2/webAcl:WebAcl":
+            return f"{name}-id", {"arn": self._arn("wafv2", f"regional/webacl/{given}/{name}-id")}
+        return f"{name}-id", {"arn": self._arn("mock", f"{typ}/{name}")}
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """Everything a program run produced."""
+
+    resources: list[CapturedResource]
+    value: Any
+    """The program's return value, with Outputs resolved (see ``run_program``)."""
+    calls: list[pulumi.runtime.MockCallArgs]
+
+
+def run_program(
+    program: Callable[[], pulumi.Input[Any]], *, mocks: RecordingMocks | None = None
+) -> Synthesis:
+    """Run ``program`` under fresh mocks and wait for every registration; resolve what it returns.
+
+    Resets the root stack first, so runs never leak into one another.
+    """
+    mocks = mocks or RecordingMocks()
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+    resolved: dict[str, Any] = {}
+
+    @pulumi.runtime.test  # type: ignore[misc]
+    def body() -> pulumi.Output[Any]:
+        return pulumi.Output.from_input(program()).apply(lambda value: resolved.setdefault("value", value))
+
+    body()
+    return Synthesis(resources=list(mocks.resources), value=resolved.get("value"), calls=list(mocks.calls))
+
+
+def synthesize_stack(
+    args: TapStackArgs | None = None, *, name: str = "tap", partition: str = MOCK_PARTITION
+) -> Synthesis:
+    """Build ``TapStack(name, args)`` under mocks; ``value`` is the dict of resolved stack outputs."""
+    from lib.tap_stack import TapStack  # imported late: pulumi_aws is slow to import
+
+    args = args or TapStackArgs()
+
+    def program() -> pulumi.Output[dict[str, Any]]:
+        stack = TapStack(name, args)
+        return pulumi.Output.from_input(stack.outputs)
+
+    return run_program(program, mocks=RecordingMocks(region=args.region, partition=partition))
+
+
+def synthesize(args: TapStackArgs | None = None) -> list[CapturedResource]:
+    """Every resource (components included) that ``TapStack("tap", args)`` registers."""
+    return synthesize_stack(args).resources
