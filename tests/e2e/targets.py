@@ -1,0 +1,238 @@
+"""Where the end-to-end suite runs: local mode started for the session, or a deployed stack.
+
+Configuration (environment variables):
+
+- ``E2E_STACK_OUTPUTS``: path to ``pulumi stack output --json`` of a deployed stack. When set, the
+  suite runs against that stack: requests are SigV4-signed (service ``execute-api``) with the
+  standard AWS credential chain, and the deployed-only checks run. When unset, the suite starts
+  local mode (``python -m local_mode``) on a free loopback port and runs against it.
+- ``E2E_SECOND_AWS_PROFILE``: deployed mode only: an AWS profile for a second principal, used by the
+  caller-isolation tests (skipped without it). Locally, callers are played with ``X-Local-Caller``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+from local_mode.identity import LOCAL_CALLER_HEADER
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterator
+
+    from botocore.credentials import Credentials
+
+STACK_OUTPUTS_VARIABLE = "E2E_STACK_OUTPUTS"
+SECOND_PROFILE_VARIABLE = "E2E_SECOND_AWS_PROFILE"
+REQUIRED_OUTPUTS = ("apiUrl", "documentsBucketName", "lambdaLogGroupName")
+DEFAULT_MAX_DOCUMENT_BYTES = 4_500_000
+"""The service's default size limit; a stack output ``maxDocumentBytes`` overrides it."""
+DEFAULT_TIMEOUT_SECONDS = 30.0
+LOCAL_START_TIMEOUT_SECONDS = 60.0
+LOCAL_STOP_TIMEOUT_SECONDS = 10.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_SERVING = re.compile(r"serving the API on (http://127\.0\.0\.1:\d+)")
+_EMULATOR = re.compile(r"S3 emulator \(moto\): (http://127\.0\.0\.1:\d+), bucket '([^']+)'")
+_EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+
+
+class E2EConfigurationError(Exception):
+    """The deployed-stack configuration is unusable; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The API under test and what the suite needs to know about it."""
+
+    api_url: str
+    """Base URL, without a trailing slash (the stage URL when deployed)."""
+    bucket: str
+    """Documents bucket name."""
+    deployed: bool
+    """True for a real stack (SigV4, real S3 and CloudWatch Logs)."""
+    region: str
+    """AWS region of the stack."""
+    s3_endpoint_url: str | None = None
+    """The emulator's endpoint locally; ``None`` (the real S3) when deployed."""
+    log_group: str | None = None
+    """The Lambda's log group (deployed only)."""
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    """The service's configured size limit."""
+
+
+def region_of(api_url: str) -> str | None:
+    """The region in an ``execute-api`` URL's host name, if it is one."""
+    match = _EXECUTE_API_HOST.search(urlsplit(api_url).hostname or "")
+    return match.group(1) if match else None
+
+
+def load_stack_outputs(path: Path) -> Target:
+    """A deployed ``Target`` from ``pulumi stack output --json``; every problem reported at once."""
+    try:
+        outputs = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise E2EConfigurationError(
+            f"{STACK_OUTPUTS_VARIABLE}={str(path)!r} is not a readable JSON file ({error}); create it with "
+            "`pulumi stack output --json > outputs.json`"
+        ) from error
+    if not isinstance(outputs, dict):
+        raise E2EConfigurationError(f"{path} must hold a JSON object of stack outputs")
+    problems = [f"missing output {name!r}" for name in REQUIRED_OUTPUTS if not outputs.get(name)]
+    api_url = str(outputs.get("apiUrl", ""))
+    if api_url and urlsplit(api_url).scheme != "https":
+        problems.append(f"apiUrl must be an https URL, got {api_url!r}")
+    region = outputs.get("region") or region_of(api_url) or os.environ.get("AWS_REGION")
+    if not region:
+        problems.append("no region: add a 'region' output or set AWS_REGION")
+    if problems:
+        raise E2EConfigurationError(f"{path}: " + "; ".join(problems))
+    return Target(
+        api_url=api_url.rstrip("/"),
+        bucket=str(outputs["documentsBucketName"]),
+        deployed=True,
+        region=str(region),
+        log_group=str(outputs["lambdaLogGroupName"]),
+        max_document_bytes=int(outputs.get("maxDocumentBytes", DEFAULT_MAX_DOCUMENT_BYTES)),
+    )
+
+
+def _wait_for_banner(output: Path, process: subprocess.Popen[bytes]) -> tuple[str, str, str]:
+    deadline = time.monotonic() + LOCAL_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        text = output.read_text(errors="replace")
+        serving, emulator = _SERVING.search(text), _EMULATOR.search(text)
+        if serving and emulator:
+            return serving.group(1), emulator.group(1), emulator.group(2)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"local mode did not start (exit code {process.poll()})")
+
+
+@contextmanager
+def local_mode() -> Iterator[Target]:
+    """Run ``python -m local_mode`` on a free port for the duration of the block; always stop it."""
+    with tempfile.TemporaryDirectory(prefix="e2e-local-mode-") as directory:
+        stdout, stderr = Path(directory) / "stdout", Path(directory) / "stderr"
+        environ = {**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1"}
+        with stdout.open("wb") as out, stderr.open("wb") as err:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "local_mode"], cwd=REPO_ROOT, env=environ, stdout=out, stderr=err
+            )
+        try:
+            try:
+                api_url, endpoint, bucket = _wait_for_banner(stdout, process)
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}; its stderr:\n{stderr.read_text(errors='replace')}") from None
+            yield Target(
+                api_url=api_url, bucket=bucket, deployed=False, region="us-east-1", s3_endpoint_url=endpoint
+            )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=LOCAL_STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class BotocoreSigV4(httpx.Auth):
+    """Signs each httpx request with botocore's SigV4 signer, as the AWS CLI and SDKs do."""
+
+    requires_request_body = True
+
+    def __init__(self, credentials: Credentials, region: str, *, service: str = "execute-api") -> None:
+        self._credentials = credentials
+        self._region = region
+        self._service = service
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        headers = {name: value for name, value in request.headers.items() if name.lower() != "connection"}
+        aws_request = AWSRequest(
+            method=request.method, url=str(request.url), data=request.content, headers=headers
+        )
+        SigV4Auth(self._credentials.get_frozen_credentials(), self._service, self._region).add_auth(
+            aws_request
+        )
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            if name in aws_request.headers:
+                request.headers[name] = aws_request.headers[name]
+        yield request
+
+
+def aws_credentials(profile: str | None = None) -> Credentials:
+    """Credentials from the standard chain (or a named profile); a clear error when there are none."""
+    import boto3
+
+    credentials = boto3.Session(profile_name=profile).get_credentials()
+    if credentials is None:
+        source = f"profile {profile!r}" if profile else "the standard AWS credential chain"
+        raise E2EConfigurationError(f"no AWS credentials found in {source}")
+    return credentials
+
+
+@dataclass
+class ApiClient:
+    """One caller of the API, remembering the documents it created so they can be cleaned up."""
+
+    http: httpx.Client
+    name: str
+    created: list[str]
+
+    def upload(self, data: bytes, content_type: str | None, **headers: str) -> httpx.Response:
+        """``POST /documents``; remembers the id of a created document."""
+        all_headers = dict(headers)
+        if content_type is not None:
+            all_headers["Content-Type"] = content_type
+        response = self.http.post("/documents", content=data, headers=all_headers)
+        if response.status_code == httpx.codes.CREATED:
+            self.created.append(response.json()["id"])
+        return response
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any request, relative to the API's base URL."""
+        return self.http.request(method, path, **kwargs)
+
+    def delete_created(self) -> None:
+        """Delete what this caller created (deployed stacks are shared: leave nothing behind)."""
+        for document_id in self.created:
+            self.http.delete(f"/documents/{document_id}")
+        self.created.clear()
+
+
+def local_caller_arn(name: str) -> str:
+    """A fresh principal per played caller, so every test starts with an empty document list."""
+    return f"arn:aws:iam::111122223333:user/e2e-{name}-{uuid.uuid4().hex[:12]}"
+
+
+def make_client(target: Target, name: str, *, profile: str | None = None) -> ApiClient:
+    """An ``ApiClient`` for ``target``: SigV4-signed when deployed, an ``X-Local-Caller`` locally."""
+    if target.deployed:
+        http = httpx.Client(
+            base_url=target.api_url,
+            auth=BotocoreSigV4(aws_credentials(profile), target.region),
+            timeout=DEFAULT_TIMEOUT_SECONDS,
+        )
+    else:
+        http = httpx.Client(
+            base_url=target.api_url,
+            headers={LOCAL_CALLER_HEADER: local_caller_arn(name)},
+            timeout=DEFAULT_TIMEOUT_SECONDS,
+        )
+    return ApiClient(http=http, name=name, created=[])

@@ -1,0 +1,100 @@
+"""The suite's own machinery, offline: stack outputs are validated and requests are really signed."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.e2e.targets import BotocoreSigV4, E2EConfigurationError, load_stack_outputs, region_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+API_URL = "https://abcde12345.execute-api.eu-west-1.amazonaws.com/dev"
+CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+
+
+def _write(tmp_path: Path, outputs: object) -> Path:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return path
+
+
+def test_stack_outputs_give_the_target(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        {
+            "apiUrl": f"{API_URL}/",
+            "documentsBucketName": "docs",
+            "lambdaLogGroupName": "/aws/lambda/doc-processor-dev",
+        },
+    )
+    target = load_stack_outputs(path)
+    assert target.deployed
+    assert target.api_url == API_URL
+    assert target.region == "eu-west-1"
+    assert target.bucket == "docs"
+    assert target.log_group == "/aws/lambda/doc-processor-dev"
+
+
+def test_missing_outputs_are_all_reported(tmp_path: Path) -> None:
+    with pytest.raises(E2EConfigurationError) as error:
+        load_stack_outputs(_write(tmp_path, {"apiUrl": "http://example.com"}))
+    message = str(error.value)
+    assert "missing output 'documentsBucketName'" in message
+    assert "missing output 'lambdaLogGroupName'" in message
+    assert "apiUrl must be an https URL" in message
+
+
+def test_unreadable_outputs_file_says_how_to_create_it(tmp_path: Path) -> None:
+    with pytest.raises(E2EConfigurationError, match="pulumi stack output --json"):
+        load_stack_outputs(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize(
+    ("url", "region"),
+    [
+        (API_URL, "eu-west-1"),
+        ("https://x.execute-api.cn-north-1.amazonaws.com.cn/p", "cn-north-1"),
+        ("https://example.com", None),
+    ],
+)
+def test_region_of(url: str, region: str | None) -> None:
+    assert region_of(url) == region
+
+
+def test_requests_are_signed_for_execute_api_and_the_signature_verifies() -> None:
+    request = httpx.Request(
+        "POST", f"{API_URL}/documents", content=b"hello", headers={"Content-Type": "text/plain"}
+    )
+    signed = next(BotocoreSigV4(CREDENTIALS, "eu-west-1").auth_flow(request))
+    authorization = signed.headers["Authorization"]
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/eu-west-1/execute-api/aws4_request" in authorization
+    assert signed.headers["X-Amz-Security-Token"] == "session-token"
+    # Recompute the signature the way API Gateway does, from what is on the wire.
+    signed_headers = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert "host" in signed_headers
+    wire = AWSRequest(
+        method="POST",
+        url=str(signed.url),
+        data=signed.content,
+        headers={name: signed.headers[name] for name in signed_headers if name != "host"},
+    )
+    wire.context["timestamp"] = signed.headers["X-Amz-Date"]
+    signer = SigV4Auth(CREDENTIALS.get_frozen_credentials(), "execute-api", "eu-west-1")
+    expected = signer.signature(signer.string_to_sign(wire, signer.canonical_request(wire)), wire)
+    assert authorization.endswith(f"Signature={expected}")
+
+
+def test_a_different_body_gives_a_different_signature() -> None:
+    auth = BotocoreSigV4(CREDENTIALS, "eu-west-1")
+    first = next(auth.auth_flow(httpx.Request("POST", f"{API_URL}/documents", content=b"one")))
+    second = next(auth.auth_flow(httpx.Request("POST", f"{API_URL}/documents", content=b"two")))
+    assert first.headers["Authorization"] != second.headers["Authorization"]

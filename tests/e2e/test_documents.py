@@ -1,0 +1,170 @@
+"""The API's happy paths over HTTP: upload, read back, list, delete, and callers kept apart."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+
+from tests.e2e import samples
+from tests.e2e.assertions import REQUEST_ID_HEADER, assert_service_error
+
+if TYPE_CHECKING:
+    from tests.e2e.targets import ApiClient, Target
+
+SAMPLES = samples.all_types()
+
+
+def test_health(alice: ApiClient) -> None:
+    response = alice.request("GET", "/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers[REQUEST_ID_HEADER]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.content_type for s in SAMPLES])
+def test_upload_then_read_back_byte_for_byte(
+    target: Target, alice: ApiClient, sample: samples.Sample
+) -> None:
+    # Given a valid document, when it is uploaded
+    created = alice.upload(sample.data, sample.content_type)
+    assert created.status_code == 201, created.text
+    document = created.json()
+    # Then the metadata describes exactly these bytes
+    assert document["contentType"] == sample.content_type
+    assert document["size"] == len(sample.data)
+    assert document["sha256"] == hashlib.sha256(sample.data).hexdigest()
+    assert document["filename"] is None
+    for fact, value in sample.facts.items():
+        assert document[fact] == value, fact
+    created_at = datetime.fromisoformat(document["createdAt"].replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=5)
+    # And Location names the new document
+    location = urljoin(f"{target.api_url}/", created.headers["Location"])
+    assert location == f"{target.api_url}/documents/{document['id']}"
+    # And reading it back gives the same metadata and the same bytes
+    described = alice.request("GET", f"/documents/{document['id']}")
+    assert described.status_code == 200
+    assert described.json() == document
+    content = alice.request("GET", f"/documents/{document['id']}/content")
+    assert content.status_code == 200
+    assert content.content == sample.data
+    assert content.headers["content-type"].split(";")[0] == sample.content_type
+    assert content.headers["etag"]
+    assert content.headers["content-disposition"].startswith("attachment")
+
+
+def test_content_disposition_filename_is_kept_sanitised(alice: ApiClient) -> None:
+    sample = samples.pdf(pages=1)
+    created = alice.upload(
+        sample.data,
+        sample.content_type,
+        **{"Content-Disposition": 'attachment; filename="../../etc/re<po>rt.pdf"'},
+    )
+    assert created.status_code == 201, created.text
+    filename = created.json()["filename"]
+    assert filename
+    assert filename.endswith(".pdf")
+    assert not set(filename) & set('/\\<>"')
+    assert alice.request("GET", f"/documents/{created.json()['id']}").json()["filename"] == filename
+
+
+def test_plain_filename_is_kept_as_given(alice: ApiClient) -> None:
+    sample = samples.text()
+    created = alice.upload(
+        sample.data, sample.content_type, **{"Content-Disposition": 'attachment; filename="notes.txt"'}
+    )
+    assert created.json()["filename"] == "notes.txt"
+    content = alice.request("GET", f"/documents/{created.json()['id']}/content")
+    assert "notes.txt" in content.headers["content-disposition"]
+
+
+def _all_pages(client: ApiClient, limit: int) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
+    params: dict[str, str | int] = {"limit": limit}
+    while True:
+        response = client.request("GET", "/documents", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append(page["items"])
+        if page["nextCursor"] is None:
+            return pages
+        params = {"limit": limit, "cursor": page["nextCursor"]}
+
+
+def test_list_paginates_oldest_first_without_gaps_or_repeats(target: Target, alice: ApiClient) -> None:
+    uploaded = []
+    for index in range(3):
+        created = alice.upload(f"document {index}\n".encode(), "text/plain")
+        assert created.status_code == 201, created.text
+        uploaded.append(created.json()["id"])
+    pages = _all_pages(alice, limit=2)
+    ids = [item["id"] for page in pages for item in page]
+    assert all(len(page) <= 2 for page in pages)
+    assert len(ids) == len(set(ids))
+    assert ids == sorted(ids)
+    assert set(uploaded) <= set(ids)
+    if not target.deployed:  # a fresh local caller owns exactly these documents
+        assert [len(page) for page in pages] == [2, 1]
+        assert set(ids) == set(uploaded)
+    item = next(item for page in pages for item in page if item["id"] == uploaded[0])
+    assert item["size"] == len(b"document 0\n")
+
+
+def test_delete_then_everything_is_404(alice: ApiClient) -> None:
+    created = alice.upload(samples.png().data, "image/png")
+    document_id = created.json()["id"]
+    deleted = alice.request("DELETE", f"/documents/{document_id}")
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert_service_error(alice.request("GET", f"/documents/{document_id}"), 404, "not_found")
+    assert_service_error(alice.request("GET", f"/documents/{document_id}/content"), 404, "not_found")
+    assert_service_error(alice.request("DELETE", f"/documents/{document_id}"), 404, "not_found")
+    listed = [item["id"] for page in _all_pages(alice, limit=100) for item in page]
+    assert document_id not in listed
+
+
+def test_callers_cannot_see_read_or_delete_each_others_documents(alice: ApiClient, bob: ApiClient) -> None:
+    created = alice.upload(samples.jpeg().data, "image/jpeg")
+    document_id = created.json()["id"]
+    # Bob gets exactly what he gets for a document that does not exist
+    assert_service_error(bob.request("GET", f"/documents/{document_id}"), 404, "not_found")
+    assert_service_error(bob.request("GET", f"/documents/{document_id}/content"), 404, "not_found")
+    assert_service_error(bob.request("DELETE", f"/documents/{document_id}"), 404, "not_found")
+    assert document_id not in [item["id"] for page in _all_pages(bob, limit=100) for item in page]
+    # And Alice's document is untouched
+    assert alice.request("GET", f"/documents/{document_id}").status_code == 200
+    assert alice.request("GET", f"/documents/{document_id}/content").content == samples.jpeg().data
+
+
+def test_a_document_id_that_never_existed_is_404(alice: ApiClient) -> None:
+    assert_service_error(alice.request("GET", f"/documents/{'0' * 32}"), 404, "not_found")
+
+
+def test_responses_are_never_cached(alice: ApiClient) -> None:
+    created = alice.upload(samples.text().data, "text/plain")
+    for path in (
+        "/documents",
+        f"/documents/{created.json()['id']}",
+        f"/documents/{created.json()['id']}/content",
+    ):
+        response = alice.request("GET", path)
+        assert response.headers["cache-control"] == "no-store", path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+
+
+def test_local_caller_header_is_required_to_change_identity(target: Target) -> None:
+    """Locally, two clients without the header are the same default caller."""
+    if target.deployed:
+        pytest.skip("local mode only: a deployed API takes identity from the SigV4 signature")
+    with httpx.Client(base_url=target.api_url) as first, httpx.Client(base_url=target.api_url) as second:
+        created = first.post("/documents", content=b"shared\n", headers={"Content-Type": "text/plain"})
+        document_id = created.json()["id"]
+        try:
+            assert second.get(f"/documents/{document_id}").status_code == 200
+        finally:
+            first.delete(f"/documents/{document_id}")
