@@ -266,7 +266,7 @@ def _check_environment_suffix(value: str, _: TapStackArgs) -> list[str]:
 def _check_region(value: str, args: TapStackArgs) -> list[str]:
     if not _REGION.fullmatch(value):
         return [f"must be an AWS region name such as 'us-east-1'; got {value!r}"]
-    if value not in args.allowed_regions:
+    if args.allowed_regions and value not in args.allowed_regions:
         allowed = ", ".join(args.allowed_regions)
         return [
             f"{value!r} is not in allowedRegions ({allowed}); deploy to an allowed region or extend the list"

@@ -127,7 +127,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return given, {"arn": self._arn("logs", f"log-group:{given}")}
         if typ == "aws:lambda/function:Function":
             arn = self._arn("lambda", f"function:{given}")
-            invoke = f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            invoke = (
+                f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+                f"{arn}/invocations"
+            )
             return given, {"arn": arn, "invokeArn": invoke}
         if typ == "aws:lambda/functionUrl:FunctionUrl":
             return f"{name}-id", {"functionUrl": f"https://mockurl.lambda-url.{self.region}.on.aws/"}

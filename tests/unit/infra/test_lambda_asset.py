@@ -1,0 +1,136 @@
+"""What the deployment package contains (the real one built by `make package`), and its errors."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import pulumi
+import pytest
+
+from lib.lambda_asset import HANDLER, LambdaPackageError, handler_module_path, lambda_archive, package_files
+from lib.settings import DEFAULT_LAMBDA_DEPENDENCIES_DIR, DEFAULT_LAMBDA_PACKAGE_DIR
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def real_package() -> dict[str, Path]:
+    return package_files(DEFAULT_LAMBDA_PACKAGE_DIR, DEFAULT_LAMBDA_DEPENDENCIES_DIR)
+
+
+def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependencies(real_package):
+    assert handler_module_path(HANDLER) == "document_processor/handler.py"
+    assert "document_processor/handler.py" in real_package
+    assert "document_processor/__init__.py" in real_package
+    assert "document_processor/routes.py" in real_package
+    assert "pypdf/__init__.py" in real_package
+    assert "imagesize/__init__.py" in real_package
+
+
+def test_the_package_excludes_tests_caches_and_the_infrastructure(real_package):
+    for name in real_package:
+        parts = name.split("/")
+        assert "__pycache__" not in parts, name
+        assert not name.endswith(".pyc"), name
+        assert "tests" not in parts, name
+        assert not parts[-1].startswith("test_"), name
+        assert parts[0] not in {"lib", "tests", "local_mode", "policy", "benchmarks"}, name
+    assert "tap.py" not in real_package
+
+
+def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure(real_package):
+    for name, path in real_package.items():
+        if not name.startswith("document_processor/") or not name.endswith(".py"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        roots = {module.split(".")[0] for module in imported}
+        assert not roots & {"lib", "pulumi", "pulumi_aws", "local_mode"}, name
+
+
+def test_the_package_maps_archive_names_to_the_real_files(real_package):
+    assert real_package["document_processor/routes.py"] == DEFAULT_LAMBDA_PACKAGE_DIR / "routes.py"
+    assert list(real_package) == sorted(real_package)
+
+
+def make_package(root: Path) -> tuple[Path, Path]:
+    package = root / "document_processor"
+    (package / "tests").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "handler.py").write_text("def lambda_handler(event, context): ...\n")
+    (package / "test_handler.py").write_text("")
+    (package / "tests" / "conftest.py").write_text("")
+    (package / "__pycache__" / "handler.cpython-313.pyc").write_bytes(b"")
+    (package / "stale.pyc").write_bytes(b"")
+    deps = root / "deps"
+    (deps / "pypdf").mkdir(parents=True)
+    (deps / "pypdf" / "__init__.py").write_text("")
+    return package, deps
+
+
+def test_package_files_filters_debris(tmp_path):
+    package, deps = make_package(tmp_path)
+
+    assert list(package_files(package, deps)) == [
+        "document_processor/__init__.py",
+        "document_processor/handler.py",
+        "pypdf/__init__.py",
+    ]
+
+
+def test_missing_dependencies_name_the_command_to_run(tmp_path):
+    package, _ = make_package(tmp_path)
+
+    with pytest.raises(LambdaPackageError, match=r"not found at .*/nowhere; run `make package` first"):
+        package_files(package, tmp_path / "nowhere")
+
+
+def test_empty_dependencies_are_refused(tmp_path):
+    package, _ = make_package(tmp_path)
+    (tmp_path / "empty").mkdir()
+
+    with pytest.raises(LambdaPackageError, match=r"empty; run `make package` again"):
+        package_files(package, tmp_path / "empty")
+
+
+def test_a_directory_without_init_is_not_a_package(tmp_path):
+    _, deps = make_package(tmp_path)
+
+    with pytest.raises(LambdaPackageError, match=r"is not a Python package"):
+        package_files(tmp_path / "deps", deps)
+
+
+def test_a_missing_handler_module_is_refused(tmp_path):
+    package, deps = make_package(tmp_path)
+
+    with pytest.raises(LambdaPackageError, match=r"handler module document_processor/app\.py"):
+        package_files(package, deps, handler="document_processor.app.main")
+
+
+def test_dependencies_may_not_shadow_the_service_package(tmp_path):
+    package, deps = make_package(tmp_path)
+    (deps / "document_processor").mkdir()
+    (deps / "document_processor" / "handler.py").write_text("")
+
+    with pytest.raises(
+        LambdaPackageError, match=r"overwrite the service package: document_processor/handler\.py"
+    ):
+        package_files(package, deps)
+
+
+def test_lambda_archive_wraps_each_file_as_an_asset(tmp_path):
+    package, deps = make_package(tmp_path)
+    files = package_files(package, deps)
+
+    archive = lambda_archive(files)
+
+    assert isinstance(archive, pulumi.AssetArchive)
+    assert {name: asset.path for name, asset in archive.assets.items()} == {
+        name: str(path) for name, path in files.items()
+    }
