@@ -35,7 +35,7 @@ DEFAULT_CONNECT_TIMEOUT_SECONDS = 1.0
 DEFAULT_READ_TIMEOUT_SECONDS = 4.0
 """Longest wait for one socket read; S3 answers a few-MB PUT/GET from inside the region well within it."""
 DEFAULT_MAX_ATTEMPTS = 2
-"""Total attempts per call (standard retry mode: throttling and transient errors only)."""
+"""Total attempts per call, the first included (standard mode retries throttling and transient errors)."""
 
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 PRECONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "412"})
@@ -98,7 +98,8 @@ def create_s3_client(
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # total_max_attempts counts the first try; botocore's "max_attempts" key counts retries only.
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
     )
     return boto3.client("s3", config=config)
 

@@ -1,0 +1,160 @@
+"""Fixtures: fake AWS credentials, a moto S3 bucket, the application wired to it, and event builders."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from moto import mock_aws
+
+from document_processor.handler import Application
+from document_processor.settings import load_settings
+from document_processor.storage import create_s3_client
+
+EVENTS_DIR = Path(__file__).parent / "events"
+BUCKET = "test-documents-bucket"
+ALICE = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-session"
+ALICE_OTHER_SESSION = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-laptop"
+BOB = "arn:aws:iam::111122223333:user/bob"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of a JSON event fixture."""
+    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    return event
+
+
+@dataclass
+class Lambda:
+    """The application under test plus what it wrote (metric lines)."""
+
+    app: Application
+    s3: Any
+    metric_lines: list[str] = field(default_factory=list)
+
+    def call(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.app.handle(event, FakeContext())
+
+    def metrics(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.metric_lines]
+
+
+class FakeContext:
+    """The attributes of the Lambda context object the handler reads."""
+
+    aws_request_id = "0f5e8d4a-lambda-request"
+    function_name = "doc-processor-test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
+
+
+def make_event(
+    method: str,
+    path: str,
+    *,
+    version: str = "1.0",
+    caller: str | None = ALICE,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | list[tuple[str, str]] | None = None,
+    body: bytes | str | None = None,
+    base64_body: bool = True,
+) -> dict[str, Any]:
+    """A REST (v1) or function-URL (v2) event for ``method path``, built from the JSON fixtures."""
+    pairs = list(query.items()) if isinstance(query, dict) else list(query or [])
+    if isinstance(body, bytes):
+        body_text: str | None = base64.b64encode(body).decode() if base64_body else body.decode("utf-8")
+    else:
+        body_text = body
+    if version == "2.0":
+        event = load_event("function_url_v2.json")
+        event["rawPath"] = path
+        event["rawQueryString"] = urlencode(pairs)
+        event["requestContext"]["http"]["method"] = method
+        event["requestContext"]["http"]["path"] = path
+        event["headers"].update({name.lower(): value for name, value in (headers or {}).items()})
+        if caller is None:
+            del event["requestContext"]["authorizer"]
+        else:
+            event["requestContext"]["authorizer"]["iam"]["userArn"] = caller
+            event["requestContext"]["authorizer"]["iam"]["accountId"] = caller.split(":")[4]
+    else:
+        event = load_event("rest_api_v1.json")
+        event["httpMethod"] = method
+        event["path"] = path
+        event["requestContext"]["httpMethod"] = method
+        event["requestContext"]["path"] = f"/dev{path}"
+        event["headers"].update(headers or {})
+        event["multiValueHeaders"].update({name: [value] for name, value in (headers or {}).items()})
+        if pairs:
+            multi: dict[str, list[str]] = {}
+            for name, value in pairs:
+                multi.setdefault(name, []).append(value)
+            event["multiValueQueryStringParameters"] = multi
+            event["queryStringParameters"] = {name: values[-1] for name, values in multi.items()}
+        if caller is None:
+            event["requestContext"]["identity"]["userArn"] = None
+        else:
+            event["requestContext"]["identity"]["userArn"] = caller
+            event["requestContext"]["identity"]["accountId"] = caller.split(":")[4]
+    event["body"] = body_text
+    event["isBase64Encoded"] = body_text is not None and base64_body
+    return copy.deepcopy(event)
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region: nothing may reach real AWS."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
+def s3(aws_credentials: None) -> Any:
+    """A moto S3 client with a versioned documents bucket (the same client the service uses)."""
+    with mock_aws():
+        client = create_s3_client()
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+
+
+@pytest.fixture
+def lam(s3: Any) -> Lambda:
+    """The application configured with defaults and wired to the moto bucket."""
+    return build_lambda(s3)
+
+
+def build_lambda(s3: Any, **environ: str) -> Lambda:
+    """An application from ``environ`` (plus the bucket), recording its metric lines."""
+    lines: list[str] = []
+    settings = load_settings({"DOCUMENTS_BUCKET": BUCKET, **environ})
+    app = Application.from_settings(settings, client=s3, metrics_sink=lines.append)
+    return Lambda(app=app, s3=s3, metric_lines=lines)
+
+
+def body_json(response: dict[str, Any]) -> Any:
+    """The decoded JSON body of a proxy response."""
+    assert response["isBase64Encoded"] is False
+    return json.loads(response["body"])
+
+
+def object_versions(s3: Any) -> list[dict[str, Any]]:
+    """Every object version in the bucket (delete markers excluded)."""
+    versions: list[dict[str, Any]] = s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
+    return versions

@@ -1,0 +1,598 @@
+"""The handler end to end against moto: every route and status, both payload versions, ownership."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from document_processor.documents import object_key
+from document_processor.identity import normalise_principal
+from tests.unit.service.conftest import (
+    ALICE,
+    ALICE_OTHER_SESSION,
+    BOB,
+    BUCKET,
+    Lambda,
+    body_json,
+    build_lambda,
+    make_event,
+    object_versions,
+)
+from tests.unit.service.samples import make_jpeg, make_pdf, make_png
+
+VERSIONS = ["1.0", "2.0"]
+
+
+def upload(
+    lam: Lambda,
+    data: bytes,
+    content_type: str = "application/pdf",
+    *,
+    version: str = "1.0",
+    caller: str = ALICE,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    event = make_event(
+        "POST",
+        "/documents",
+        version=version,
+        caller=caller,
+        headers={"Content-Type": content_type, **(headers or {})},
+        body=data,
+    )
+    return lam.call(event)
+
+
+def uploaded_id(lam: Lambda, data: bytes, content_type: str = "application/pdf", **kwargs: Any) -> str:
+    response = upload(lam, data, content_type, **kwargs)
+    assert response["statusCode"] == 201, response["body"]
+    return str(body_json(response)["id"])
+
+
+def assert_error(response: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+    assert response["statusCode"] == status, response["body"]
+    assert response["headers"]["Content-Type"] == "application/json"
+    error = body_json(response)["error"]
+    assert error["code"] == code
+    assert set(error) == {"code", "message", "requestId"}
+    return dict(error)
+
+
+# --- health and routing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_health_answers_without_identity_or_s3_call(lam: Lambda, version: str) -> None:
+    calls: list[str] = []
+    lam.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+
+    response = lam.call(make_event("GET", "/health", version=version, caller=None))
+
+    assert response["statusCode"] == 200
+    assert body_json(response) == {"status": "ok"}
+    assert calls == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("path", ["/nope", "/documents/", "/documents/a/b", "/"])
+def test_unknown_path_is_404_json(lam: Lambda, version: str, path: str) -> None:
+    assert_error(lam.call(make_event("GET", path, version=version)), 404, "route_not_found")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/documents", "GET, POST"),
+        ("PATCH", "/documents/0123456789abcdef0123456789abcdef", "DELETE, GET"),
+        ("POST", "/health", "GET"),
+        ("DELETE", "/documents/0123456789abcdef0123456789abcdef/content", "GET"),
+    ],
+)
+def test_wrong_method_is_405_with_allow(
+    lam: Lambda, version: str, method: str, path: str, allow: str
+) -> None:
+    response = lam.call(make_event(method, path, version=version))
+
+    assert_error(response, 405, "method_not_allowed")
+    assert response["headers"]["Allow"] == allow
+
+
+def test_an_event_that_is_not_http_is_a_400(lam: Lambda) -> None:
+    assert_error(lam.call({"detail-type": "Scheduled Event"}), 400, "invalid_request")
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_upload_pdf_returns_201_metadata_and_location(lam: Lambda, version: str) -> None:
+    pdf = make_pdf(3)
+
+    response = upload(
+        lam, pdf, version=version, headers={"Content-Disposition": 'attachment; filename="Q3 report.pdf"'}
+    )
+
+    assert response["statusCode"] == 201
+    document = body_json(response)
+    assert document["contentType"] == "application/pdf"
+    assert document["size"] == len(pdf)
+    assert document["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert document["filename"] == "Q3 report.pdf"
+    assert document["pageCount"] == 3
+    expected_prefix = "/dev/documents/" if version == "1.0" else "/documents/"
+    assert response["headers"]["Location"] == expected_prefix + document["id"]
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "facts"),
+    [
+        (make_png(640, 480), "image/png", {"width": 640, "height": 480}),
+        (make_jpeg(33, 17), "image/jpeg", {"width": 33, "height": 17}),
+        ("héllo, wörld\n".encode(), "text/plain; charset=UTF-8", {}),
+    ],
+)
+def test_upload_records_type_specific_facts(
+    lam: Lambda, data: bytes, content_type: str, facts: dict[str, int]
+) -> None:
+    document_id = uploaded_id(lam, data, content_type)
+
+    document = body_json(lam.call(make_event("GET", f"/documents/{document_id}")))
+
+    assert {key: document[key] for key in facts} == facts
+    assert not {"pageCount", "width", "height"} - set(facts) & set(document)
+    assert document["contentType"] == content_type.split(";")[0]
+
+
+def test_upload_stores_one_object_with_checksum_owner_and_encoded_filename(lam: Lambda) -> None:
+    pdf = make_pdf(1)
+    document_id = uploaded_id(
+        lam, pdf, headers={"Content-Disposition": "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"}
+    )
+
+    key = object_key(normalise_principal(ALICE), document_id)
+    head = lam.s3.head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+
+    assert key.startswith("documents/")
+    assert key.endswith("/" + document_id)
+    assert ALICE not in key
+    assert "DocumentWriter" not in key
+    assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(pdf).digest()).decode()
+    assert head["ContentType"] == "application/pdf"
+    assert head["Metadata"]["owner"] == "arn:aws:iam::111122223333:role/DocumentWriter"
+    assert head["Metadata"]["filename"] == "r%C3%A9sum%C3%A9.pdf"
+    assert head["Metadata"]["page-count"] == "1"
+    assert [version["Key"] for version in object_versions(lam.s3)] == [key]
+
+
+def test_text_body_that_arrived_unencoded_is_accepted(lam: Lambda) -> None:
+    event = make_event(
+        "POST", "/documents", headers={"Content-Type": "text/plain"}, body=b"plain words", base64_body=False
+    )
+
+    response = lam.call(event)
+
+    assert response["statusCode"] == 201
+    assert body_json(response)["size"] == len(b"plain words")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "code"),
+    [
+        ({"Content-Type": "application/pdf"}, b"", 400, "empty_body"),
+        ({"Content-Type": "application/pdf"}, b"%PDF-" + b"x" * 2000, 413, "document_too_large"),
+        ({}, make_pdf(1), 415, "missing_content_type"),
+        ({"Content-Type": "application/zip"}, b"PK\x03\x04", 415, "unsupported_content_type"),
+        ({"Content-Type": "not a type"}, make_pdf(1), 415, "unsupported_content_type"),
+        ({"Content-Type": "image/png"}, make_pdf(1), 415, "content_type_mismatch"),
+        ({"Content-Type": "application/pdf"}, make_png(2, 2), 415, "content_type_mismatch"),
+        ({"Content-Type": "text/plain"}, make_pdf(1), 415, "content_type_mismatch"),
+        ({"Content-Type": "text/plain"}, b"caf\xe9", 415, "invalid_text_encoding"),
+        ({"Content-Type": "text/plain"}, b"nul\x00byte", 415, "invalid_text_encoding"),
+        ({"Content-Type": "text/plain; charset=latin-1"}, b"plain", 415, "invalid_text_encoding"),
+        ({"Content-Type": "application/pdf"}, b"%PDF-1.7 not really a pdf", 415, "malformed_document"),
+        ({"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 4, 415, "malformed_document"),
+        (
+            {"Content-Type": "application/pdf", "Content-Disposition": "form-data-x; filename=a.pdf"},
+            make_pdf(1),
+            400,
+            "invalid_content_disposition",
+        ),
+    ],
+)
+def test_upload_rejections_store_nothing(
+    s3: Any, headers: dict[str, str], body: bytes, status: int, code: str
+) -> None:
+    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="1500")
+    event = make_event("POST", "/documents", headers=headers, body=body)
+    if not body:
+        event["body"] = ""
+
+    assert_error(lam.call(event), status, code)
+
+    assert object_versions(s3) == []
+    rejection = [line for line in lam.metrics() if "Rejections" in line]
+    assert rejection
+    assert rejection[0]["Reason"] == code
+
+
+@pytest.mark.parametrize("body", ["not base64!", "QUJD=", "QUJDRA", "QUJDRA==QUJD", "ÿÿÿÿ"])
+def test_malformed_base64_is_400(lam: Lambda, body: str) -> None:
+    event = make_event("POST", "/documents", headers={"Content-Type": "text/plain"}, body=body)
+    event["isBase64Encoded"] = True
+
+    assert_error(lam.call(event), 400, "invalid_base64")
+
+
+def test_oversized_base64_is_refused_before_decoding(s3: Any) -> None:
+    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="30")
+    event = make_event("POST", "/documents", headers={"Content-Type": "text/plain"}, body=b"x" * 31)
+
+    assert_error(lam.call(event), 413, "document_too_large")
+
+
+def test_document_of_exactly_the_limit_is_accepted(s3: Any) -> None:
+    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="30")
+
+    assert upload(lam, b"y" * 30, "text/plain")["statusCode"] == 201
+
+
+def test_type_outside_the_configured_allow_list_is_415(s3: Any) -> None:
+    lam = build_lambda(s3, ALLOWED_CONTENT_TYPES="application/pdf")
+
+    assert_error(upload(lam, make_png(1, 1), "image/png"), 415, "unsupported_content_type")
+
+
+def test_body_with_lone_surrogate_is_400(lam: Lambda) -> None:
+    event = make_event(
+        "POST", "/documents", headers={"Content-Type": "text/plain"}, body="\ud800", base64_body=False
+    )
+
+    assert_error(lam.call(event), 400, "invalid_request")
+
+
+def test_conditional_create_never_overwrites_and_retries_with_a_new_id(lam: Lambda) -> None:
+    taken, fresh = "0" * 31 + "1", "0" * 31 + "2"
+    key = object_key(normalise_principal(ALICE), taken)
+    lam.s3.put_object(Bucket=BUCKET, Key=key, Body=b"original", Metadata={"owner": "someone"})
+    ids = iter([taken, fresh])
+    lam.app.service._new_id = lambda: next(ids)  # type: ignore[union-attr]
+
+    response = upload(lam, b"new text", "text/plain")
+
+    assert response["statusCode"] == 201
+    assert body_json(response)["id"] == fresh
+    assert lam.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"original"
+    assert len(object_versions(lam.s3)) == 2
+
+
+def test_conditional_create_gives_up_after_bounded_attempts(lam: Lambda) -> None:
+    taken = "0" * 31 + "1"
+    lam.s3.put_object(Bucket=BUCKET, Key=object_key(normalise_principal(ALICE), taken), Body=b"original")
+    lam.app.service._new_id = lambda: taken  # type: ignore[union-attr]
+
+    assert_error(upload(lam, b"new text", "text/plain"), 502, "storage_error")
+    assert len(object_versions(lam.s3)) == 1
+
+
+# --- get, download, delete --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_binary_round_trip_is_byte_for_byte(lam: Lambda, version: str) -> None:
+    data = make_png(31, 7) + bytes(range(256))
+    document_id = uploaded_id(
+        lam,
+        data,
+        "image/png",
+        version=version,
+        headers={"Content-Disposition": 'attachment; filename="../../etc/pass\u202ewd.png"'},
+    )
+
+    response = lam.call(make_event("GET", f"/documents/{document_id}/content", version=version))
+
+    assert response["statusCode"] == 200
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]) == data
+    assert response["headers"]["Content-Type"] == "image/png"
+    assert response["headers"]["ETag"].startswith('"')
+    assert response["headers"]["Content-Disposition"] == (
+        "attachment; filename=\"passwd.png\"; filename*=UTF-8''passwd.png"
+    )
+
+
+def test_text_download_declares_utf8(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, "naïve\n".encode(), "text/plain")
+
+    response = lam.call(make_event("GET", f"/documents/{document_id}/content"))
+
+    assert response["headers"]["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["headers"]["Content-Disposition"] == "attachment"
+    assert base64.b64decode(response["body"]) == "naïve\n".encode()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_get_returns_the_stored_metadata(lam: Lambda, version: str) -> None:
+    upload_response = upload(
+        lam, make_pdf(2), version=version, headers={"Content-Disposition": 'attachment; filename="a.pdf"'}
+    )
+    created = body_json(upload_response)
+
+    response = lam.call(make_event("GET", f"/documents/{created['id']}", version=version))
+
+    assert response["statusCode"] == 200
+    assert body_json(response) == created
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_delete_is_204_then_404(lam: Lambda, version: str) -> None:
+    document_id = uploaded_id(lam, make_pdf(1), version=version)
+
+    first = lam.call(make_event("DELETE", f"/documents/{document_id}", version=version))
+    second = lam.call(make_event("DELETE", f"/documents/{document_id}", version=version))
+
+    assert first["statusCode"] == 204
+    assert first["body"] == ""
+    assert_error(second, 404, "not_found")
+    assert_error(lam.call(make_event("GET", f"/documents/{document_id}", version=version)), 404, "not_found")
+    assert any(line.get("DocumentsDeleted") == 1 for line in lam.metrics())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(("method", "suffix"), [("GET", ""), ("GET", "/content"), ("DELETE", "")])
+def test_absent_document_is_404(lam: Lambda, version: str, suffix: str, method: str) -> None:
+    response = lam.call(make_event(method, f"/documents/{'a' * 32}{suffix}", version=version))
+
+    assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "..",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%2e%2e",
+        "A" * 32,
+        "0123456789ABCDEF0123456789abcdef",
+        "0123456789abcdef0123456789abcde",
+        "0123456789abcdef0123456789abcdef0",
+        "".join(chr(0x0660 + int(c)) for c in "0123456789") + "abcdef0123456789abcdef",  # Arabic-Indic
+        "0123456789abcdef0123456789abcdeg",
+        "".join(chr(0xFEE0 + ord(c)) for c in "0123456789abcdef") + "0123456789abcdef",  # full-width
+        "*",
+    ],
+)
+@pytest.mark.parametrize("suffix", ["", "/content"])
+def test_bad_id_formats_are_400_before_any_s3_call(lam: Lambda, bad_id: str, suffix: str) -> None:
+    calls: list[str] = []
+    lam.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+
+    assert_error(lam.call(make_event("GET", f"/documents/{bad_id}{suffix}")), 400, "invalid_id")
+    assert calls == []
+
+
+# --- identity and ownership -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/documents"),
+        ("GET", "/documents"),
+        ("GET", f"/documents/{'a' * 32}"),
+        ("DELETE", f"/documents/{'a' * 32}"),
+        ("GET", f"/documents/{'a' * 32}/content"),
+    ],
+)
+def test_request_without_identity_is_refused(lam: Lambda, version: str, method: str, path: str) -> None:
+    event = make_event(method, path, version=version, caller=None, headers={"X-Local-Caller": BOB})
+
+    assert_error(lam.call(event), 403, "missing_identity")
+
+
+@pytest.mark.parametrize(
+    "user_arn",
+    [
+        "",
+        "bob",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::123:user/x",
+        "arn:aws:sts::111122223333:assumed-role/OnlyRole",
+    ],
+)
+def test_unusable_identity_is_refused(lam: Lambda, user_arn: str) -> None:
+    event = make_event("GET", "/documents")
+    event["requestContext"]["identity"]["userArn"] = user_arn
+
+    assert_error(lam.call(event), 403, "missing_identity")
+
+
+def test_identity_with_inconsistent_account_is_refused(lam: Lambda) -> None:
+    event = make_event("GET", "/documents")
+    event["requestContext"]["identity"]["accountId"] = "999999999999"
+
+    assert_error(lam.call(event), 403, "missing_identity")
+
+
+def test_another_callers_document_is_indistinguishable_from_absent(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, make_pdf(1), caller=ALICE)
+    absent_id = "f" * 32
+
+    for method, suffix in [("GET", ""), ("GET", "/content"), ("DELETE", "")]:
+        foreign = lam.call(make_event(method, f"/documents/{document_id}{suffix}", caller=BOB))
+        absent = lam.call(make_event(method, f"/documents/{absent_id}{suffix}", caller=BOB))
+        assert foreign["statusCode"] == absent["statusCode"] == 404
+        assert body_json(foreign)["error"]["message"] == body_json(absent)["error"]["message"]
+
+    assert body_json(lam.call(make_event("GET", "/documents", caller=BOB)))["items"] == []
+    assert lam.call(make_event("GET", f"/documents/{document_id}", caller=ALICE))["statusCode"] == 200
+
+
+def test_every_session_of_a_role_is_one_owner(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, make_pdf(1), caller=ALICE)
+
+    response = lam.call(make_event("GET", f"/documents/{document_id}", caller=ALICE_OTHER_SESSION))
+
+    assert response["statusCode"] == 200
+
+
+def test_object_recording_another_owner_is_not_served(lam: Lambda) -> None:
+    document_id = "0" * 32
+    key = object_key(normalise_principal(ALICE), document_id)
+    lam.s3.put_object(Bucket=BUCKET, Key=key, Body=b"%PDF-", Metadata={"owner": BOB})
+
+    for method, suffix in [("GET", ""), ("GET", "/content"), ("DELETE", "")]:
+        assert_error(lam.call(make_event(method, f"/documents/{document_id}{suffix}")), 404, "not_found")
+    assert len(object_versions(lam.s3)) == 1
+
+
+# --- listing --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_pagination_walks_every_document_once_in_creation_order(lam: Lambda, version: str) -> None:
+    created = [uploaded_id(lam, f"document {n}".encode(), "text/plain", version=version) for n in range(7)]
+    uploaded_id(lam, b"bob's", "text/plain", caller=BOB)
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = body_json(lam.call(make_event("GET", "/documents", version=version, query=query)))
+        pages += 1
+        assert len(page["items"]) <= 3
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+
+    assert pages == 3
+    assert seen == sorted(created)
+    assert sorted(seen) == sorted(created)
+
+
+def test_list_items_carry_id_size_and_creation_time(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, b"twelve bytes", "text/plain")
+    created = body_json(lam.call(make_event("GET", f"/documents/{document_id}")))["createdAt"]
+
+    page = body_json(lam.call(make_event("GET", "/documents")))
+
+    assert page == {"items": [{"id": document_id, "size": 12, "createdAt": created}], "nextCursor": None}
+
+
+def test_default_page_size_is_20(lam: Lambda) -> None:
+    for n in range(21):
+        uploaded_id(lam, f"doc {n}".encode(), "text/plain")
+
+    page = body_json(lam.call(make_event("GET", "/documents")))
+
+    assert len(page["items"]) == 20
+    assert page["nextCursor"] is not None
+
+
+def test_a_forged_cursor_only_positions_within_the_callers_own_documents(lam: Lambda) -> None:
+    mine = uploaded_id(lam, b"mine", "text/plain", caller=BOB)
+    uploaded_id(lam, b"alice's", "text/plain", caller=ALICE)
+    forged = "Li4vLi4vZXRjL3Bhc3N3ZA"  # base64url of "../../etc/passwd": 16 bytes, so a well-formed position
+
+    page = body_json(
+        lam.call(make_event("GET", "/documents", query={"cursor": "AAAAAAAAAAAAAAAAAAAAAA"}, caller=BOB))
+    )
+    after_forged = body_json(lam.call(make_event("GET", "/documents", query={"cursor": forged}, caller=BOB)))
+
+    assert [item["id"] for item in page["items"]] == [mine]
+    assert after_forged == {"items": [], "nextCursor": None}
+
+
+def test_a_cursor_cannot_reach_another_callers_documents(lam: Lambda) -> None:
+    alice_ids = [uploaded_id(lam, f"alice {n}".encode(), "text/plain", caller=ALICE) for n in range(2)]
+    first = body_json(lam.call(make_event("GET", "/documents", query={"limit": "1"}, caller=ALICE)))
+
+    replayed = body_json(
+        lam.call(make_event("GET", "/documents", query={"cursor": first["nextCursor"]}, caller=BOB))
+    )
+
+    assert first["items"][0]["id"] == alice_ids[0]
+    assert replayed == {"items": [], "nextCursor": None}
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"limit": "0"}, "invalid_limit"),
+        ({"limit": "101"}, "invalid_limit"),
+        ({"limit": "-1"}, "invalid_limit"),
+        ({"limit": "ten"}, "invalid_limit"),
+        ({"limit": "\u0661\u0660"}, "invalid_limit"),  # Arabic-Indic "10"
+        ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+        ({"cursor": "Li4vLi4vZXRjL3Bhc3N3ZA=="}, "invalid_cursor"),
+        ({"cursor": "Li4vLi4vZXRjL3Bhc3N3ZA/"}, "invalid_cursor"),
+        ({"cursor": ""}, "invalid_cursor"),
+        ({"cursor": "AAAAAAAAAAAAAAAAAAAAAB"}, "invalid_cursor"),
+        ({"offset": "3"}, "invalid_query_parameter"),
+        ([("limit", "1"), ("limit", "2")], "invalid_query_parameter"),
+    ],
+)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_invalid_listing_parameters_are_400(lam: Lambda, query: Any, code: str, version: str) -> None:
+    response = lam.call(make_event("GET", "/documents", version=version, query=query))
+
+    assert_error(response, 400, code)
+
+
+def test_foreign_objects_under_the_prefix_are_skipped(lam: Lambda) -> None:
+    prefix = object_key(normalise_principal(ALICE), "")
+    lam.s3.put_object(Bucket=BUCKET, Key=prefix + "zzz-not-an-id", Body=b"x")
+    document_id = uploaded_id(lam, b"real", "text/plain")
+
+    page = body_json(lam.call(make_event("GET", "/documents")))
+
+    assert [item["id"] for item in page["items"]] == [document_id]
+
+
+# --- errors never leak ----------------------------------------------------------------------------
+
+
+def test_unexpected_exception_is_a_generic_500_that_leaks_nothing(
+    lam: Lambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError(f"boom in {BUCKET} at documents/secret")
+
+    lam.app.service.get = explode  # type: ignore[union-attr, method-assign]
+
+    response = lam.call(make_event("GET", f"/documents/{'a' * 32}"))
+
+    error = assert_error(response, 500, "internal_error")
+    assert error["message"] == "An internal error occurred."
+    assert BUCKET not in response["body"]
+    assert "boom" not in response["body"]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any("RuntimeError" in entry.get("exception", "") for entry in logged)
+
+
+def test_error_carries_the_gateway_request_id(lam: Lambda) -> None:
+    event = make_event("GET", "/nope")
+
+    error = assert_error(lam.call(event), 404, "route_not_found")
+
+    assert error["requestId"] == event["requestContext"]["requestId"]
+
+
+def test_responses_are_never_cached_or_sniffed(lam: Lambda) -> None:
+    response = lam.call(make_event("GET", "/health"))
+
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+def test_v2_response_has_the_function_url_shape(lam: Lambda) -> None:
+    response = lam.call(make_event("GET", "/health", version="2.0"))
+
+    assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded", "cookies"}

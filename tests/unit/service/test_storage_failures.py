@@ -1,0 +1,139 @@
+"""S3 failures injected at each call the service makes: safe 502/503 answers, nothing partial left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from document_processor.documents import object_key
+from document_processor.identity import normalise_principal
+from document_processor.storage import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+)
+from tests.unit.service.conftest import ALICE, BUCKET, Lambda, body_json, make_event, object_versions
+from tests.unit.service.samples import make_pdf
+
+LAMBDA_TIMEOUT_SECONDS = 25
+MAX_SEQUENTIAL_S3_CALLS = 2
+
+
+def client_error(code: str, status: int) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": f"secret detail about {BUCKET}"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "S3Call")
+
+
+FAILURES: list[tuple[Exception, int, str]] = [
+    (client_error("AccessDenied", 403), 502, "storage_error"),
+    (client_error("InvalidObjectState", 403), 502, "storage_error"),
+    (client_error("SlowDown", 503), 503, "storage_unavailable"),
+    (client_error("InternalError", 500), 503, "storage_unavailable"),
+    (ReadTimeoutError(endpoint_url="https://s3.us-east-1.amazonaws.com"), 503, "storage_unavailable"),
+    (ConnectTimeoutError(endpoint_url="https://s3.us-east-1.amazonaws.com"), 503, "storage_unavailable"),
+    (EndpointConnectionError(endpoint_url="https://s3.us-east-1.amazonaws.com"), 503, "storage_unavailable"),
+    (NoCredentialsError(), 502, "storage_error"),
+]
+
+
+class Fault:
+    """Makes every ``operation`` call on the service's client raise ``error`` until ``stop``."""
+
+    def __init__(self, lam: Lambda, operation: str, error: Exception) -> None:
+        self.calls: list[str] = []
+        self._events = lam.s3.meta.events
+        self._operation, self._error = operation, error
+        self._events.register("before-call.s3", self._hook, unique_id="fault-injection")
+
+    def _hook(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+        if model.name == self._operation:
+            raise self._error
+
+    def stop(self) -> None:
+        self._events.unregister("before-call.s3", unique_id="fault-injection")
+
+
+def seed(lam: Lambda) -> str:
+    response = lam.call(
+        make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1))
+    )
+    return str(body_json(response)["id"])
+
+
+def assert_safe_error(response: dict[str, Any], status: int, code: str) -> None:
+    assert response["statusCode"] == status
+    error = body_json(response)["error"]
+    assert error["code"] == code
+    assert BUCKET not in response["body"]
+    assert "documents/" not in response["body"]
+    assert "secret" not in response["body"]
+
+
+@pytest.mark.parametrize(("error", "status", "code"), FAILURES)
+def test_put_failure_leaves_nothing_behind(lam: Lambda, error: Exception, status: int, code: str) -> None:
+    fault = Fault(lam, "PutObject", error)
+
+    response = lam.call(
+        make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(2))
+    )
+
+    assert_safe_error(response, status, code)
+    assert fault.calls == ["PutObject"]
+    fault.stop()
+    assert object_versions(lam.s3) == []
+    assert any(line.get("S3Errors") == 1 for line in lam.metrics())
+
+
+@pytest.mark.parametrize(("error", "status", "code"), FAILURES)
+@pytest.mark.parametrize(
+    ("method", "suffix", "operation"),
+    [
+        ("GET", "", "HeadObject"),
+        ("GET", "/content", "GetObject"),
+        ("DELETE", "", "HeadObject"),
+        ("DELETE", "", "DeleteObject"),
+    ],
+)
+def test_read_and_delete_failures_keep_the_document(
+    lam: Lambda, error: Exception, status: int, code: str, method: str, suffix: str, operation: str
+) -> None:
+    document_id = seed(lam)
+    fault = Fault(lam, operation, error)
+
+    response = lam.call(make_event(method, f"/documents/{document_id}{suffix}"))
+
+    assert_safe_error(response, status, code)
+    fault.stop()
+    key = object_key(normalise_principal(ALICE), document_id)
+    assert lam.s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(make_pdf(1))
+
+
+@pytest.mark.parametrize(("error", "status", "code"), FAILURES)
+def test_list_failure_is_a_safe_error(lam: Lambda, error: Exception, status: int, code: str) -> None:
+    Fault(lam, "ListObjectsV2", error)
+
+    assert_safe_error(lam.call(make_event("GET", "/documents")), status, code)
+
+
+def test_client_timeouts_and_retries_end_well_before_the_function_timeout(lam: Lambda) -> None:
+    config = lam.s3.meta.config
+    per_attempt = config.connect_timeout + config.read_timeout
+    worst_backoff = 1.0  # standard mode: the first retry waits a random 0-1 s
+
+    assert config.connect_timeout == DEFAULT_CONNECT_TIMEOUT_SECONDS
+    assert config.read_timeout == DEFAULT_READ_TIMEOUT_SECONDS
+    assert config.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
+    worst_call = DEFAULT_MAX_ATTEMPTS * per_attempt + worst_backoff
+    assert MAX_SEQUENTIAL_S3_CALLS * worst_call < LAMBDA_TIMEOUT_SECONDS - 2
