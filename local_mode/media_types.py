@@ -18,7 +18,9 @@ BINARY_MEDIA_TYPES: tuple[str, ...] = ("*/*",)
 """The deployed API's ``binaryMediaTypes``: every body is treated as binary.
 
 ``*/*`` is what AWS recommends when clients cannot control the order of their ``Accept`` values, and
-it keeps documents byte-exact whatever media type they declare. Keep in step with lib/.
+it keeps documents byte-exact whatever media type they declare. The deployed API's list is
+``lib.api_gateway_stack.BINARY_MEDIA_TYPES``; it is not imported here (that module loads Pulumi), and
+``tests/unit/local_mode/test_media_types.py`` fails if the two differ.
 """
 
 WILDCARD = "*"

@@ -74,6 +74,8 @@ class Target:
     """The Lambda's log group (deployed only)."""
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     """The service's configured size limit."""
+    sse_algorithm: str = "AES256"
+    """The bucket's default encryption as S3 reports it: ``AES256`` (SSE-S3) or ``aws:kms`` (KMS mode)."""
 
 
 def region_of(api_url: str) -> str | None:
@@ -109,6 +111,7 @@ def load_stack_outputs(path: Path) -> Target:
         region=str(region),
         log_group=str(outputs["lambdaLogGroupName"]),
         max_document_bytes=int(outputs.get("maxDocumentBytes", DEFAULT_MAX_DOCUMENT_BYTES)),
+        sse_algorithm="aws:kms" if outputs.get("encryptionMode") == "KMS" else "AES256",
     )
 
 

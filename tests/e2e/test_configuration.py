@@ -41,6 +41,20 @@ def test_stack_outputs_give_the_target(tmp_path: Path) -> None:
     assert target.region == "eu-west-1"
     assert target.bucket == "docs"
     assert target.log_group == "/aws/lambda/doc-processor-dev"
+    assert target.sse_algorithm == "AES256"
+
+
+def test_kms_mode_expects_kms_encrypted_objects(tmp_path: Path) -> None:
+    outputs = {
+        "apiUrl": API_URL,
+        "documentsBucketName": "docs",
+        "lambdaLogGroupName": "/aws/lambda/doc-processor-dev",
+        "encryptionMode": "KMS",
+        "maxDocumentBytes": 1000,
+    }
+    target = load_stack_outputs(_write(tmp_path, outputs))
+    assert target.sse_algorithm == "aws:kms"
+    assert target.max_document_bytes == 1000
 
 
 def test_missing_outputs_are_all_reported(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_object_is_stored_with_its_sha256_checksum(stored: tuple[dict[str, Any],
     assert entry["Size"] == len(data)
 
 
-def test_object_is_encrypted_with_sse_s3_and_checksum_matches(
+def test_object_is_encrypted_and_its_checksum_matches(
     target: Target, stored: tuple[dict[str, Any], bytes, str]
 ) -> None:
     entry, data, _ = stored
@@ -89,7 +89,7 @@ def test_object_is_encrypted_with_sse_s3_and_checksum_matches(
                 "run as a configured break-glass principal to check object encryption directly"
             )
         raise
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == target.sse_algorithm
     assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
