@@ -11,22 +11,28 @@ import os
 import pulumi
 from pulumi.runtime.config import get_config_env
 
-from lib.config import ENVIRONMENT_SUFFIX_VARIABLE, parse_config
+from lib.config import CONFIG_KEYS, ENVIRONMENT_SUFFIX_VARIABLE, parse_config
 from lib.tap_stack import TapStack
 
 
-def raw_project_config(project: str) -> dict[str, str]:
-    """This project's config values, keys without the ``<project>:`` prefix (other namespaces such
-    as ``aws:`` are not ours to validate)."""
-    prefix = f"{project}:"
-    return {
-        key[len(prefix) :]: str(value) for key, value in get_config_env().items() if key.startswith(prefix)
-    }
+def raw_project_config(config: pulumi.Config) -> dict[str, str]:
+    """This project's raw config values, keys without the ``<project>:`` prefix.
+
+    Known keys are read through ``pulumi.Config``; every other key of the project's namespace that
+    the engine passed in is included too, so ``parse_config`` can reject typos instead of silently
+    ignoring them. Other namespaces (``aws:``) are not ours to validate.
+    """
+    raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
+    prefix = f"{config.name}:"
+    for key, value in get_config_env().items():
+        if key.startswith(prefix) and key[len(prefix) :] not in raw:
+            raw[key[len(prefix) :]] = str(value)
+    return raw
 
 
 def main() -> TapStack:
     args = parse_config(
-        raw_project_config(pulumi.get_project()),
+        raw_project_config(pulumi.Config()),
         environment_suffix_override=os.environ.get(ENVIRONMENT_SUFFIX_VARIABLE),
     )
     stack = TapStack("tap", args)
@@ -35,5 +41,5 @@ def main() -> TapStack:
     return stack
 
 
-if __name__ == "__main__":  # Pulumi runs the program as __main__; tests import it.
+if __name__ == "__main__":  # Pulumi runs the program as __main__; tests may import it.
     main()

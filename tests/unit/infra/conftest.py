@@ -35,13 +35,13 @@ def one(resources: list[CapturedResource], type_token: str, name: str | None = N
 
 def policy_of(resource: CapturedResource, key: str = "policy") -> dict[str, Any]:
     """Parse a JSON policy input."""
-    document = json.loads(resource.inputs[key])
+    document: dict[str, Any] = json.loads(resource.inputs[key])
     assert document["Version"] == "2012-10-17"
     return document
 
 
 def statement(document: dict[str, Any], sid: str) -> dict[str, Any]:
-    matches = [s for s in document["Statement"] if s.get("Sid") == sid]
+    matches: list[dict[str, Any]] = [s for s in document["Statement"] if s.get("Sid") == sid]
     assert len(matches) == 1, f"no single statement {sid!r} in {document}"
     return matches[0]
 

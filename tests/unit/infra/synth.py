@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pulumi
 import pulumi.runtime
 import pulumi.runtime.settings
+from pulumi.runtime.mocks import MockMonitor
 
 from lib.settings import TapStackArgs
 
@@ -52,6 +53,12 @@ class CapturedResource:
     """Provider reference (``<urn>::<id>``) of custom resources."""
     custom: bool
     """False for component resources."""
+    urn: str = ""
+    parent: str = ""
+    """URN of the parent resource (the root stack for top-level resources)."""
+    dependencies: tuple[str, ...] = ()
+    """URNs of every resource this one waits for (through its inputs or ``depends_on``)."""
+    retain_on_delete: bool = False
 
     @property
     def id(self) -> str:
@@ -68,6 +75,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
     resources: list[CapturedResource] = field(default_factory=list)
     calls: list[pulumi.runtime.MockCallArgs] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _options: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def remember_options(self, type_token: str, name: str, options: dict[str, Any]) -> None:
+        """Resource options the mocks API does not pass on (see ``RecordingMonitor``)."""
+        with self._lock:
+            self._options[(type_token, name)] = options
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args)
@@ -97,6 +110,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         resource_id, computed = self._computed(args.typ, args.name, args.inputs)
         state = {**args.inputs, **computed, "id": resource_id}
         with self._lock:
+            options = self._options.pop((args.typ, args.name), {})
             self.resources.append(
                 CapturedResource(
                     type=args.typ,
@@ -105,6 +119,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     state=state,
                     provider=args.provider or None,
                     custom=bool(args.custom),
+                    **options,
                 )
             )
         return resource_id, state
@@ -160,6 +175,27 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{name}-id", {"arn": self._arn("mock", f"{typ}/{name}")}
 
 
+class RecordingMonitor(MockMonitor):
+    """Passes parent, ``depends_on`` and ``retain_on_delete`` of each registration to the mocks."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
+        self.recording.remember_options(
+            request.type,
+            request.name,
+            {
+                "urn": self.make_urn(request.parent, request.type, request.name),
+                "parent": request.parent,
+                "dependencies": tuple(request.dependencies),
+                "retain_on_delete": bool(request.retainOnDelete),
+            },
+        )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
 @dataclass(frozen=True)
 class Synthesis:
     """Everything a program run produced."""
@@ -179,10 +215,12 @@ def run_program(
     """
     mocks = mocks or RecordingMocks()
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=STACK, preview=False, monitor=RecordingMonitor(mocks)
+    )
     resolved: dict[str, Any] = {}
 
-    @pulumi.runtime.test  # type: ignore[misc]
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def body() -> pulumi.Output[Any]:
         return pulumi.Output.from_input(program()).apply(lambda value: resolved.setdefault("value", value))
 

@@ -10,7 +10,7 @@ from lib import api_routes
 EXECUTION_ARN = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
 
 
-def test_invoke_source_arn_names_this_api_stage_method_and_path():
+def test_invoke_source_arn_names_this_api_stage_method_and_path() -> None:
     route = Route("GET", "/documents/{id}/content", "download_document", "")
 
     arn = api_routes.invoke_source_arn(EXECUTION_ARN, "dev", route)
@@ -18,7 +18,7 @@ def test_invoke_source_arn_names_this_api_stage_method_and_path():
     assert arn == f"{EXECUTION_ARN}/dev/GET/documents/*/content"
 
 
-def test_path_helpers():
+def test_path_helpers() -> None:
     assert api_routes.path_slug("/documents/{id}/content") == "documents-id-content"
     assert api_routes.parent_path("/documents/{id}") == "/documents"
     assert api_routes.parent_path("/health") == "/"
@@ -26,14 +26,14 @@ def test_path_helpers():
     assert api_routes.path_parameters("/documents/{id}/content") == ("id",)
 
 
-def test_path_parameters_are_required_method_parameters():
+def test_path_parameters_are_required_method_parameters() -> None:
     assert api_routes.method_request_parameters(Route("GET", "/documents/{id}", "x", "")) == {
         "method.request.path.id": True
     }
     assert api_routes.method_request_parameters(Route("GET", "/documents", "x", "")) == {}
 
 
-def test_access_log_format_is_one_json_object_of_context_variables():
+def test_access_log_format_is_one_json_object_of_context_variables() -> None:
     parsed = json.loads(api_routes.access_log_format())
 
     assert "\n" not in api_routes.access_log_format()
@@ -43,7 +43,7 @@ def test_access_log_format_is_one_json_object_of_context_variables():
     assert all(value.startswith("$context.") for value in parsed.values())
 
 
-def test_the_deployment_fingerprint_changes_with_routes_and_integration_only():
+def test_the_deployment_fingerprint_changes_with_routes_and_integration_only() -> None:
     integration = {"type": "AWS_PROXY", "uri": "u"}
     base = api_routes.deployment_fingerprint(ROUTES, integration)
 

@@ -21,13 +21,13 @@ SUFFIX_RULE = (
 NOT_ALLOWED = "is not in allowedRegions (us-east-1); deploy to an allowed region or extend the list"
 
 
-def problems_for(raw: dict[str, str], **kwargs: str | None) -> list[str]:
+def problems_for(raw: dict[str, str], *, environment_suffix_override: str | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        parse_config(raw, **kwargs)  # type: ignore[arg-type]
+        parse_config(raw, environment_suffix_override=environment_suffix_override)
     return [str(problem) for problem in caught.value.problems]
 
 
-def test_no_config_gives_the_secure_defaults():
+def test_no_config_gives_the_secure_defaults() -> None:
     args = parse_config({})
 
     assert args == TapStackArgs()
@@ -47,7 +47,7 @@ def test_no_config_gives_the_secure_defaults():
     assert args.api_logging_level is ApiLoggingLevel.INFO
 
 
-def test_every_key_is_parsed_into_its_typed_field():
+def test_every_key_is_parsed_into_its_typed_field() -> None:
     raw = {
         "environmentSuffix": "pr-42",
         "region": "eu-west-1",
@@ -206,11 +206,11 @@ def test_every_key_is_parsed_into_its_typed_field():
         ),
     ],
 )
-def test_invalid_values_are_reported_with_key_and_rule(raw, expected):
+def test_invalid_values_are_reported_with_key_and_rule(raw: dict[str, str], expected: str) -> None:
     assert problems_for(raw) == [expected]
 
 
-def test_every_problem_is_reported_at_once_in_one_error():
+def test_every_problem_is_reported_at_once_in_one_error() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"enableWaf": "maybe", "lambdaMemoryMb": "1", "region": "ap-south-1"})
 
@@ -226,38 +226,38 @@ def test_every_problem_is_reported_at_once_in_one_error():
     assert message.startswith("invalid stack configuration (3 problem(s)):\n  - enableWaf: ")
 
 
-def test_environment_variable_wins_over_the_config_key():
+def test_environment_variable_wins_over_the_config_key() -> None:
     args = parse_config({"environmentSuffix": "from-config"}, environment_suffix_override="from-env")
 
     assert args.environment_suffix == "from-env"
 
 
-def test_an_empty_environment_variable_falls_back_to_the_config_key():
+def test_an_empty_environment_variable_falls_back_to_the_config_key() -> None:
     args = parse_config({"environmentSuffix": "from-config"}, environment_suffix_override="")
 
     assert args.environment_suffix == "from-config"
 
 
-def test_a_bad_environment_variable_is_reported_under_its_own_name():
+def test_a_bad_environment_variable_is_reported_under_its_own_name() -> None:
     assert problems_for({}, environment_suffix_override="Bad!") == [
         f"ENVIRONMENT_SUFFIX: {SUFFIX_RULE}; got 'Bad!'"
     ]
 
 
-def test_optional_keys_accept_an_empty_value_as_unset():
+def test_optional_keys_accept_an_empty_value_as_unset() -> None:
     args = parse_config({"reservedConcurrency": "", "alarmEmail": " "})
 
     assert args.reserved_concurrency is None
     assert args.alarm_email is None
 
 
-def test_a_region_becomes_valid_once_it_is_allowed():
+def test_a_region_becomes_valid_once_it_is_allowed() -> None:
     args = parse_config({"region": "eu-west-1", "allowedRegions": '["eu-west-1"]'})
 
     assert (args.region, args.allowed_regions) == ("eu-west-1", ("eu-west-1",))
 
 
-def test_validate_args_checks_arguments_built_in_code():
+def test_validate_args_checks_arguments_built_in_code() -> None:
     assert validate_args(TapStackArgs()) == []
     assert validate_args(TapStackArgs(lambda_memory_mb=100, enable_waf=False)) == [
         ConfigProblem("lambdaMemoryMb", "must be between 128 and 10240 (Lambda's limits); got 100")

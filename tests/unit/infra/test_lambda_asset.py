@@ -20,7 +20,9 @@ def real_package() -> dict[str, Path]:
     return package_files(DEFAULT_LAMBDA_PACKAGE_DIR, DEFAULT_LAMBDA_DEPENDENCIES_DIR)
 
 
-def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependencies(real_package):
+def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependencies(
+    real_package: dict[str, Path],
+) -> None:
     assert handler_module_path(HANDLER) == "document_processor/handler.py"
     assert "document_processor/handler.py" in real_package
     assert "document_processor/__init__.py" in real_package
@@ -29,7 +31,7 @@ def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependenci
     assert "imagesize/__init__.py" in real_package
 
 
-def test_the_package_excludes_tests_caches_and_the_infrastructure(real_package):
+def test_the_package_excludes_tests_caches_and_the_infrastructure(real_package: dict[str, Path]) -> None:
     for name in real_package:
         parts = name.split("/")
         assert "__pycache__" not in parts, name
@@ -40,7 +42,9 @@ def test_the_package_excludes_tests_caches_and_the_infrastructure(real_package):
     assert "tap.py" not in real_package
 
 
-def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure(real_package):
+def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure(
+    real_package: dict[str, Path],
+) -> None:
     for name, path in real_package.items():
         if not name.startswith("document_processor/") or not name.endswith(".py"):
             continue
@@ -53,7 +57,7 @@ def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure
         assert not roots & {"lib", "pulumi", "pulumi_aws", "local_mode"}, name
 
 
-def test_the_package_maps_archive_names_to_the_real_files(real_package):
+def test_the_package_maps_archive_names_to_the_real_files(real_package: dict[str, Path]) -> None:
     assert real_package["document_processor/routes.py"] == DEFAULT_LAMBDA_PACKAGE_DIR / "routes.py"
     assert list(real_package) == sorted(real_package)
 
@@ -74,7 +78,7 @@ def make_package(root: Path) -> tuple[Path, Path]:
     return package, deps
 
 
-def test_package_files_filters_debris(tmp_path):
+def test_package_files_filters_debris(tmp_path: Path) -> None:
     package, deps = make_package(tmp_path)
 
     assert list(package_files(package, deps)) == [
@@ -84,14 +88,14 @@ def test_package_files_filters_debris(tmp_path):
     ]
 
 
-def test_missing_dependencies_name_the_command_to_run(tmp_path):
+def test_missing_dependencies_name_the_command_to_run(tmp_path: Path) -> None:
     package, _ = make_package(tmp_path)
 
     with pytest.raises(LambdaPackageError, match=r"not found at .*/nowhere; run `make package` first"):
         package_files(package, tmp_path / "nowhere")
 
 
-def test_empty_dependencies_are_refused(tmp_path):
+def test_empty_dependencies_are_refused(tmp_path: Path) -> None:
     package, _ = make_package(tmp_path)
     (tmp_path / "empty").mkdir()
 
@@ -99,21 +103,21 @@ def test_empty_dependencies_are_refused(tmp_path):
         package_files(package, tmp_path / "empty")
 
 
-def test_a_directory_without_init_is_not_a_package(tmp_path):
+def test_a_directory_without_init_is_not_a_package(tmp_path: Path) -> None:
     _, deps = make_package(tmp_path)
 
     with pytest.raises(LambdaPackageError, match=r"is not a Python package"):
         package_files(tmp_path / "deps", deps)
 
 
-def test_a_missing_handler_module_is_refused(tmp_path):
+def test_a_missing_handler_module_is_refused(tmp_path: Path) -> None:
     package, deps = make_package(tmp_path)
 
     with pytest.raises(LambdaPackageError, match=r"handler module document_processor/app\.py"):
         package_files(package, deps, handler="document_processor.app.main")
 
 
-def test_dependencies_may_not_shadow_the_service_package(tmp_path):
+def test_dependencies_may_not_shadow_the_service_package(tmp_path: Path) -> None:
     package, deps = make_package(tmp_path)
     (deps / "document_processor").mkdir()
     (deps / "document_processor" / "handler.py").write_text("")
@@ -124,13 +128,14 @@ def test_dependencies_may_not_shadow_the_service_package(tmp_path):
         package_files(package, deps)
 
 
-def test_lambda_archive_wraps_each_file_as_an_asset(tmp_path):
+def test_lambda_archive_wraps_each_file_as_an_asset(tmp_path: Path) -> None:
     package, deps = make_package(tmp_path)
     files = package_files(package, deps)
 
     archive = lambda_archive(files)
 
     assert isinstance(archive, pulumi.AssetArchive)
-    assert {name: asset.path for name, asset in archive.assets.items()} == {
-        name: str(path) for name, path in files.items()
-    }
+    assert all(isinstance(asset, pulumi.FileAsset) for asset in archive.assets.values())
+    assert {
+        name: asset.path for name, asset in archive.assets.items() if isinstance(asset, pulumi.FileAsset)
+    } == {name: str(path) for name, path in files.items()}

@@ -12,7 +12,7 @@ BREAK_GLASS = "arn:aws:iam::123456789012:role/BreakGlass"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
 
 
-def test_lambda_role_policy_allows_exactly_the_service_calls_on_its_prefix():
+def test_lambda_role_policy_allows_exactly_the_service_calls_on_its_prefix() -> None:
     document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
 
     objects = statement(document, "DocumentObjects")
@@ -25,7 +25,7 @@ def test_lambda_role_policy_allows_exactly_the_service_calls_on_its_prefix():
     assert listing["Condition"] == {"StringLike": {"s3:prefix": "documents/*"}}
 
 
-def test_lambda_role_policy_writes_only_its_own_log_group():
+def test_lambda_role_policy_writes_only_its_own_log_group() -> None:
     document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
 
     logs = statement(document, "WriteOwnLogs")
@@ -33,7 +33,7 @@ def test_lambda_role_policy_writes_only_its_own_log_group():
     assert as_list(logs["Resource"]) == [f"{LOG_GROUP}:*"]
 
 
-def test_lambda_role_policy_uses_star_only_for_actions_without_resource_types():
+def test_lambda_role_policy_uses_star_only_for_actions_without_resource_types() -> None:
     document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
 
     star_statements = [s for s in document["Statement"] if "*" in as_list(s["Resource"])]
@@ -46,13 +46,13 @@ def test_lambda_role_policy_uses_star_only_for_actions_without_resource_types():
     assert not any(action.endswith("*") for s in document["Statement"] for action in as_list(s["Action"]))
 
 
-def test_lambda_role_policy_has_no_kms_statement_in_sse_s3_mode():
+def test_lambda_role_policy_has_no_kms_statement_in_sse_s3_mode() -> None:
     document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
 
     assert not any(a.startswith("kms:") for s in document["Statement"] for a in as_list(s["Action"]))
 
 
-def test_lambda_role_policy_uses_the_key_only_through_s3_in_kms_mode():
+def test_lambda_role_policy_uses_the_key_only_through_s3_in_kms_mode() -> None:
     document = policies.lambda_role_policy(
         bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="eu-west-1", kms_key_arn=KEY
     )
@@ -64,7 +64,7 @@ def test_lambda_role_policy_uses_the_key_only_through_s3_in_kms_mode():
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
 
 
-def test_documents_bucket_policy_denies_plaintext_and_old_tls_for_everything():
+def test_documents_bucket_policy_denies_plaintext_and_old_tls_for_everything() -> None:
     document = policies.documents_bucket_policy(
         bucket_arn=BUCKET, vpc_endpoint_id="vpce-1", lambda_role_arn=ROLE
     )
@@ -79,7 +79,7 @@ def test_documents_bucket_policy_denies_plaintext_and_old_tls_for_everything():
         assert deny["Condition"] == condition
 
 
-def test_documents_bucket_policy_confines_data_plane_to_the_role_through_the_endpoint():
+def test_documents_bucket_policy_confines_data_plane_to_the_role_through_the_endpoint() -> None:
     document = policies.documents_bucket_policy(
         bucket_arn=BUCKET, vpc_endpoint_id="vpce-1", lambda_role_arn=ROLE
     )
@@ -104,7 +104,7 @@ def test_documents_bucket_policy_confines_data_plane_to_the_role_through_the_end
     assert [s["Effect"] for s in document["Statement"]] == ["Deny"] * 4
 
 
-def test_documents_bucket_policy_lets_break_glass_principals_in_from_anywhere():
+def test_documents_bucket_policy_lets_break_glass_principals_in_from_anywhere() -> None:
     document = policies.documents_bucket_policy(
         bucket_arn=BUCKET,
         vpc_endpoint_id="vpce-1",
@@ -121,7 +121,7 @@ def test_documents_bucket_policy_lets_break_glass_principals_in_from_anywhere():
     assert principal["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [ROLE, BREAK_GLASS]}}
 
 
-def test_access_logs_bucket_policy_admits_only_s3_log_delivery_for_our_bucket():
+def test_access_logs_bucket_policy_admits_only_s3_log_delivery_for_our_bucket() -> None:
     logs = "arn:aws:s3:::docs-dev-logs"
     document = policies.access_logs_bucket_policy(
         bucket_arn=logs, log_prefix="p/", source_bucket_arn=BUCKET, account_id="123456789012"
@@ -145,7 +145,7 @@ def test_access_logs_bucket_policy_admits_only_s3_log_delivery_for_our_bucket():
     assert [s for s in document["Statement"] if s["Effect"] == "Allow"] == [allow]
 
 
-def test_s3_endpoint_policy_reaches_only_our_buckets_for_our_account():
+def test_s3_endpoint_policy_reaches_only_our_buckets_for_our_account() -> None:
     other = "arn:aws:s3:::docs-dev-logs"
     document = policies.s3_endpoint_policy(bucket_arns=(BUCKET, other), account_id="123456789012")
 
@@ -156,7 +156,7 @@ def test_s3_endpoint_policy_reaches_only_our_buckets_for_our_account():
     assert only["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
 
 
-def test_service_trust_policies():
+def test_service_trust_policies() -> None:
     plain = policies.service_assume_role_policy("lambda.amazonaws.com")
     assert plain["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -170,7 +170,7 @@ def test_service_trust_policies():
     }
 
 
-def test_auditor_trusts_the_account_with_mfa_by_default():
+def test_auditor_trusts_the_account_with_mfa_by_default() -> None:
     document = policies.auditor_trust_policy(partition="aws-cn", account_id="123456789012", principal_arns=())
 
     (trust,) = document["Statement"]
@@ -179,7 +179,7 @@ def test_auditor_trusts_the_account_with_mfa_by_default():
     assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
 
-def test_auditor_trusts_exactly_the_configured_principals():
+def test_auditor_trusts_exactly_the_configured_principals() -> None:
     document = policies.auditor_trust_policy(partition="aws", account_id="1", principal_arns=(BREAK_GLASS,))
 
     assert document["Statement"] == [
@@ -187,7 +187,7 @@ def test_auditor_trusts_exactly_the_configured_principals():
     ]
 
 
-def test_auditor_reads_only_the_lambda_log_events():
+def test_auditor_reads_only_the_lambda_log_events() -> None:
     document = policies.auditor_policy(log_group_arn=LOG_GROUP)
 
     (read,) = document["Statement"]
@@ -196,7 +196,7 @@ def test_auditor_reads_only_the_lambda_log_events():
     assert sorted(read["Resource"]) == [LOG_GROUP, f"{LOG_GROUP}:log-stream:*"]
 
 
-def test_flow_log_delivery_writes_only_its_group():
+def test_flow_log_delivery_writes_only_its_group() -> None:
     document = policies.flow_log_delivery_policy(log_group_arn=LOG_GROUP)
 
     (write,) = document["Statement"]
@@ -204,7 +204,7 @@ def test_flow_log_delivery_writes_only_its_group():
     assert all(action.startswith("logs:") and "*" not in action for action in write["Action"])
 
 
-def test_kms_key_policy_scopes_service_use():
+def test_kms_key_policy_scopes_service_use() -> None:
     document = policies.kms_key_policy(partition="aws", account_id="123456789012", region="us-east-1")
 
     admin = statement(document, "AccountAdministersViaIam")
@@ -220,7 +220,7 @@ def test_kms_key_policy_scopes_service_use():
     assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_alarm_topic_policy_admits_cloudwatch_of_this_account_over_tls():
+def test_alarm_topic_policy_admits_cloudwatch_of_this_account_over_tls() -> None:
     topic = "arn:aws:sns:us-east-1:123456789012:alarms"
     document = policies.alarm_topic_policy(topic_arn=topic, account_id="123456789012")
 

@@ -1,0 +1,88 @@
+"""CloudWatchStack in the synthesized default stack: alarms to SNS, dashboard, Auditor role."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from tests.unit.infra.conftest import of_type, one, policy_of, statement
+from tests.unit.infra.synth import MOCK_ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from tests.unit.infra.synth import CapturedResource
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_every_alarm_notifies_the_alarm_topic(resources: list[CapturedResource]) -> None:
+    topic = one(resources, "aws:sns/topic:Topic")
+    alarms = of_type(resources, ALARM)
+
+    assert len(alarms) == 5
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == [topic.state["arn"]]
+        assert alarm.inputs["okActions"] == [topic.state["arn"]]
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+
+
+def test_alarms_watch_the_real_function_and_api_stage(resources: list[CapturedResource]) -> None:
+    function = one(resources, "aws:lambda/function:Function")
+    api = one(resources, "aws:apigateway/restApi:RestApi")
+    alarms = {alarm.inputs["name"]: alarm.inputs for alarm in of_type(resources, ALARM)}
+
+    for suffix, metric in [("lambda-errors", "Errors"), ("lambda-throttles", "Throttles")]:
+        alarm = alarms[f"doc-processor-dev-{suffix}"]
+        assert (alarm["namespace"], alarm["metricName"]) == ("AWS/Lambda", metric)
+        assert alarm["dimensions"] == {"FunctionName": function.inputs["name"]}
+        assert alarm["threshold"] == 1
+    duration = alarms["doc-processor-dev-lambda-duration"]
+    assert duration["threshold"] == 0.8 * function.inputs["timeout"] * 1000
+    assert duration["statistic"] == "Maximum"
+    for suffix, metric in [("api-5xx", "5XXError"), ("api-latency", "Latency")]:
+        alarm = alarms[f"doc-processor-dev-{suffix}"]
+        assert (alarm["namespace"], alarm["metricName"]) == ("AWS/ApiGateway", metric)
+        assert alarm["dimensions"] == {"ApiName": api.inputs["name"], "Stage": "dev"}
+    assert alarms["doc-processor-dev-api-latency"]["extendedStatistic"] == "p99"
+
+
+def test_alarm_topic_policy_admits_only_this_accounts_cloudwatch(resources: list[CapturedResource]) -> None:
+    topic = one(resources, "aws:sns/topic:Topic")
+    topic_policy = one(resources, "aws:sns/topicPolicy:TopicPolicy")
+
+    assert topic_policy.inputs["arn"] == topic.state["arn"]
+    publish = statement(policy_of(topic_policy), "CloudWatchAlarmsPublish")
+    assert publish["Resource"] == topic.state["arn"]
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID}}
+    assert not of_type(resources, "aws:sns/topicSubscription:TopicSubscription")
+    assert "kmsMasterKeyId" not in topic.inputs
+
+
+def test_dashboard_shows_the_function_and_the_api(resources: list[CapturedResource]) -> None:
+    dashboard = one(resources, "aws:cloudwatch/dashboard:Dashboard")
+
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
+    assert ["AWS/Lambda", "Errors", "FunctionName", "doc-processor-dev"] in metrics
+    assert ["AWS/ApiGateway", "5XXError", "ApiName", "doc-api-dev", "Stage", "dev"] in metrics
+    assert all(widget["properties"]["region"] == "us-east-1" for widget in body["widgets"])
+
+
+def test_auditor_can_only_read_lambda_log_events_and_needs_mfa_by_default(
+    resources: list[CapturedResource],
+) -> None:
+    role = one(resources, "aws:iam/role:Role", "tap-monitoring-auditor-role")
+    group = one(resources, "aws:cloudwatch/logGroup:LogGroup", "tap-compute-log-group")
+    role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "tap-monitoring-auditor-policy")
+
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{MOCK_ACCOUNT_ID}:root"}
+    assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert role_policy.inputs["role"] == role.id
+    (read,) = policy_of(role_policy)["Statement"]
+    assert read["Effect"] == "Allow"
+    assert sorted(read["Action"]) == ["logs:FilterLogEvents", "logs:GetLogEvents"]
+    assert sorted(read["Resource"]) == [group.state["arn"], f"{group.state['arn']}:log-stream:*"]
+    assert not of_type(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") or all(
+        a.inputs["role"] != role.id
+        for a in of_type(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    )

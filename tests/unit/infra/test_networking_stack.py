@@ -1,0 +1,134 @@
+"""NetworkingStack in the synthesized default stack: subnets, routes, endpoint, security groups, flow logs."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from tests.unit.infra.conftest import of_type, one, policy_of
+from tests.unit.infra.synth import MOCK_ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from tests.unit.infra.synth import CapturedResource
+
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+def test_vpc_has_dns_and_the_documented_cidr(resources: list[CapturedResource]) -> None:
+    vpc = one(resources, "aws:ec2/vpc:Vpc")
+
+    assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
+    assert vpc.inputs["enableDnsSupport"] is True
+    assert vpc.inputs["enableDnsHostnames"] is True
+
+
+def test_public_and_private_subnets_span_two_azs_and_never_assign_public_ips(
+    resources: list[CapturedResource],
+) -> None:
+    vpc = one(resources, "aws:ec2/vpc:Vpc")
+    subnets = of_type(resources, SUBNET)
+    tiers = {tier: [s for s in subnets if s.inputs["tags"]["Tier"] == tier] for tier in ("public", "private")}
+
+    for tier in tiers.values():
+        assert sorted(s.inputs["availabilityZone"] for s in tier) == ["us-east-1a", "us-east-1b"]
+    assert len(subnets) == 4
+    assert all(s.inputs["vpcId"] == vpc.id for s in subnets)
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+
+
+def test_no_nat_and_only_the_public_route_table_reaches_the_internet(
+    resources: list[CapturedResource],
+) -> None:
+    public_rt = one(resources, ROUTE_TABLE, "tap-networking-public-rt")
+    private_rt = one(resources, ROUTE_TABLE, "tap-networking-private-rt")
+    igw = one(resources, "aws:ec2/internetGateway:InternetGateway")
+
+    assert not of_type(resources, "aws:ec2/natGateway:NatGateway")
+    assert not of_type(resources, "aws:ec2/eip:Eip")
+    (route,) = of_type(resources, "aws:ec2/route:Route")
+    assert route.inputs["routeTableId"] == public_rt.id
+    assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+    assert route.inputs["gatewayId"] == igw.id
+    assert not private_rt.inputs.get("routes")
+
+
+def test_private_subnets_use_the_private_route_table_and_public_ones_the_public(
+    resources: list[CapturedResource],
+) -> None:
+    tables = {
+        one(resources, ROUTE_TABLE, f"tap-networking-{tier}-rt").id: tier for tier in ("public", "private")
+    }
+    subnet_tiers = {s.id: s.inputs["tags"]["Tier"] for s in of_type(resources, SUBNET)}
+
+    associations = of_type(resources, ASSOCIATION)
+    assert len(associations) == 4
+    for association in associations:
+        assert tables[association.inputs["routeTableId"]] == subnet_tiers[association.inputs["subnetId"]]
+
+
+def test_s3_gateway_endpoint_serves_the_private_route_table_and_only_our_buckets(
+    resources: list[CapturedResource],
+) -> None:
+    endpoint = one(resources, ENDPOINT)
+    private_rt = one(resources, ROUTE_TABLE, "tap-networking-private-rt")
+    bucket_arns = sorted(b.state["arn"] for b in of_type(resources, "aws:s3/bucket:Bucket"))
+
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert endpoint.inputs["routeTableIds"] == [private_rt.id]
+    (allow,) = policy_of(endpoint)["Statement"]
+    assert allow["Effect"] == "Allow"
+    assert sorted(allow["Resource"]) == sorted([*bucket_arns, *(f"{arn}/*" for arn in bucket_arns)])
+    assert allow["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
+
+
+def test_lambda_security_group_has_no_ingress_and_only_https_to_the_endpoint_prefix_list(
+    resources: list[CapturedResource],
+) -> None:
+    group = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    endpoint = one(resources, ENDPOINT)
+
+    assert not group.inputs.get("ingress")
+    (egress,) = group.inputs["egress"]
+    assert (egress["protocol"], egress["fromPort"], egress["toPort"]) == ("tcp", 443, 443)
+    assert egress["prefixListIds"] == [endpoint.state["prefixListId"]]
+    assert not egress.get("cidrBlocks")
+    assert not egress.get("ipv6CidrBlocks")
+    assert group.inputs["vpcId"] == one(resources, "aws:ec2/vpc:Vpc").id
+
+
+def test_default_security_group_is_taken_over_with_no_rules(resources: list[CapturedResource]) -> None:
+    default = one(resources, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+
+    assert default.inputs["vpcId"] == one(resources, "aws:ec2/vpc:Vpc").id
+    assert not default.inputs.get("ingress")
+    assert not default.inputs.get("egress")
+
+
+def test_flow_logs_capture_all_traffic_into_their_log_group_through_a_scoped_role(
+    resources: list[CapturedResource],
+) -> None:
+    flow_log = one(resources, "aws:ec2/flowLog:FlowLog")
+    group = one(resources, "aws:cloudwatch/logGroup:LogGroup", "tap-networking-flow-logs")
+    role = one(resources, "aws:iam/role:Role", "tap-networking-flow-logs-role")
+    role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "tap-networking-flow-logs-policy")
+
+    assert flow_log.inputs["vpcId"] == one(resources, "aws:ec2/vpc:Vpc").id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.inputs["logDestination"] == group.state["arn"]
+    assert flow_log.inputs["iamRoleArn"] == role.state["arn"]
+    assert role_policy.urn in flow_log.dependencies
+    assert group.inputs["retentionInDays"] == 365
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": MOCK_ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:us-east-1:{MOCK_ACCOUNT_ID}:vpc-flow-log/*"},
+    }
+    assert role_policy.inputs["role"] == role.id
+    (write,) = policy_of(role_policy)["Statement"]
+    assert sorted(write["Resource"]) == [group.state["arn"], f"{group.state['arn']}:*"]
