@@ -38,7 +38,7 @@ ACCESS_LOG_FIELDS: Final[Mapping[str, str]] = {
     "integrationError": "$context.integration.error",
     "errorMessage": "$context.error.message",
     "authorizeError": "$context.authorize.error",
-    "wafResponseCode": "$context.waf.responseCode",
+    "wafResponseCode": "$context.wafResponseCode",
     "xrayTraceId": "$context.xrayTraceId",
 }
 """One JSON object per request: who (IAM identity), what, outcome, latency; never bodies."""

@@ -36,6 +36,8 @@ class NetworkingStackArgs:
     """For the endpoint policy and the flow-log role's confused-deputy conditions."""
     partition: pulumi.Input[str]
     """ARN partition of this account (``aws``, ``aws-cn``, ...)."""
+    service_name_prefix: pulumi.Input[str]
+    """Endpoint service-name prefix of the partition (``com.amazonaws``, ``cn.com.amazonaws``)."""
     bucket_arns: pulumi.Input[list[str]]
     """The only buckets the S3 endpoint lets traffic reach."""
     log_retention_days: int
@@ -142,7 +144,9 @@ class NetworkingStack(pulumi.ComponentResource):
         endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3-endpoint",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{args.region}.s3",
+            service_name=pulumi.Output.from_input(args.service_name_prefix).apply(
+                lambda prefix: f"{prefix}.{args.region}.s3"
+            ),
             vpc_endpoint_type="Gateway",
             route_table_ids=[private_route_table.id],
             policy=pulumi.Output.all(args.bucket_arns, args.account_id).apply(

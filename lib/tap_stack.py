@@ -64,7 +64,8 @@ class TapStack(pulumi.ComponentResource):
         components = pulumi.ResourceOptions(parent=self, providers=[self.provider])
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
         self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        self.partition = aws.get_partition_output(opts=invoke).partition
+        partition = aws.get_partition_output(opts=invoke)
+        self.partition = partition.partition
 
         self.kms_key_arn = None
         if args.encryption_mode is EncryptionMode.KMS:
@@ -106,6 +107,7 @@ class TapStack(pulumi.ComponentResource):
                 region=args.region,
                 account_id=self.account_id,
                 partition=self.partition,
+                service_name_prefix=partition.reverse_dns_prefix,
                 bucket_arns=bucket_arns,
                 log_retention_days=args.log_retention_days,
                 kms_key_arn=self.kms_key_arn,
