@@ -8,6 +8,7 @@ percent-encoded and decoded on read.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, unquote
 
 from document_processor.errors import BadRequestError, ErrorCode
@@ -15,31 +16,58 @@ from document_processor.errors import BadRequestError, ErrorCode
 MAX_FILENAME_BYTES = 255
 """Longest stored filename in UTF-8 bytes (the common filesystem limit); longer names are truncated."""
 ACCEPTED_DISPOSITIONS: frozenset[str] = frozenset({"attachment", "inline", "form-data"})
+EXTENDED_CHARSETS: dict[str, str] = {"utf-8": "utf-8", "iso-8859-1": "latin-1"}
+"""Charsets RFC 8187 requires for ``filename*``, and their codec names."""
 _REPLACED = frozenset('<>:"|?*')
 """Characters that are path or shell syntax somewhere (Windows reserves all of them): replaced by ``_``."""
+_SPACES = frozenset({"Zs", "Zl", "Zp"})
+"""Unicode space and separator categories: become one plain space."""
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+"""Controls, format characters (bidi overrides, zero-width), surrogates, private-use, unassigned."""
 
 
 def filename_from_content_disposition(header: str | None) -> str | None:
-    """The sanitised filename a ``Content-Disposition`` header names, or ``None`` when it names none."""
+    """The sanitised filename a ``Content-Disposition`` header names, or ``None`` when it names none.
+
+    ``filename*`` (RFC 8187: UTF-8 or ISO-8859-1, percent-encoded) wins over ``filename``, as RFC 6266
+    asks; an extended value that does not decode in its declared charset is a 400, never guessed at.
+    """
     if header is None or not header.strip():
         return None
-    from email.message import Message  # already loaded by botocore; kept local for clarity
+    from email.message import Message  # already loaded by botocore
 
     message = Message()
     message["Content-Disposition"] = header
-    disposition = message.get_content_disposition()
-    if disposition not in ACCEPTED_DISPOSITIONS:
-        raise BadRequestError(
-            "Content-Disposition must be 'attachment' (optionally with a filename).",
-            code=ErrorCode.INVALID_CONTENT_DISPOSITION,
-        )
+    if message.get_content_disposition() not in ACCEPTED_DISPOSITIONS:
+        raise _invalid("Content-Disposition must be 'attachment' (optionally with a filename).")
+    plain: str | None = None
+    extended: str | None = None
+    # typeshed says str values, but RFC 2231 ``name*`` values arrive as (charset, language, text) tuples.
+    parameters: list[tuple[str, Any]] = message.get_params(header="content-disposition", failobj=[])
+    for name, value in parameters[1:]:
+        if name.lower() != "filename":
+            continue
+        if isinstance(value, tuple):
+            extended = _decode_extended(value)
+        elif plain is None:
+            plain = value
+    chosen = extended if extended is not None else plain
+    return sanitise_filename(chosen) if chosen is not None else None
+
+
+def _decode_extended(value: tuple[str | None, str | None, str]) -> str:
+    charset, _, text = value
+    if (charset or "").lower() not in EXTENDED_CHARSETS:
+        raise _invalid("The filename* charset must be UTF-8 or ISO-8859-1.")
     try:
-        raw = message.get_filename()
-    except (LookupError, UnicodeError):
-        raise BadRequestError(
-            "The Content-Disposition filename is not decodable.", code=ErrorCode.INVALID_CONTENT_DISPOSITION
-        ) from None
-    return sanitise_filename(raw) if raw is not None else None
+        # The email parser keeps percent-decoded octets as code points 0-255.
+        return text.encode("latin-1").decode(EXTENDED_CHARSETS[(charset or "").lower()])
+    except UnicodeError:
+        raise _invalid("The filename* value is not valid in its declared charset.") from None
+
+
+def _invalid(message: str) -> BadRequestError:
+    return BadRequestError(message, code=ErrorCode.INVALID_CONTENT_DISPOSITION)
 
 
 def sanitise_filename(name: str) -> str | None:
@@ -51,11 +79,16 @@ def sanitise_filename(name: str) -> str | None:
 
     name = unicodedata.normalize("NFC", name)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(
-        "_" if char in _REPLACED else (" " if char.isspace() else char)
-        for char in name
-        if unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"} or char.isspace()
-    )
+    kept: list[str] = []
+    for char in name:
+        category = unicodedata.category(char)
+        if char in _REPLACED:
+            kept.append("_")
+        elif category in _SPACES or char in "\t\n\r\v\f":
+            kept.append(" ")
+        elif category not in _DROPPED:
+            kept.append(char)
+    cleaned = "".join(kept)
     cleaned = " ".join(cleaned.split()).lstrip(". ").rstrip(" ")
     encoded = cleaned.encode("utf-8")
     if len(encoded) > MAX_FILENAME_BYTES:

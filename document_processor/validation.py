@@ -49,8 +49,6 @@ def decode_body(request: Request, *, max_bytes: int) -> bytes:
             data = body.encode("utf-8")
         except UnicodeEncodeError:
             raise BadRequestError("The request body is not valid text.") from None
-    if not data:
-        raise BadRequestError("The request body is empty.", code=ErrorCode.EMPTY_BODY)
     if len(data) > max_bytes:
         raise _too_large(max_bytes)
     return data

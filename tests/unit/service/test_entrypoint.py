@@ -1,0 +1,93 @@
+"""The module-level entry point: configured once at import, never crash-looping on bad configuration."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from moto import mock_aws
+
+import document_processor.handler as handler_module
+from document_processor.handler import Application
+from document_processor.routes import ROUTES, Route
+from document_processor.settings import load_settings
+from tests.unit.service.conftest import BUCKET, FakeContext, body_json, make_event
+from tests.unit.service.samples import make_pdf
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+
+
+@pytest.fixture
+def reloaded(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[ModuleType]:
+    """Re-import the handler module under the test's environment; restore it afterwards."""
+    yield handler_module
+    monkeypatch.undo()
+    importlib.reload(handler_module)
+
+
+def test_configured_module_serves_requests_through_lambda_handler(
+    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCUMENTS_BUCKET", BUCKET)
+    with mock_aws():
+        module = importlib.reload(reloaded)
+        module.APP.service._store._client.create_bucket(Bucket=BUCKET)
+
+        event = make_event(
+            "POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1)
+        )
+        response = module.lambda_handler(event, FakeContext())
+
+    assert response["statusCode"] == 201
+    assert body_json(response)["pageCount"] == 1
+
+
+def test_missing_bucket_logs_once_at_import_and_answers_500_json(
+    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DOCUMENTS_BUCKET", raising=False)
+
+    module = importlib.reload(reloaded)
+    startup = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    health = module.lambda_handler(make_event("GET", "/health"), FakeContext())
+    listing = module.lambda_handler(make_event("GET", "/documents"), FakeContext())
+
+    assert startup[0]["level"] == "ERROR"
+    assert startup[0]["problems"] == ["DOCUMENTS_BUCKET is not set: set it to the documents bucket's name."]
+    assert health["statusCode"] == 200
+    assert listing["statusCode"] == 500
+    assert body_json(listing)["error"]["code"] == "configuration_error"
+    assert "DOCUMENTS_BUCKET" not in listing["body"]
+
+
+def test_client_creation_failure_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken_client() -> Any:
+        raise RuntimeError("no region")
+
+    monkeypatch.setattr(handler_module, "create_s3_client", broken_client)
+
+    app = Application.from_settings(load_settings({"DOCUMENTS_BUCKET": BUCKET}))
+
+    assert app.service is None
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert logged[0]["message"] == "Could not create the S3 client: only /health will be served"
+    assert "RuntimeError: no region" in logged[0]["exception"]
+    response = app.handle(make_event("GET", "/documents"), FakeContext())
+    assert body_json(response)["error"]["code"] == "configuration_error"
+
+
+def test_every_declared_route_needs_an_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handler_module, "ROUTES", (*ROUTES, Route("GET", "/reports", "list_reports", "x")))
+
+    with pytest.raises(RuntimeError, match="list_reports"):
+        Application(load_settings({"DOCUMENTS_BUCKET": BUCKET}), None)
+
+
+def test_every_route_in_the_table_is_served(lam: Any) -> None:
+    assert {route.operation for route in ROUTES} == set(lam.app.operations)

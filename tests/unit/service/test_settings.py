@@ -1,0 +1,111 @@
+"""Settings: explicit > environment > default, with every problem collected and reported at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from document_processor.settings import (
+    DEFAULT_ALLOWED_CONTENT_TYPES,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    MAX_DOCUMENT_BYTES_CEILING,
+    load_settings,
+)
+
+
+def test_defaults_apply_when_only_the_bucket_is_set() -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs"})
+
+    assert settings.is_usable
+    assert settings.documents_bucket == "docs"
+    assert settings.max_document_bytes == DEFAULT_MAX_DOCUMENT_BYTES == 4_500_000
+    assert settings.allowed_content_types == frozenset(DEFAULT_ALLOWED_CONTENT_TYPES)
+    assert settings.log_level == "INFO"
+    assert settings.metrics_namespace == "SecureDocumentApi"
+    assert settings.service_name == "document-api"
+    assert settings.problems == ()
+
+
+def test_environment_values_are_read() -> None:
+    settings = load_settings(
+        {
+            "DOCUMENTS_BUCKET": " docs ",
+            "MAX_DOCUMENT_BYTES": "1000",
+            "ALLOWED_CONTENT_TYPES": " application/pdf , TEXT/PLAIN ,",
+            "LOG_LEVEL": "debug",
+            "METRICS_NAMESPACE": "Custom",
+            "POWERTOOLS_SERVICE_NAME": "svc",
+        }
+    )
+
+    assert settings.documents_bucket == "docs"
+    assert settings.max_document_bytes == 1000
+    assert settings.allowed_content_types == {"application/pdf", "text/plain"}
+    assert settings.log_level == "DEBUG"
+    assert (settings.metrics_namespace, settings.service_name) == ("Custom", "svc")
+
+
+def test_explicit_values_win_over_the_environment() -> None:
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "env", "MAX_DOCUMENT_BYTES": "1000", "LOG_LEVEL": "ERROR"},
+        documents_bucket="explicit",
+        max_document_bytes=2000,
+        allowed_content_types=["image/png"],
+        log_level="WARNING",
+        metrics_namespace="Ns",
+        service_name="name",
+    )
+
+    assert settings.documents_bucket == "explicit"
+    assert settings.max_document_bytes == 2000
+    assert settings.allowed_content_types == {"image/png"}
+    assert settings.log_level == "WARNING"
+    assert (settings.metrics_namespace, settings.service_name) == ("Ns", "name")
+
+
+def test_the_process_environment_is_the_default_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCUMENTS_BUCKET", "from-os-environ")
+
+    assert load_settings().documents_bucket == "from-os-environ"
+
+
+def test_every_problem_is_reported_together() -> None:
+    settings = load_settings(
+        {
+            "MAX_DOCUMENT_BYTES": "lots",
+            "ALLOWED_CONTENT_TYPES": "image/gif,application/pdf",
+            "LOG_LEVEL": "LOUD",
+        }
+    )
+
+    assert not settings.is_usable
+    assert settings.problems == (
+        "DOCUMENTS_BUCKET is not set: set it to the documents bucket's name.",
+        "MAX_DOCUMENT_BYTES must be an integer number of bytes, got 'lots'.",
+        "ALLOWED_CONTENT_TYPES must be a non-empty comma-separated subset of application/pdf, image/jpeg, "
+        "image/png, text/plain; unsupported: ['image/gif'].",
+        "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'.",
+    )
+    assert settings.allowed_content_types == {"application/pdf"}
+    assert settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize("value", ["0", "-5", str(MAX_DOCUMENT_BYTES_CEILING + 1)])
+def test_size_limit_must_fit_a_lambda_payload(value: str) -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "MAX_DOCUMENT_BYTES": value})
+
+    assert settings.problems == (
+        f"MAX_DOCUMENT_BYTES must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
+        f"(what fits a Lambda payload as base64), got {int(value)}.",
+    )
+
+
+def test_ceiling_leaves_room_for_base64_inside_six_mib() -> None:
+    assert MAX_DOCUMENT_BYTES_CEILING * 4 / 3 < 6 * 1024 * 1024
+    assert DEFAULT_MAX_DOCUMENT_BYTES <= MAX_DOCUMENT_BYTES_CEILING
+
+
+def test_an_empty_allow_list_is_a_problem() -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs"}, allowed_content_types=[" "])
+
+    assert len(settings.problems) == 1
+    assert settings.problems[0].startswith("ALLOWED_CONTENT_TYPES must be a non-empty")
