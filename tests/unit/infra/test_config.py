@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+import yaml
 
 from lib.config import CONFIG_KEYS, ConfigError, ConfigProblem, parse_config, validate_args
 from lib.settings import (
@@ -262,3 +265,21 @@ def test_validate_args_checks_arguments_built_in_code() -> None:
     assert validate_args(TapStackArgs(lambda_memory_mb=100, enable_waf=False)) == [
         ConfigProblem("lambdaMemoryMb", "must be between 128 and 10240 (Lambda's limits); got 100")
     ]
+
+
+def test_the_example_stack_file_uses_only_documented_keys_with_valid_values() -> None:
+    stack_file = Path(__file__).resolve().parents[3] / "Pulumi.dev.yaml"
+    config = yaml.safe_load(stack_file.read_text(encoding="utf-8"))["config"]
+    prefix = "secure-document-api:"
+    # Pulumi hands scalars to the program as text and structured values as JSON.
+    raw = {
+        key[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+        if key.startswith(prefix)
+    }
+
+    args = parse_config(raw)
+
+    assert set(raw) <= set(CONFIG_KEYS)
+    assert args.region == config["aws:region"]
+    assert args.tags == {"CostCenter": "document-platform"}
