@@ -133,19 +133,21 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
             server = make_server(
                 LOOPBACK, config.port, adapter, threaded=True, request_handler=RawHeadersRequestHandler
             )
-        except OSError as error:
+        except (OSError, SystemExit) as error:
+            # werkzeug reports a port in use itself and exits; turn both forms into our error.
             raise LocalModeError(
-                f"cannot listen on {LOOPBACK}:{config.port} ({error.strerror}); set PORT to a free port"
+                f"cannot listen on {LOOPBACK}:{config.port}; set PORT to a free port (or PORT=0 for any)"
             ) from error
         url = f"http://{LOOPBACK}:{server.server_port}"
         print(banner(url, emulator), file=out, flush=True)
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         try:
-            server.serve_forever()
+            server.serve_forever()  # werkzeug's loop returns on Ctrl-C (it handles KeyboardInterrupt)
         except (KeyboardInterrupt, _Stop):
-            print("Local mode: stopping.", file=out, flush=True)
+            pass
         finally:
             signal.signal(signal.SIGTERM, previous)
+        print("Local mode: stopping.", file=out, flush=True)
     finally:
         if server is not None:
             server.server_close()
