@@ -35,7 +35,6 @@ DATA_PLANE_ACTIONS: Final = (
     "s3:GetObjectVersionAcl",
     "s3:GetObjectVersionAttributes",
     "s3:GetObjectVersionTagging",
-    "s3:ListBucket",
     "s3:ListBucketMultipartUploads",
     "s3:ListBucketVersions",
     "s3:ListMultipartUploadParts",
@@ -44,9 +43,14 @@ DATA_PLANE_ACTIONS: Final = (
     "s3:PutObjectVersionTagging",
     "s3:RestoreObject",
 )
-"""Reads, writes and listings of document content. The bucket policy denies these, and only these,
+"""Reads and writes of document content and versions. The bucket policy denies these, and only these,
 to everyone but the Lambda role (and break-glass principals): management actions stay with IAM, so
-the deploying principal can still manage the bucket (a blanket ``s3:*`` deny would lock it out)."""
+the deploying principal can still manage the bucket (a blanket ``s3:*`` deny would lock it out).
+
+``s3:ListBucket`` is deliberately not here: S3 authorises ``HeadBucket`` with it, and the Pulumi AWS
+provider calls ``HeadBucket`` whenever it reads the bucket, so denying it breaks refresh and updates.
+A listing shows only keys (``documents/<owner digest>/<random id>``), never content, and still needs
+an IAM grant."""
 
 VPC_ACCESS_ACTIONS: Final = (
     "ec2:AssignPrivateIpAddresses",

@@ -94,9 +94,12 @@ def test_documents_bucket_policy_confines_data_plane_to_the_role_through_the_end
             "s3:GetObject",
             "s3:PutObject",
             "s3:DeleteObject",
-            "s3:ListBucket",
             "s3:GetObjectVersion",
+            "s3:DeleteObjectVersion",
+            "s3:ListBucketVersions",
         } <= actions
+        # HeadBucket (the provider's existence check) is authorised by s3:ListBucket.
+        assert "s3:ListBucket" not in actions
         # Data plane only: management actions stay available to the deployer.
         assert not actions & {"s3:*", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetBucketPolicy"}
     assert endpoint["Condition"] == {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}
