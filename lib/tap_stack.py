@@ -202,6 +202,7 @@ class TapStack(pulumi.ComponentResource):
             "region": self.args.region,
             "environmentSuffix": self.args.environment_suffix,
             "encryptionMode": self.args.encryption_mode.value,
+            "maxDocumentBytes": self.args.max_document_bytes,
             "vpcId": self.networking.vpc_id,
             "vpcCidrBlock": self.networking.vpc_cidr_block,
             "publicSubnetIds": self.networking.public_subnet_ids,

@@ -125,6 +125,7 @@ def test_every_required_output_is_exported_and_points_at_the_real_resources(
     assert outputs["apiStageName"] == "dev"
     assert outputs["alarmTopicArn"] == one(resources, "aws:sns/topic:Topic").state["arn"]
     assert outputs["kmsKeyArn"] is None
+    assert (outputs["encryptionMode"], outputs["maxDocumentBytes"]) == ("SSE_S3", 4_500_000)
     assert len(outputs["privateSubnetIds"]) == len(outputs["publicSubnetIds"]) == 2
 
 
@@ -279,6 +280,7 @@ def test_function_settings_follow_the_config(tuned: Synthesis) -> None:
     assert function.inputs["memorySize"] == 1024
     assert function.inputs["environment"]["variables"]["MAX_DOCUMENT_BYTES"] == "1000000"
     assert function.inputs["environment"]["variables"]["ALLOWED_CONTENT_TYPES"] == "application/pdf"
+    assert tuned.value["maxDocumentBytes"] == 1_000_000
 
 
 def test_api_settings_follow_the_config(tuned: Synthesis) -> None:
