@@ -1,0 +1,1 @@
+"""The Pulumi CrossGuard policy pack (``pulumi preview --policy-pack policy``); see docs/security.md."""

@@ -1,0 +1,200 @@
+"""API Gateway (REST): APIGateway.1/3/4/5 (CKV_AWS_59/73/76/225/276, CKV2_AWS_4/29/53/70) and the
+project's rules: every method is ``AWS_IAM`` (never ``NONE``) and data trace logging is off.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from . import tokens
+from ._support import (
+    Finding,
+    StackResource,
+    is_true,
+    label,
+    nested,
+    of_type,
+    resource_policy,
+    stack_policy,
+    text,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pulumi_policy import Policy
+
+    from ._support import Props
+
+EXECUTION_LOGGING_LEVELS: Final = frozenset({"INFO", "ERROR"})
+ALL_METHODS_PATH: Final = "*/*"
+
+
+# --- per-resource checks -------------------------------------------------------------------------
+
+
+def method_violations(props: Props) -> list[str]:
+    """CKV_AWS_59, CKV2_AWS_70 (project: SigV4 only) and CKV2_AWS_53 (request validation)."""
+    problems: list[str] = []
+    authorization = text(props.get("authorization"))
+    if authorization != "AWS_IAM":
+        problems.append(
+            f"CKV_AWS_59/CKV2_AWS_70: {props.get('httpMethod')!r} method authorization is "
+            f"{authorization or 'unset'!r}; the API is private, set authorization='AWS_IAM' (SigV4)."
+        )
+    if not text(props.get("requestValidatorId")):
+        problems.append(
+            "CKV2_AWS_53: the method has no request validator; set request_validator_id to the API's "
+            "aws.apigateway.RequestValidator (validates required path/query parameters)."
+        )
+    return problems
+
+
+def stage_violations(props: Props) -> list[str]:
+    """APIGateway.3 (CKV_AWS_73) X-Ray; CKV_AWS_76 access logs with a format."""
+    problems: list[str] = []
+    if not is_true(props.get("xrayTracingEnabled")):
+        problems.append("APIGateway.3 (CKV_AWS_73): X-Ray tracing is off; set xray_tracing_enabled=True.")
+    if not text(nested(props, "accessLogSettings", "destinationArn")) or not text(
+        nested(props, "accessLogSettings", "format")
+    ):
+        problems.append(
+            "CKV_AWS_76: the stage has no access logging; set access_log_settings with destination_arn "
+            "(a log group with retention) and a JSON format."
+        )
+    return problems
+
+
+def method_settings_violations(props: Props) -> list[str]:
+    """APIGateway.1 (CKV2_AWS_4), APIGateway.5 (CKV_AWS_225) and CKV_AWS_276 on method settings."""
+    problems: list[str] = []
+    level = text(nested(props, "settings", "loggingLevel"))
+    if level not in EXECUTION_LOGGING_LEVELS:
+        problems.append(
+            f"APIGateway.1 (CKV2_AWS_4): execution logging level is {level or 'unset'!r}; set "
+            "settings.logging_level to 'INFO' or 'ERROR'."
+        )
+    if is_true(nested(props, "settings", "dataTraceEnabled")):
+        problems.append(
+            "CKV_AWS_276: data trace logging is on: it copies request and response bodies (the "
+            "documents) into CloudWatch Logs; set settings.data_trace_enabled=False."
+        )
+    if is_true(nested(props, "settings", "cachingEnabled")) and not is_true(
+        nested(props, "settings", "cacheDataEncrypted")
+    ):
+        problems.append(
+            "APIGateway.5 (CKV_AWS_225): caching is on without encryption; set "
+            "settings.cache_data_encrypted=True (or keep caching off, as documents are per-caller)."
+        )
+    return problems
+
+
+# --- stack checks --------------------------------------------------------------------------------
+
+
+def _settings_for(stage: StackResource, resources_: Sequence[StackResource]) -> list[StackResource]:
+    api, name = text(stage.props.get("restApi")), text(stage.props.get("stageName"))
+    return [
+        s
+        for s in of_type(resources_, tokens.API_METHOD_SETTINGS)
+        if text(s.props.get("restApi")) == api and text(s.props.get("stageName")) == name
+    ]
+
+
+def execution_logging_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    """APIGateway.1, CKV2_AWS_4: every stage logs execution for all methods at INFO or ERROR."""
+    findings: list[Finding] = []
+    for stage in of_type(resources_, tokens.API_STAGE):
+        all_methods = [
+            s for s in _settings_for(stage, resources_) if text(s.props.get("methodPath")) == ALL_METHODS_PATH
+        ]
+        if not any(
+            text(nested(s.props, "settings", "loggingLevel")) in EXECUTION_LOGGING_LEVELS for s in all_methods
+        ):
+            findings.append(
+                Finding(
+                    f"APIGateway.1 (CKV2_AWS_4): stage {label(stage)} has no execution logging for all "
+                    "methods; add aws.apigateway.MethodSettings(method_path='*/*', "
+                    "settings.logging_level='INFO' or 'ERROR') for this stage.",
+                    stage.urn,
+                )
+            )
+    return findings
+
+
+def cache_encryption_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    """APIGateway.5, CKV_AWS_225: a stage with a cache cluster encrypts the cached data."""
+    findings: list[Finding] = []
+    for stage in of_type(resources_, tokens.API_STAGE):
+        if not is_true(stage.props.get("cacheClusterEnabled")):
+            continue
+        if not any(
+            is_true(nested(s.props, "settings", "cacheDataEncrypted"))
+            for s in _settings_for(stage, resources_)
+        ):
+            findings.append(
+                Finding(
+                    f"APIGateway.5 (CKV_AWS_225): stage {label(stage)} has a cache cluster but no method "
+                    "settings with cache_data_encrypted=True; encrypt it or set cache_cluster_enabled=False.",
+                    stage.urn,
+                )
+            )
+    return findings
+
+
+def waf_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    """APIGateway.4, CKV2_AWS_29: every stage is associated with a WAF web ACL."""
+    associated = {text(a.props.get("resourceArn")) for a in of_type(resources_, tokens.WEB_ACL_ASSOCIATION)}
+    return [
+        Finding(
+            f"APIGateway.4 (CKV2_AWS_29): stage {label(stage)} has no WAF web ACL; keep config enableWaf "
+            "true (or associate your own web ACL with the stage's ARN). A stack that deliberately turns "
+            "the WAF off must also set this policy to advisory in its policy-pack config (see "
+            "docs/security.md).",
+            stage.urn,
+        )
+        for stage in of_type(resources_, tokens.API_STAGE)
+        if text(stage.props.get("arn")) not in associated
+    ]
+
+
+# --- the policies --------------------------------------------------------------------------------
+
+POLICIES: Final[list[Policy]] = [
+    resource_policy(
+        name="ckv-aws-59-ckv2-aws-53-70-method-iam-auth-validated",
+        description="API methods require AWS_IAM authorization and a request validator (CKV_AWS_59, "
+        "CKV2_AWS_53, CKV2_AWS_70).",
+        resource_types=tokens.API_METHOD,
+        check=lambda props, config: method_violations(props),
+    ),
+    resource_policy(
+        name="apigateway-3-ckv-aws-73-76-stage-tracing-access-logs",
+        description="API stages have X-Ray tracing and access logging (APIGateway.3; CKV_AWS_73, "
+        "CKV_AWS_76).",
+        resource_types=tokens.API_STAGE,
+        check=lambda props, config: stage_violations(props),
+    ),
+    resource_policy(
+        name="apigateway-1-5-ckv2-aws-4-ckv-aws-225-276-method-settings",
+        description="Method settings log execution at INFO/ERROR, never data trace, and encrypt any cache "
+        "(APIGateway.1, APIGateway.5; CKV2_AWS_4, CKV_AWS_225, CKV_AWS_276).",
+        resource_types=tokens.API_METHOD_SETTINGS,
+        check=lambda props, config: method_settings_violations(props),
+    ),
+    stack_policy(
+        name="apigateway-1-ckv2-aws-4-every-stage-execution-logging",
+        description="Every API stage has execution logging for all methods (APIGateway.1; CKV2_AWS_4).",
+        check=lambda resources_, config: execution_logging_findings(resources_),
+    ),
+    stack_policy(
+        name="apigateway-5-ckv-aws-225-every-stage-cache-encrypted",
+        description="Every API stage with a cache encrypts it (APIGateway.5; CKV_AWS_225).",
+        check=lambda resources_, config: cache_encryption_findings(resources_),
+    ),
+    stack_policy(
+        name="apigateway-4-ckv2-aws-29-every-stage-waf",
+        description="Every API stage is protected by a WAF web ACL (APIGateway.4; CKV2_AWS_29).",
+        check=lambda resources_, config: waf_findings(resources_),
+    ),
+]

@@ -1,0 +1,302 @@
+"""Lambda: Lambda.1/2/3/5 (CKV_AWS_45/50/115/117/258/301/363/364) and the project's invariants:
+the function logs JSON into an explicit log group, and its subnets span two availability zones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from pulumi_policy import PolicyConfigSchema
+
+from . import tokens
+from ._support import (
+    ADVISORY,
+    Finding,
+    StackResource,
+    as_list,
+    is_true,
+    label,
+    nested,
+    number,
+    of_type,
+    refers_to,
+    resource_policy,
+    stack_policy,
+    text,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from pulumi_policy import Policy
+
+    from ._support import Config, Props
+
+DEFAULT_SUPPORTED_RUNTIMES: Final = (
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "nodejs22.x",
+    "nodejs24.x",
+    "java17",
+    "java21",
+    "dotnet8",
+    "ruby3.4",
+    "provided.al2023",
+)
+"""Runtimes with no announced Lambda deprecation as of 2026-11 (Lambda.2's parameter list). Review it
+when AWS publishes its deprecation schedule; override with policy config ``supportedRuntimes``."""
+MINIMUM_AVAILABILITY_ZONES: Final = 2
+SECRET_NAME: Final = re.compile(
+    r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I
+)
+SECRET_VALUE: Final = re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
+"""An AWS access key id or a PEM private key: values that are secrets whatever their name."""
+
+
+# --- per-resource checks -------------------------------------------------------------------------
+
+
+def permission_violations(props: Props) -> list[str]:
+    """Lambda.1, CKV_AWS_301/364: nobody public may invoke; services only on behalf of one source."""
+    principal = text(props.get("principal"))
+    problems: list[str] = []
+    if principal in ("*", ""):
+        problems.append(
+            f"Lambda.1 (CKV_AWS_301): the permission grants {props.get('action')!r} to principal "
+            f"{principal or 'unset'!r}, i.e. to anyone; name the invoking service or account."
+        )
+    elif principal.endswith(".amazonaws.com") and not (
+        text(props.get("sourceArn")) or text(props.get("sourceAccount"))
+    ):
+        problems.append(
+            f"CKV_AWS_364: the permission lets {principal!r} invoke the function on behalf of any "
+            "resource (confused deputy); set source_arn to the invoking resource (e.g. the API's "
+            "execution ARN for this stage and method)."
+        )
+    if text(props.get("functionUrlAuthType")) == "NONE":
+        problems.append(
+            "Lambda.1 (CKV_AWS_301): function_url_auth_type is 'NONE', which makes the function URL "
+            "public; use 'AWS_IAM'."
+        )
+    return problems
+
+
+def function_url_violations(props: Props) -> list[str]:
+    """Lambda.1, CKV_AWS_258: function URLs require SigV4 (``AWS_IAM``); no wildcard CORS with
+    credentials."""
+    problems: list[str] = []
+    auth = text(props.get("authorizationType"))
+    if auth != "AWS_IAM":
+        problems.append(
+            f"Lambda.1 (CKV_AWS_258): the function URL's authorization_type is {auth or 'unset'!r}, so "
+            "anyone on the internet can invoke it; set authorization_type='AWS_IAM'."
+        )
+    cors = props.get("cors")
+    if (
+        isinstance(cors, Mapping)
+        and is_true(cors.get("allowCredentials"))
+        and "*" in as_list(cors.get("allowOrigins"))
+    ):
+        problems.append(
+            "Lambda.1: the function URL's CORS allows credentials from any origin ('*'); list the "
+            "allowed origins explicitly or set allow_credentials=False."
+        )
+    return problems
+
+
+def runtime_violations(props: Props, *, supported: Collection[str] = DEFAULT_SUPPORTED_RUNTIMES) -> list[str]:
+    """Lambda.2, CKV_AWS_363: a supported (not deprecated) runtime. Container images have none."""
+    if text(props.get("packageType")) == "Image":
+        return []
+    runtime = text(props.get("runtime"))
+    if runtime in supported:
+        return []
+    return [
+        f"Lambda.2 (CKV_AWS_363): runtime {runtime or 'unset'!r} is not a supported Lambda runtime "
+        f"(supported: {', '.join(sorted(supported))}); move to a current one such as 'python3.13'."
+    ]
+
+
+def vpc_violations(props: Props) -> list[str]:
+    """Lambda.3 (CKV_AWS_117): in a VPC; Lambda.5: with subnets in at least two AZs."""
+    subnets = as_list(nested(props, "vpcConfig", "subnetIds"))
+    groups = as_list(nested(props, "vpcConfig", "securityGroupIds"))
+    if not subnets or not groups:
+        return [
+            "Lambda.3 (CKV_AWS_117): the function is not attached to a VPC; set vpc_config with the "
+            "private subnet ids and the Lambda security group."
+        ]
+    if len(set(map(str, subnets))) < MINIMUM_AVAILABILITY_ZONES:
+        return [
+            f"Lambda.5: the function has {len(subnets)} subnet(s); give vpc_config.subnet_ids one private "
+            f"subnet in each of at least {MINIMUM_AVAILABILITY_ZONES} availability zones."
+        ]
+    return []
+
+
+def tracing_violations(props: Props) -> list[str]:
+    """CKV_AWS_50: X-Ray active tracing."""
+    mode = text(nested(props, "tracingConfig", "mode"))
+    if mode == "Active":
+        return []
+    return [f"CKV_AWS_50: tracing mode is {mode or 'unset'!r}; set tracing_config.mode='Active'."]
+
+
+def environment_secret_violations(props: Props) -> list[str]:
+    """CKV_AWS_45: no secrets in environment variables (they are visible to anyone who can read the
+    function's configuration)."""
+    variables = nested(props, "environment", "variables")
+    if not isinstance(variables, Mapping):
+        return []
+    problems: list[str] = []
+    for name, value in variables.items():
+        if SECRET_NAME.search(str(name)) or SECRET_VALUE.search(str(value)):
+            problems.append(
+                f"CKV_AWS_45: environment variable {name!r} looks like a secret; keep secrets in "
+                "Secrets Manager or SSM SecureString and read them at run time."
+            )
+    return problems
+
+
+def logging_config_violations(props: Props) -> list[str]:
+    """Project: JSON logs into an explicit, pre-created log group (not an unmanaged default one)."""
+    problems: list[str] = []
+    if text(nested(props, "loggingConfig", "logFormat")) != "JSON":
+        problems.append("the function does not log JSON; set logging_config.log_format='JSON'.")
+    if not text(nested(props, "loggingConfig", "logGroup")):
+        problems.append(
+            "the function writes to Lambda's default log group, which Lambda creates without "
+            "retention; set logging_config.log_group to a log group this stack creates."
+        )
+    return problems
+
+
+def reserved_concurrency_advisories(props: Props) -> list[str]:
+    """CKV_AWS_115 (advisory): reserved concurrency, an opt-in because new accounts cannot reserve any."""
+    reserved = number(props.get("reservedConcurrentExecutions"))
+    if reserved is not None and reserved >= 0:
+        return []
+    return [
+        "CKV_AWS_115: no reserved concurrency, so the function shares the account's pool. Off by "
+        "default (new accounts have too little unreserved concurrency); set config "
+        "reservedConcurrency to cap and guarantee it."
+    ]
+
+
+# --- stack checks --------------------------------------------------------------------------------
+
+
+def availability_zone_findings(
+    resources_: Sequence[StackResource], *, minimum: int = MINIMUM_AVAILABILITY_ZONES
+) -> list[Finding]:
+    """Lambda.5: the function's subnets lie in at least ``minimum`` distinct AZs."""
+    subnets = of_type(resources_, tokens.SUBNET)
+    findings: list[Finding] = []
+    for function in of_type(resources_, tokens.LAMBDA_FUNCTION):
+        ids = [text(i) for i in as_list(nested(function.props, "vpcConfig", "subnetIds"))]
+        if not ids:
+            continue
+        zones = {
+            text(subnet.props.get("availabilityZone")) or text(subnet.props.get("availabilityZoneId"))
+            for subnet in subnets
+            if any(refers_to(i, subnet) for i in ids)
+        } - {""}
+        if len(zones) < minimum:
+            findings.append(
+                Finding(
+                    f"Lambda.5: function {label(function)} runs in availability zone(s) {sorted(zones)}; "
+                    f"use private subnets in at least {minimum} zones so one zone's outage does not stop it.",
+                    function.urn,
+                )
+            )
+    return findings
+
+
+# --- the policies --------------------------------------------------------------------------------
+
+
+def _supported(config: Config) -> Collection[str]:
+    configured = config.get("supportedRuntimes")
+    return tuple(str(r) for r in configured) if configured else DEFAULT_SUPPORTED_RUNTIMES
+
+
+_RUNTIME_SCHEMA = PolicyConfigSchema(
+    properties={
+        "supportedRuntimes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(DEFAULT_SUPPORTED_RUNTIMES),
+        }
+    }
+)
+
+
+def _function_check(check: Any) -> Any:
+    return lambda props, config: check(props)
+
+
+POLICIES: Final[list[Policy]] = [
+    resource_policy(
+        name="lambda-1-ckv-aws-301-364-permission-not-public",
+        description="Lambda permissions grant no public invoke and scope service principals to a source "
+        "(Lambda.1; CKV_AWS_301, CKV_AWS_364).",
+        resource_types=tokens.LAMBDA_PERMISSION,
+        check=_function_check(permission_violations),
+    ),
+    resource_policy(
+        name="lambda-1-ckv-aws-258-function-url-iam-auth",
+        description="Function URLs require AWS_IAM auth and no credentialed wildcard CORS (Lambda.1; "
+        "CKV_AWS_258).",
+        resource_types=tokens.LAMBDA_FUNCTION_URL,
+        check=_function_check(function_url_violations),
+    ),
+    resource_policy(
+        name="lambda-2-ckv-aws-363-supported-runtime",
+        description="Lambda functions use a supported runtime (Lambda.2; CKV_AWS_363).",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=lambda props, config: runtime_violations(props, supported=_supported(config)),
+        config_schema=_RUNTIME_SCHEMA,
+    ),
+    resource_policy(
+        name="lambda-3-lambda-5-ckv-aws-117-in-vpc",
+        description="Lambda functions run in a VPC, in at least two subnets (Lambda.3, Lambda.5; "
+        "CKV_AWS_117).",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=_function_check(vpc_violations),
+    ),
+    resource_policy(
+        name="ckv-aws-50-lambda-xray-tracing",
+        description="Lambda functions have X-Ray active tracing (CKV_AWS_50).",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=_function_check(tracing_violations),
+    ),
+    resource_policy(
+        name="ckv-aws-45-lambda-no-secrets-in-environment",
+        description="Lambda environment variables hold no secrets (CKV_AWS_45).",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=_function_check(environment_secret_violations),
+    ),
+    resource_policy(
+        name="project-lambda-json-logs-own-group",
+        description="Lambda functions log JSON into an explicit log group (DESIGN §3).",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=_function_check(logging_config_violations),
+    ),
+    resource_policy(
+        name="ckv-aws-115-lambda-reserved-concurrency-advisory",
+        description="Lambda functions reserve concurrency (CKV_AWS_115). Advisory: opt in with config "
+        "reservedConcurrency.",
+        resource_types=tokens.LAMBDA_FUNCTION,
+        check=_function_check(reserved_concurrency_advisories),
+        enforcement_level=ADVISORY,
+    ),
+    stack_policy(
+        name="lambda-5-subnets-in-two-azs",
+        description="Lambda functions' subnets span at least two availability zones (Lambda.5).",
+        check=lambda resources_, config: availability_zone_findings(resources_),
+    ),
+]
