@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pulumi
 import pytest
 
 from lib.config import ConfigError
@@ -14,7 +15,7 @@ from tests.unit.infra.conftest import as_list, of_type, one, policy_of, statemen
 from tests.unit.infra.synth import MOCK_ACCOUNT_ID, synthesize, synthesize_stack
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from tests.unit.infra.synth import CapturedResource, Synthesis
 
@@ -327,3 +328,23 @@ def test_configured_auditors_and_alarm_email(tuned: Synthesis) -> None:
     assert subscription.inputs["protocol"] == "email"
     assert subscription.inputs["endpoint"] == "ops@example.com"
     assert subscription.inputs["topic"] == one(resources, "aws:sns/topic:Topic").state["arn"]
+
+
+def test_every_component_registers_its_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: dict[str, set[str]] = {}
+    original = pulumi.ComponentResource.register_outputs
+
+    def record(self: pulumi.ComponentResource, outputs: Mapping[str, Any]) -> None:
+        registered[type(self).__name__] = set(outputs)
+        original(self, outputs)
+
+    monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", record)
+
+    synthesize(TapStackArgs())
+
+    assert registered["TapStack"] >= set(REQUIRED_OUTPUTS)
+    assert registered["NetworkingStack"] >= {"vpcId", "privateSubnetIds", "s3VpcEndpointId"}
+    assert registered["S3Stack"] >= {"documentsBucketName", "accessLogsBucketName"}
+    assert registered["LambdaStack"] >= {"lambdaFunctionName", "lambdaRoleArn", "lambdaLogGroupName"}
+    assert registered["ApiGatewayStack"] >= {"apiId", "apiUrl", "apiStageName"}
+    assert registered["CloudWatchStack"] >= {"alarmTopicArn", "auditorRoleArn"}
