@@ -344,7 +344,7 @@ def _check_throttling_rate(value: float, _: TapStackArgs) -> list[str]:
     ]
 
 
-def _check_reserved_concurrency(value: int | None, args: TapStackArgs) -> list[str]:
+def _check_reserved_concurrency(value: int | None, _: TapStackArgs) -> list[str]:
     if value is None:
         return []
     low, high = RESERVED_CONCURRENCY_RANGE
