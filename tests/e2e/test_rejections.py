@@ -93,9 +93,15 @@ def test_unusable_content_disposition_is_refused(alice: ApiClient) -> None:
 )
 @pytest.mark.parametrize("suffix", ["", "/content"])
 def test_invalid_document_ids_are_refused_before_storage(
-    alice: ApiClient, document_id: str, suffix: str
+    target: Target, alice: ApiClient, document_id: str, suffix: str
 ) -> None:
-    assert_service_error(alice.request("GET", f"/documents/{document_id}{suffix}"), 400, "invalid_id")
+    response = alice.request("GET", f"/documents/{document_id}{suffix}")
+    if target.deployed and "%" in document_id and response.status_code == 403:
+        # API Gateway may decode %2F before routing; then no resource matches and the gateway
+        # itself refuses. Either way the request never reaches storage.
+        assert_gateway_error(response, 403, "Missing Authentication Token")
+        return
+    assert_service_error(response, 400, "invalid_id")
 
 
 def test_invalid_id_on_delete_is_refused(alice: ApiClient) -> None:

@@ -6,6 +6,7 @@ The handler here records the event and echoes it back: the adapter is what is un
 from __future__ import annotations
 
 import base64
+import io
 import json
 import threading
 from typing import TYPE_CHECKING, Any
@@ -194,6 +195,8 @@ def test_lambda_context_offers_request_id_and_remaining_time(
     assert (
         context.invoked_function_arn == "arn:aws:lambda:us-east-1:000000000000:function:doc-processor-local"
     )
+    assert context.log_group_name == "/aws/lambda/doc-processor-local"
+    assert context.log_stream_name.endswith("[$LATEST]local")
 
 
 @pytest.fixture
@@ -228,3 +231,16 @@ def test_repeated_headers_and_spelling_survive_the_real_server(
     assert "X-Local-Caller" not in event["headers"]
     assert event["requestContext"]["identity"]["userArn"] == "arn:aws:iam::111122223333:user/c"
     assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+
+
+def test_chunked_payload_over_the_limit_is_refused(client: Client, handler: RecordingHandler) -> None:
+    # A chunked upload has no Content-Length: the limit is enforced on the bytes actually read.
+    body = io.BytesIO(b"x" * (API_GATEWAY_MAX_PAYLOAD_BYTES + 1))
+    response = client.post(
+        "/documents",
+        input_stream=body,
+        headers={"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert handler.events == []

@@ -65,3 +65,9 @@ def test_invalid_callers_are_refused_with_an_example(arn: str) -> None:
         InvalidCallerError, match=r"X-Local-Caller must be an IAM or STS principal ARN such as"
     ):
         caller_identity(arn, source_ip="x", user_agent=None)
+
+
+def test_role_arn_caller_is_a_role_id() -> None:
+    identity = caller_identity("arn:aws:iam::111122223333:role/Deployer", source_ip="x", user_agent=None)
+    assert identity["caller"].startswith("AROA")
+    assert identity["userArn"] == "arn:aws:iam::111122223333:role/Deployer"
