@@ -109,19 +109,25 @@ def validate_resource(
 ) -> list[str]:
     """Messages one resource policy reports for one resource, through its validate callback."""
     messages: list[str] = []
-    policy.validate(
-        resource_args(resource_type, props, config=config), lambda message, urn=None: messages.append(message)
-    )
+
+    def report(message: str, urn: str | None = None) -> None:
+        messages.append(message)
+
+    policy.validate(resource_args(resource_type, props, config=config), report)
     return messages
 
 
 def validate_stack(
-    policy: StackValidationPolicy, resources: Sequence[PolicyResource], *, config: Mapping[str, Any] | None = None
+    policy: StackValidationPolicy,
+    resources: Sequence[PolicyResource],
+    *,
+    config: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, str | None]]:
     """``(message, urn)`` pairs one stack policy reports."""
     reported: list[tuple[str, str | None]] = []
     policy.validate(
-        StackValidationArgs(list(resources), config), lambda message, urn=None: reported.append((message, urn))
+        StackValidationArgs(list(resources), config),
+        lambda message, urn=None: reported.append((message, urn)),
     )
     return reported
 

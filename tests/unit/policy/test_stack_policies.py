@@ -1,0 +1,356 @@
+"""Every policy over every resource of every shipped variant: no mandatory violation. Then each stack
+policy against the real synthesized stack with one realistic mistake made in it, so the tests prove
+the policies find their subjects in the shapes the program really produces."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
+
+from policy.guardrails import POLICIES
+from tests.unit.policy.conftest import PACK_CONFIGS, VARIANTS, edit_policy, find, plus, with_state, without
+from tests.unit.policy.harness import load_pack_config, run_pack, stack_resources, validate_stack
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.unit.infra.synth import CapturedResource
+
+Stack = list["CapturedResource"]
+
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+ATTACKER_BUCKET = "arn:aws:s3:::attacker-exfiltration-bucket"
+
+
+# --- positive: the shipped program passes its own guardrails -------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_has_no_mandatory_violation(synthesized: dict[str, Stack], variant: str) -> None:
+    config = load_pack_config(PACK_CONFIGS[variant]) if variant in PACK_CONFIGS else None
+
+    violations = run_pack(POLICIES, synthesized[variant], pack_config=config)
+
+    mandatory = [v for v in violations if v.level is EnforcementLevel.MANDATORY]
+    assert mandatory == []
+
+
+def test_waf_off_needs_its_policy_pack_opt_out(synthesized: dict[str, Stack]) -> None:
+    """Turning the WAF off is a deliberate exception: without the shipped opt-out config exactly
+    APIGateway.4 blocks, and with it the finding stays visible as advisory."""
+    strict = run_pack(POLICIES, synthesized["waf-off"])
+    relaxed = run_pack(POLICIES, synthesized["waf-off"], pack_config=load_pack_config("waf-disabled.json"))
+
+    assert {v.policy for v in strict if v.level is EnforcementLevel.MANDATORY} == {
+        "apigateway-4-ckv2-aws-29-every-stage-waf"
+    }
+    assert [v.level for v in relaxed if v.policy == "apigateway-4-ckv2-aws-29-every-stage-waf"] == [
+        EnforcementLevel.ADVISORY
+    ]
+
+
+def test_default_stack_reports_the_documented_advisories(synthesized: dict[str, Stack]) -> None:
+    advisories = {v.policy for v in run_pack(POLICIES, synthesized["default"])}
+
+    assert advisories == {
+        "s3-1-account-public-access-block",
+        "s3-17-ckv-aws-145-sse-kms-advisory",
+        "ckv-aws-115-lambda-reserved-concurrency-advisory",
+        "ckv-aws-158-log-group-kms-advisory",
+    }
+
+
+def test_kms_mode_meets_s3_17_and_ckv_aws_158(synthesized: dict[str, Stack]) -> None:
+    """In KMS mode only the access-log bucket stays SSE-S3 (S3 log delivery cannot use SSE-KMS)."""
+    violations = run_pack(POLICIES, synthesized["kms"])
+
+    kms_advisories = [v for v in violations if v.policy.startswith(("s3-17", "ckv-aws-158"))]
+    assert [(v.policy, v.urn) for v in kms_advisories] == [
+        (
+            "s3-17-ckv-aws-145-sse-kms-advisory",
+            find(synthesized["kms"], _ENCRYPTION, "access-logs-encryption").urn,
+        )
+    ]
+
+
+def test_reserved_concurrency_clears_its_advisory(synthesized: dict[str, Stack]) -> None:
+    policies = {v.policy for v in run_pack(POLICIES, synthesized["reserved-concurrency"])}
+
+    assert "ckv-aws-115-lambda-reserved-concurrency-advisory" not in policies
+
+
+# --- negative: one realistic mistake in the real stack -------------------------------------------
+
+_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+def _set(**values: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda state: {**state, **values}
+
+
+def _principal_deny_names_other_role(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if (
+            "ArnNotEquals" in statement.get("Condition", {})
+            and statement["Sid"] == "DenyDataAccessToOtherPrincipals"
+        ):
+            statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [
+                "arn:aws:iam::123456789012:role/other"
+            ]
+
+
+def _drop_source_arn(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            del statement["Condition"]["ArnLike"]
+
+
+def _add_attacker_bucket(document: dict[str, Any]) -> None:
+    document["Statement"][0]["Resource"].append(f"{ATTACKER_BUCKET}/*")
+
+
+def _widen_object_access(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "DocumentObjects":
+            statement["Resource"] = statement["Resource"].replace("/documents/*", "/*")
+
+
+def _auditor_can_list_groups(document: dict[str, Any]) -> None:
+    document["Statement"][0]["Action"].append("logs:DescribeLogGroups")
+
+
+def _open_egress(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **state,
+        "egress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}],
+    }
+
+
+class StackCase(NamedTuple):
+    policy: str
+    variant: str
+    mutate: Callable[[Stack], Stack]
+    expected: tuple[str, ...]
+
+
+STACK_CASES: list[StackCase] = [
+    StackCase(
+        "s3-1-account-public-access-block",
+        "default",
+        lambda s: plus(
+            s,
+            "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+            "account-block",
+            {
+                "blockPublicAcls": False,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        ),
+        ("S3.1: account-level blockPublicAcls is not true",),
+    ),
+    StackCase(
+        "s3-8-ckv2-aws-6-every-bucket-public-access-block",
+        "default",
+        lambda s: without(
+            s, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "documents-public-access-block"
+        ),
+        ("tap-storage-documents", "S3.8 (CKV2_AWS_6): no public access block"),
+    ),
+    StackCase(
+        "s3-12-every-bucket-acls-disabled",
+        "default",
+        lambda s: without(s, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "documents-ownership"),
+        ("tap-storage-documents", "S3.12 (CKV2_AWS_65): no ownership controls"),
+    ),
+    StackCase(
+        "s3-14-ckv-aws-21-every-bucket-versioned",
+        "default",
+        lambda s: without(s, "aws:s3/bucketVersioning:BucketVersioning", "access-logs-versioning"),
+        ("tap-storage-access-logs", "S3.14 (CKV_AWS_21): no versioning"),
+    ),
+    StackCase(
+        "ckv-aws-19-every-bucket-encrypted",
+        "default",
+        lambda s: without(s, _ENCRYPTION, "documents-encryption"),
+        ("tap-storage-documents", "CKV_AWS_19: no default encryption"),
+    ),
+    StackCase(
+        "s3-13-ckv2-aws-61-every-bucket-lifecycle",
+        "default",
+        lambda s: without(
+            s, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "access-logs-lifecycle"
+        ),
+        ("tap-storage-access-logs", "S3.13 (CKV2_AWS_61): no lifecycle configuration"),
+    ),
+    StackCase(
+        "s3-5-every-bucket-policy",
+        "default",
+        lambda s: without(s, BUCKET_POLICY, "access-logs-policy"),
+        ("tap-storage-access-logs", "S3.5: no bucket policy"),
+    ),
+    StackCase(
+        "s3-9-ckv-aws-18-every-bucket-logged",
+        "default",
+        lambda s: without(s, "aws:s3/bucketLogging:BucketLogging", "documents-logging"),
+        ("'tap-storage-documents'", "S3.9 (CKV_AWS_18): no server access logging"),
+    ),
+    StackCase(
+        "project-documents-bucket-policy-denies",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, "documents-policy", edit_policy("policy", _principal_deny_names_other_role)
+        ),
+        ("deny #3 does not name the Lambda function's execution role",),
+    ),
+    StackCase(
+        "project-access-log-bucket-policy",
+        "default",
+        lambda s: with_state(s, BUCKET_POLICY, "access-logs-policy", edit_policy("policy", _drop_source_arn)),
+        ("'AllowS3ServerAccessLogDelivery'", "aws:SourceArn (ArnLike)"),
+    ),
+    StackCase(
+        "lambda-5-subnets-in-two-azs",
+        "default",
+        lambda s: with_state(s, "aws:ec2/subnet:Subnet", "private-b", _set(availabilityZone="us-east-1a")),
+        ("Lambda.5", "['us-east-1a']"),
+    ),
+    StackCase(
+        "apigateway-1-ckv2-aws-4-every-stage-execution-logging",
+        "default",
+        lambda s: without(s, "aws:apigateway/methodSettings:MethodSettings"),
+        ("APIGateway.1 (CKV2_AWS_4)", "'tap-api-stage'", "method_path='*/*'"),
+    ),
+    StackCase(
+        "apigateway-5-ckv-aws-225-every-stage-cache-encrypted",
+        "default",
+        lambda s: with_state(s, "aws:apigateway/stage:Stage", "stage", _set(cacheClusterEnabled=True)),
+        ("APIGateway.5 (CKV_AWS_225)", "'tap-api-stage'"),
+    ),
+    StackCase(
+        "apigateway-4-ckv2-aws-29-every-stage-waf",
+        "default",
+        lambda s: without(s, "aws:wafv2/webAclAssociation:WebAclAssociation"),
+        ("APIGateway.4 (CKV2_AWS_29)", "'tap-api-stage'"),
+    ),
+    StackCase(
+        "ec2-6-ckv2-aws-11-every-vpc-flow-log",
+        "default",
+        lambda s: without(s, "aws:ec2/flowLog:FlowLog"),
+        ("EC2.6 (CKV2_AWS_11): no flow log",),
+    ),
+    StackCase(
+        "ec2-2-ckv2-aws-12-every-vpc-default-security-group",
+        "default",
+        lambda s: without(s, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"),
+        ("EC2.2 (CKV2_AWS_12): the default security group is not adopted",),
+    ),
+    StackCase(
+        "project-no-nat-gateway",
+        "default",
+        lambda s: plus(
+            s,
+            "aws:ec2/natGateway:NatGateway",
+            "nat",
+            {"subnetId": "tap-networking-public-a-id", "allocationId": "e"},
+        ),
+        ("'nat'", "forbids NAT gateways"),
+    ),
+    StackCase(
+        "project-s3-endpoint-policy-only-our-buckets",
+        "default",
+        lambda s: with_state(
+            s, "aws:ec2/vpcEndpoint:VpcEndpoint", "s3-endpoint", edit_policy("policy", _add_attacker_bucket)
+        ),
+        (f"['{ATTACKER_BUCKET}/*']", "outside this stack's buckets"),
+    ),
+    StackCase(
+        "project-lambda-security-group-https-to-s3-only",
+        "default",
+        lambda s: with_state(s, "aws:ec2/securityGroup:SecurityGroup", "lambda-sg", _open_egress),
+        ("'tap-networking-lambda-sg'", "allows egress all ports beyond HTTPS to S3"),
+    ),
+    StackCase(
+        "project-lambda-subnets-private",
+        "default",
+        lambda s: plus(
+            s,
+            "aws:ec2/route:Route",
+            "private-default-route",
+            {
+                "routeTableId": find(s, "aws:ec2/routeTable:RouteTable", "private-rt").state["id"],
+                "destinationCidrBlock": "0.0.0.0/0",
+                "gatewayId": find(s, "aws:ec2/internetGateway:InternetGateway").state["id"],
+            },
+        ),
+        ("routes 0.0.0.0/0", "can reach the internet"),
+    ),
+    StackCase(
+        "project-logs-in-stack-log-groups",
+        "default",
+        lambda s: without(s, "aws:cloudwatch/logGroup:LogGroup", "api-execution-logs"),
+        ("'API-Gateway-Execution-Logs_a1b2c3d4e5/dev'", "would have no retention"),
+    ),
+    StackCase(
+        "s3-17-ckv-aws-145-158-kms-mode",
+        "kms",
+        lambda s: with_state(
+            s,
+            _ENCRYPTION,
+            "documents-encryption",
+            _set(rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]),
+        ),
+        ("S3.17 (CKV_AWS_145): in KMS mode bucket 'tap-storage-documents'", "'AES256'"),
+    ),
+    StackCase(
+        "project-lambda-role-least-privilege",
+        "default",
+        lambda s: with_state(
+            s,
+            "aws:iam/rolePolicy:RolePolicy",
+            "compute-role-policy",
+            edit_policy("policy", _widen_object_access),
+        ),
+        ("'DocumentObjects'", "'arn:aws:s3:::docs-dev-123456789012-us-east-1/*'", "key prefix"),
+    ),
+    StackCase(
+        "project-auditor-role-read-only",
+        "default",
+        lambda s: with_state(
+            s,
+            "aws:iam/rolePolicy:RolePolicy",
+            "auditor-policy",
+            edit_policy("policy", _auditor_can_list_groups),
+        ),
+        ("Auditor role 'tap-monitoring-auditor-role'", "['logs:DescribeLogGroups']"),
+    ),
+]
+
+STACK_POLICIES = {p.name: p for p in POLICIES if isinstance(p, StackValidationPolicy)}
+
+
+def test_every_stack_policy_has_a_negative_case() -> None:
+    assert {case.policy for case in STACK_CASES} == set(STACK_POLICIES)
+
+
+@pytest.mark.parametrize("case", STACK_CASES, ids=[c.policy for c in STACK_CASES])
+def test_stack_policy_passes_the_real_stack(synthesized: dict[str, Stack], case: StackCase) -> None:
+    """The control case of the mutation below (advisory S3.1 reports the unmanaged setting)."""
+    reported = validate_stack(STACK_POLICIES[case.policy], stack_resources(synthesized[case.variant]))
+
+    if case.policy == "s3-1-account-public-access-block":
+        assert [message.split(":")[0] for message, _ in reported] == ["S3.1"]
+    else:
+        assert reported == []
+
+
+@pytest.mark.parametrize("case", STACK_CASES, ids=[c.policy for c in STACK_CASES])
+def test_stack_policy_reports_the_mistake(synthesized: dict[str, Stack], case: StackCase) -> None:
+    reported = validate_stack(
+        STACK_POLICIES[case.policy], stack_resources(case.mutate(synthesized[case.variant]))
+    )
+
+    assert any(all(fragment in message for fragment in case.expected) for message, _ in reported), reported
