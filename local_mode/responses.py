@@ -40,7 +40,7 @@ def gateway_error(status: int, message: str, *, error_type: str | None = None) -
     headers = [("Content-Type", DEFAULT_CONTENT_TYPE)]
     if error_type is not None:
         headers.append(("x-amzn-ErrorType", error_type))
-    return HttpResponse(status, headers, json.dumps({"message": message}).encode())
+    return HttpResponse(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode())
 
 
 def _string_map(value: Any, field_name: str) -> dict[str, str]:
