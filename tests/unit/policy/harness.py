@@ -125,10 +125,11 @@ def validate_stack(
 ) -> list[tuple[str, str | None]]:
     """``(message, urn)`` pairs one stack policy reports."""
     reported: list[tuple[str, str | None]] = []
-    policy.validate(
-        StackValidationArgs(list(resources), config),
-        lambda message, urn=None: reported.append((message, urn)),
-    )
+
+    def report(message: str, urn: str | None = None) -> None:
+        reported.append((message, urn))
+
+    policy.validate(StackValidationArgs(list(resources), config), report)
     return reported
 
 
