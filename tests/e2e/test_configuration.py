@@ -11,7 +11,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.e2e.targets import BotocoreSigV4, E2EConfigurationError, load_stack_outputs, region_of
+from local_mode.identity import LOCAL_CALLER_HEADER
+from tests.e2e.targets import (
+    BotocoreSigV4,
+    E2EConfigurationError,
+    Target,
+    load_stack_outputs,
+    make_client,
+    region_of,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -112,3 +120,35 @@ def test_a_different_body_gives_a_different_signature() -> None:
     first = next(auth.auth_flow(httpx.Request("POST", f"{API_URL}/documents", content=b"one")))
     second = next(auth.auth_flow(httpx.Request("POST", f"{API_URL}/documents", content=b"two")))
     assert first.headers["Authorization"] != second.headers["Authorization"]
+
+
+def test_deployed_clients_sign_with_the_credential_chain_and_send_no_caller_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDCHAIN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    target = Target(api_url=API_URL, bucket="docs", deployed=True, region="eu-west-1")
+    client = make_client(target, "alice")
+    try:
+        request = client.http.build_request("GET", "/documents")
+        assert isinstance(client.http.auth, BotocoreSigV4)
+        signed = next(client.http.auth.sync_auth_flow(request))
+        assert signed.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDCHAIN/")
+        assert LOCAL_CALLER_HEADER not in signed.headers
+        assert str(signed.url) == f"{API_URL}/documents"
+    finally:
+        client.http.close()
+
+
+def test_local_clients_play_a_fresh_caller_each() -> None:
+    target = Target(api_url="http://127.0.0.1:1", bucket="b", deployed=False, region="us-east-1")
+    first, second = make_client(target, "alice"), make_client(target, "alice")
+    try:
+        assert first.http.headers[LOCAL_CALLER_HEADER] != second.http.headers[LOCAL_CALLER_HEADER]
+        assert first.http.headers[LOCAL_CALLER_HEADER].startswith("arn:aws:iam::111122223333:user/e2e-alice-")
+        assert "Authorization" not in first.http.build_request("GET", "/documents").headers
+    finally:
+        first.http.close()
+        second.http.close()
