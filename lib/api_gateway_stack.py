@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from document_processor.routes import ROUTES, Route, resource_paths
 from lib import api_routes, naming, policies, waf
 from lib.log_groups import managed_log_group
-from lib.settings import ApiLoggingLevel
+from lib.settings import DEFAULT_WAF_RATE_LIMIT, ApiLoggingLevel
 
 BINARY_MEDIA_TYPES: Final = ("*/*",)
 """Every body is binary to API Gateway: with AWS_PROXY the function then receives uploads base64-
@@ -53,7 +53,7 @@ class ApiGatewayStackArgs:
     """Execution logging level; default ``INFO``."""
     enable_waf: bool = True
     """Attach the WAF web ACL; default on."""
-    waf_rate_limit: int = 1000
+    waf_rate_limit: int = DEFAULT_WAF_RATE_LIMIT
     """Requests per IP per 5 minutes; default 1000."""
     manage_account: bool = True
     """Manage the account-wide CloudWatch role setting; default on."""

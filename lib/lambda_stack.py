@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from lib import naming, policies
 from lib.lambda_asset import HANDLER
 from lib.log_groups import managed_log_group
+from lib.settings import DEFAULT_LAMBDA_MEMORY_MB
 
 RUNTIME: Final = "python3.13"
 """Newest Python Lambda runs; fastest Python cold start."""
@@ -53,7 +54,7 @@ class LambdaStackArgs:
     """``ALLOWED_CONTENT_TYPES`` (comma-joined)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS mode: the key the bucket and log group use; default none (SSE-S3)."""
-    memory_mb: int = 512
+    memory_mb: int = DEFAULT_LAMBDA_MEMORY_MB
     """Default 512."""
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     """Default 25."""
