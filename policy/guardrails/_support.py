@@ -242,6 +242,11 @@ def label(resource: StackResource) -> str:
 # --- policy factories ---------------------------------------------------------------------------
 
 
+def props_only(check: Callable[[Props], Iterable[str]]) -> ResourceCheck:
+    """Adapt a check that takes no policy configuration."""
+    return lambda props, config: check(props)
+
+
 def resource_policy(
     *,
     name: str,

@@ -14,6 +14,7 @@ from ._support import (
     label,
     nested,
     of_type,
+    props_only,
     resource_policy,
     stack_policy,
     text,
@@ -166,21 +167,21 @@ POLICIES: Final[list[Policy]] = [
         description="API methods require AWS_IAM authorization and a request validator (CKV_AWS_59, "
         "CKV2_AWS_53, CKV2_AWS_70).",
         resource_types=tokens.API_METHOD,
-        check=lambda props, config: method_violations(props),
+        check=props_only(method_violations),
     ),
     resource_policy(
         name="apigateway-3-ckv-aws-73-76-stage-tracing-access-logs",
         description="API stages have X-Ray tracing and access logging (APIGateway.3; CKV_AWS_73, "
         "CKV_AWS_76).",
         resource_types=tokens.API_STAGE,
-        check=lambda props, config: stage_violations(props),
+        check=props_only(stage_violations),
     ),
     resource_policy(
         name="apigateway-1-5-ckv2-aws-4-ckv-aws-225-276-method-settings",
         description="Method settings log execution at INFO/ERROR, never data trace, and encrypt any cache "
         "(APIGateway.1, APIGateway.5; CKV2_AWS_4, CKV_AWS_225, CKV_AWS_276).",
         resource_types=tokens.API_METHOD_SETTINGS,
-        check=lambda props, config: method_settings_violations(props),
+        check=props_only(method_settings_violations),
     ),
     stack_policy(
         name="apigateway-1-ckv2-aws-4-every-stage-execution-logging",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from pulumi_policy import PolicyConfigSchema
 
@@ -21,6 +21,7 @@ from ._support import (
     nested,
     number,
     of_type,
+    props_only,
     refers_to,
     resource_policy,
     stack_policy,
@@ -235,24 +236,20 @@ _RUNTIME_SCHEMA = PolicyConfigSchema(
 )
 
 
-def _function_check(check: Any) -> Any:
-    return lambda props, config: check(props)
-
-
 POLICIES: Final[list[Policy]] = [
     resource_policy(
         name="lambda-1-ckv-aws-301-364-permission-not-public",
         description="Lambda permissions grant no public invoke and scope service principals to a source "
         "(Lambda.1; CKV_AWS_301, CKV_AWS_364).",
         resource_types=tokens.LAMBDA_PERMISSION,
-        check=_function_check(permission_violations),
+        check=props_only(permission_violations),
     ),
     resource_policy(
         name="lambda-1-ckv-aws-258-function-url-iam-auth",
         description="Function URLs require AWS_IAM auth and no credentialed wildcard CORS (Lambda.1; "
         "CKV_AWS_258).",
         resource_types=tokens.LAMBDA_FUNCTION_URL,
-        check=_function_check(function_url_violations),
+        check=props_only(function_url_violations),
     ),
     resource_policy(
         name="lambda-2-ckv-aws-363-supported-runtime",
@@ -266,32 +263,32 @@ POLICIES: Final[list[Policy]] = [
         description="Lambda functions run in a VPC, in at least two subnets (Lambda.3, Lambda.5; "
         "CKV_AWS_117).",
         resource_types=tokens.LAMBDA_FUNCTION,
-        check=_function_check(vpc_violations),
+        check=props_only(vpc_violations),
     ),
     resource_policy(
         name="ckv-aws-50-lambda-xray-tracing",
         description="Lambda functions have X-Ray active tracing (CKV_AWS_50).",
         resource_types=tokens.LAMBDA_FUNCTION,
-        check=_function_check(tracing_violations),
+        check=props_only(tracing_violations),
     ),
     resource_policy(
         name="ckv-aws-45-lambda-no-secrets-in-environment",
         description="Lambda environment variables hold no secrets (CKV_AWS_45).",
         resource_types=tokens.LAMBDA_FUNCTION,
-        check=_function_check(environment_secret_violations),
+        check=props_only(environment_secret_violations),
     ),
     resource_policy(
         name="project-lambda-json-logs-own-group",
         description="Lambda functions log JSON into an explicit log group (DESIGN §3).",
         resource_types=tokens.LAMBDA_FUNCTION,
-        check=_function_check(logging_config_violations),
+        check=props_only(logging_config_violations),
     ),
     resource_policy(
         name="ckv-aws-115-lambda-reserved-concurrency-advisory",
         description="Lambda functions reserve concurrency (CKV_AWS_115). Advisory: opt in with config "
         "reservedConcurrency.",
         resource_types=tokens.LAMBDA_FUNCTION,
-        check=_function_check(reserved_concurrency_advisories),
+        check=props_only(reserved_concurrency_advisories),
         enforcement_level=ADVISORY,
     ),
     stack_policy(

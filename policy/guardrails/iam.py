@@ -22,6 +22,7 @@ from ._support import (
     nested,
     of_type,
     policy_document,
+    props_only,
     refers_to,
     resource_policy,
     resources,
@@ -294,13 +295,13 @@ POLICIES: Final[list[Policy]] = [
         description="Roles are assumable only by named principals and their inline policies follow IAM.1/"
         "IAM.21 (CKV_AWS_60, CKV_AWS_61).",
         resource_types=tokens.IAM_ROLE,
-        check=lambda props, config: role_violations(props),
+        check=props_only(role_violations),
     ),
     resource_policy(
         name="iam-1-ckv-aws-274-ckv2-aws-56-no-admin-attachments",
         description="No AWS-managed administrator policy is attached (IAM.1; CKV_AWS_274, CKV2_AWS_56).",
         resource_types=tokens.IAM_POLICY_ATTACHMENTS,
-        check=lambda props, config: attachment_violations(props),
+        check=props_only(attachment_violations),
     ),
     stack_policy(
         name="project-lambda-role-least-privilege",

@@ -24,6 +24,7 @@ from ._support import (
     number,
     of_type,
     policy_document,
+    props_only,
     resource_policy,
     stack_policy,
     statements,
@@ -148,14 +149,14 @@ POLICIES: Final[list[Policy]] = [
         description="Customer-managed keys rotate, stay enabled and have the longest deletion window "
         "(KMS.3, KMS.4; CKV_AWS_7, CKV_AWS_227).",
         resource_types=tokens.KMS_KEY,
-        check=lambda props, config: key_violations(props),
+        check=props_only(key_violations),
     ),
     resource_policy(
         name="kms-5-ckv-aws-33-ckv2-aws-64-key-policy",
         description="Key policies exist and grant nothing to everyone unconditionally (KMS.5; CKV_AWS_33, "
         "CKV2_AWS_64).",
         resource_types=(*tokens.KMS_KEY, *tokens.KMS_KEY_POLICY),
-        check=lambda props, config: key_policy_violations(props),
+        check=props_only(key_policy_violations),
     ),
     stack_policy(
         name="s3-17-ckv-aws-145-158-kms-mode",

@@ -20,6 +20,7 @@ from ._support import (
     nested,
     number,
     of_type,
+    props_only,
     resource_policy,
     stack_policy,
     text,
@@ -170,14 +171,14 @@ POLICIES: Final[list[Policy]] = [
         description="Log groups are encrypted with a customer-managed KMS key (CKV_AWS_158). Advisory "
         "unless KMS mode.",
         resource_types=tokens.LOG_GROUP,
-        check=lambda props, config: log_group_kms_advisories(props),
+        check=props_only(log_group_kms_advisories),
         enforcement_level=ADVISORY,
     ),
     resource_policy(
         name="cloudwatch-15-17-alarm-actions",
         description="Alarms have an enabled alarm action (CloudWatch.15, CloudWatch.17).",
         resource_types=tokens.METRIC_ALARM,
-        check=lambda props, config: alarm_violations(props),
+        check=props_only(alarm_violations),
     ),
     stack_policy(
         name="project-logs-in-stack-log-groups",

@@ -32,6 +32,7 @@ from ._support import (
     number,
     of_type,
     policy_document,
+    props_only,
     refers_to,
     resource_policy,
     service_principals,
@@ -74,10 +75,13 @@ MANAGEMENT_ACTIONS: Final = frozenset(
         "s3:PutBucketPublicAccessBlock",
         "s3:PutEncryptionConfiguration",
         "s3:PutBucketVersioning",
+        "s3:ListBucket",
     }
 )
 """Actions a deny with endpoint/principal conditions must never cover: they would lock the deploying
-principal out of managing the bucket (CKV_AWS_93; the reference implementation's failure)."""
+principal out of managing the bucket (CKV_AWS_93; the reference implementation's failure).
+``s3:ListBucket`` is here because S3 authorises ``HeadBucket`` with it, which the provider calls on
+every read of the bucket."""
 NOT_EQUAL_OPERATORS: Final = ("StringNotEquals", "StringNotEqualsIgnoreCase")
 ARN_NOT_EQUAL_OPERATORS: Final = ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike")
 
@@ -454,10 +458,6 @@ _MINIMUM_TLS_SCHEMA = PolicyConfigSchema(
 )
 
 
-def _no_config(check: Any) -> Any:
-    return lambda props, config: check(props)
-
-
 def _minimum_tls(config: Config) -> str:
     return str(config.get("minimumTlsVersion", DEFAULT_MINIMUM_TLS_VERSION))
 
@@ -467,38 +467,38 @@ POLICIES: Final[list[Policy]] = [
         name="s3-2-s3-3-ckv-aws-20-57-no-public-acl",
         description="S3 buckets grant no public access through ACLs (S3.2, S3.3; CKV_AWS_20, CKV_AWS_57).",
         resource_types=(*tokens.BUCKET, *tokens.BUCKET_ACL),
-        check=_no_config(public_acl_violations),
+        check=props_only(public_acl_violations),
     ),
     resource_policy(
         name="s3-8-ckv-aws-53-54-55-56-public-access-block",
         description="Bucket public access blocks set all four flags (S3.8; CKV_AWS_53-56).",
         resource_types=tokens.BUCKET_PUBLIC_ACCESS_BLOCK,
-        check=_no_config(public_access_block_violations),
+        check=props_only(public_access_block_violations),
     ),
     resource_policy(
         name="s3-12-ckv2-aws-65-acls-disabled",
         description="Bucket ownership is BucketOwnerEnforced, so ACLs are disabled (S3.12; CKV2_AWS_65).",
         resource_types=tokens.BUCKET_OWNERSHIP_CONTROLS,
-        check=_no_config(ownership_violations),
+        check=props_only(ownership_violations),
     ),
     resource_policy(
         name="s3-14-ckv-aws-21-versioning-enabled",
         description="Bucket versioning is Enabled (S3.14; CKV_AWS_21).",
         resource_types=tokens.BUCKET_VERSIONING,
-        check=_no_config(versioning_violations),
+        check=props_only(versioning_violations),
     ),
     resource_policy(
         name="ckv-aws-19-default-encryption",
         description="Buckets have default encryption, SSE-S3 or SSE-KMS (CKV_AWS_19).",
         resource_types=tokens.BUCKET_ENCRYPTION,
-        check=_no_config(encryption_violations),
+        check=props_only(encryption_violations),
     ),
     resource_policy(
         name="s3-17-ckv-aws-145-sse-kms-advisory",
         description="Buckets are encrypted with KMS keys (S3.17; CKV_AWS_145). Advisory: SSE-S3 is the "
         "project default; in KMS mode 's3-17-ckv-aws-158-kms-mode' makes it mandatory.",
         resource_types=tokens.BUCKET_ENCRYPTION,
-        check=_no_config(sse_kms_advisories),
+        check=props_only(sse_kms_advisories),
         enforcement_level=ADVISORY,
     ),
     resource_policy(
@@ -506,20 +506,20 @@ POLICIES: Final[list[Policy]] = [
         description="Bucket lifecycle configurations have an enabled rule and abort incomplete uploads "
         "(S3.13; CKV2_AWS_61).",
         resource_types=tokens.BUCKET_LIFECYCLE,
-        check=_no_config(lifecycle_violations),
+        check=props_only(lifecycle_violations),
     ),
     resource_policy(
         name="s3-9-ckv-aws-18-logging-target",
         description="Server access logs go to a separate bucket (S3.9; CKV_AWS_18).",
         resource_types=tokens.BUCKET_LOGGING,
-        check=_no_config(logging_violations),
+        check=props_only(logging_violations),
     ),
     resource_policy(
         name="s3-2-s3-3-s3-5-ckv-aws-70-93-bucket-policy",
         description="Bucket policies allow nothing to '*', deny non-TLS requests and never lock out "
         "bucket management (S3.2, S3.3, S3.5; CKV_AWS_70, CKV_AWS_93).",
         resource_types=tokens.BUCKET_POLICY,
-        check=_no_config(bucket_policy_violations),
+        check=props_only(bucket_policy_violations),
     ),
     stack_policy(
         name="s3-1-account-public-access-block",

@@ -340,6 +340,26 @@ def test_blanket_deny_outside_the_endpoint_locks_out_management() -> None:
     assert messages[0].startswith("CKV_AWS_93: statement 'OnlyViaEndpoint' denies bucket management")
 
 
+def test_denying_list_bucket_outside_the_endpoint_breaks_head_bucket() -> None:
+    """S3 authorises HeadBucket (which the provider calls on every read) with s3:ListBucket."""
+    policy = doc(
+        {
+            "Sid": "DenyListingOutsideEndpoint",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}},
+        },
+    )
+
+    messages = s3.bucket_policy_violations({"policy": policy})
+
+    assert messages[0].startswith(
+        "CKV_AWS_93: statement 'DenyListingOutsideEndpoint' denies bucket management"
+    )
+
+
 def test_bucket_policy_that_is_not_json_is_reported() -> None:
     assert s3.bucket_policy_violations({"policy": "{not json"})[0].startswith(
         "S3.5: the policy is not valid JSON"
