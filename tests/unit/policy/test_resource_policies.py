@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
-from policy.guardrails import POLICIES, compute, iam, monitoring, s3
+from policy.guardrails import POLICIES, compute, iam, keys, monitoring, s3
 from tests.unit.policy.harness import validate_resource
 
 ACCOUNT = "123456789012"
@@ -461,6 +461,15 @@ def test_alarm_with_disabled_actions_fails_cloudwatch_17() -> None:
 
     assert monitoring.alarm_violations(props) == [
         "CloudWatch.17: the alarm's actions are disabled; set actions_enabled=True."
+    ]
+
+
+def test_disabled_key_with_a_short_deletion_window_fails_kms_3() -> None:
+    props = {"enableKeyRotation": True, "isEnabled": False, "deletionWindowInDays": 7.0}
+
+    assert [message.split(":")[0] for message in keys.key_violations(props)] == [
+        "KMS.3 (CKV_AWS_227)",
+        "KMS.3",
     ]
 
 
