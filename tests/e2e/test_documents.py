@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -10,6 +11,7 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
+from local_mode.identity import LOCAL_CALLER_HEADER
 from tests.e2e import samples
 from tests.e2e.assertions import REQUEST_ID_HEADER, assert_service_error
 
@@ -168,3 +170,32 @@ def test_local_caller_header_is_required_to_change_identity(target: Target) -> N
             assert second.get(f"/documents/{document_id}").status_code == 200
         finally:
             first.delete(f"/documents/{document_id}")
+
+
+def test_download_is_binary_whatever_the_client_accepts(alice: ApiClient) -> None:
+    # API Gateway decides from the first Accept type and the response type whether to decode base64.
+    sample = samples.png()
+    document_id = alice.upload(sample.data, sample.content_type).json()["id"]
+    for accept in ("application/json", "text/html, */*", "image/png"):
+        response = alice.request("GET", f"/documents/{document_id}/content", headers={"Accept": accept})
+        assert response.content == sample.data, accept
+
+
+def test_sessions_of_one_role_are_one_owner(target: Target) -> None:
+    if target.deployed:
+        pytest.skip("local mode only: needs two sessions of one role, played with X-Local-Caller")
+    role = f"arn:aws:sts::111122223333:assumed-role/e2e-{uuid.uuid4().hex[:8]}"
+    with (
+        httpx.Client(base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}/first"}) as first,
+        httpx.Client(base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}/second"}) as second,
+        httpx.Client(
+            base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}-other/first"}
+        ) as other_role,
+    ):
+        created = first.post("/documents", content=b"role document\n", headers={"Content-Type": "text/plain"})
+        document_id = created.json()["id"]
+        try:
+            assert second.get(f"/documents/{document_id}").status_code == 200
+            assert other_role.get(f"/documents/{document_id}").status_code == 404
+        finally:
+            second.delete(f"/documents/{document_id}")
