@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
 from pulumi_policy import (
@@ -139,6 +140,11 @@ def actions(statement: Mapping[str, Any]) -> list[str]:
     return [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
 
 
+def covers(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's ``Action`` patterns match ``action`` (IAM wildcards, any case)."""
+    return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in actions(statement))
+
+
 def resources(statement: Mapping[str, Any]) -> list[str]:
     return [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
 
@@ -192,11 +198,13 @@ def has_condition(statement: Mapping[str, Any]) -> bool:
 
 
 def denies_insecure_transport(document: Mapping[str, Any]) -> bool:
-    """A Deny to everyone of every S3 action when ``aws:SecureTransport`` is false (S3.5)."""
+    """A Deny to everyone of every S3 action (object and bucket actions alike, i.e. ``s3:*``) when
+    ``aws:SecureTransport`` is false (S3.5)."""
     return any(
         effect(s) == "Deny"
         and is_public_principal(s)
-        and any(a in ("s3:*", "*") for a in actions(s))
+        and covers(s, "s3:GetObject")
+        and covers(s, "s3:PutBucketPolicy")
         and "false" in [v.lower() for v in condition_values(s, ("Bool",), "aws:SecureTransport")]
         for s in statements(document)
     )
@@ -207,7 +215,8 @@ def denies_outdated_tls(document: Mapping[str, Any], *, minimum: str) -> bool:
     return any(
         effect(s) == "Deny"
         and is_public_principal(s)
-        and any(a in ("s3:*", "*") for a in actions(s))
+        and covers(s, "s3:GetObject")
+        and covers(s, "s3:PutBucketPolicy")
         and minimum in condition_values(s, ("NumericLessThan",), "s3:TlsVersion")
         for s in statements(document)
     )

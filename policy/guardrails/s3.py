@@ -22,6 +22,7 @@ from ._support import (
     actions,
     as_list,
     condition_values,
+    covers,
     denies_insecure_transport,
     denies_outdated_tls,
     effect,
@@ -219,7 +220,8 @@ def bucket_policy_violations(props: Props) -> list[str]:
             problems.append(
                 f"CKV_AWS_93: statement {statement.get('Sid', '(no Sid)')!r} denies bucket management "
                 "to everyone outside an endpoint/principal condition, which locks the deploying "
-                "principal out; deny only data-plane actions (object reads, writes, listings) there."
+                "principal out; deny only object data actions there (reads, writes, versions; not "
+                "s3:ListBucket, which authorises the HeadBucket every provider read makes)."
             )
     if not denies_insecure_transport(document):
         problems.append(
@@ -239,8 +241,7 @@ def _locks_out_management(statement: Mapping[str, Any]) -> bool:
     )
     if transport_only:
         return False
-    covered = set(actions(statement))
-    return bool(covered & ({"s3:*", "*"} | MANAGEMENT_ACTIONS))
+    return any(covers(statement, action) for action in MANAGEMENT_ACTIONS)
 
 
 def account_public_access_block_violations(props: Props) -> list[str]:
@@ -347,7 +348,7 @@ def _data_bucket_policy_problems(
     data_denies = [
         s
         for s in statements(document)
-        if effect(s) == "Deny" and is_public_principal(s) and set(actions(s)) >= REQUIRED_DATA_ACTIONS
+        if effect(s) == "Deny" and is_public_principal(s) and all(covers(s, a) for a in REQUIRED_DATA_ACTIONS)
     ]
     endpoint_denies = [s for s in data_denies if condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")]
     principal_denies = [

@@ -360,6 +360,31 @@ def test_denying_list_bucket_outside_the_endpoint_breaks_head_bucket() -> None:
     )
 
 
+def test_wildcard_action_patterns_count_as_the_actions_they_match() -> None:
+    """``s3:Put*`` covers ``s3:PutBucketPolicy``: denying it outside the endpoint is a lock-out too."""
+    policy = doc(
+        {
+            "Sid": "DenyWritesOutsideEndpoint",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:Put*",
+            "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}},
+        },
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+    messages = s3.bucket_policy_violations({"policy": policy})
+
+    assert [m.split(":")[0] for m in messages] == ["CKV_AWS_93"]
+
+
 def test_bucket_policy_that_is_not_json_is_reported() -> None:
     assert s3.bucket_policy_violations({"policy": "{not json"})[0].startswith(
         "S3.5: the policy is not valid JSON"
