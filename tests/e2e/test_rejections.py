@@ -55,10 +55,19 @@ def test_text_must_be_utf8(alice: ApiClient, data: bytes, content_type: str) -> 
     assert_service_error(alice.upload(data, content_type), 415, "invalid_text_encoding")
 
 
-def test_malformed_pdf_is_refused(alice: ApiClient) -> None:
-    assert_service_error(
-        alice.upload(b"%PDF-1.7\nthis is not a pdf", "application/pdf"), 415, "malformed_document"
-    )
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"%PDF-1.7\nthis is not a pdf", "application/pdf"),
+        (b"\x89PNG\r\n\x1a\nno chunks", "image/png"),
+        (b"\xff\xd8\xffno segments", "image/jpeg"),
+    ],
+    ids=["pdf", "png", "jpeg"],
+)
+def test_right_signature_but_unreadable_content_is_refused(
+    alice: ApiClient, data: bytes, content_type: str
+) -> None:
+    assert_service_error(alice.upload(data, content_type), 415, "malformed_document")
 
 
 def test_malformed_content_type_is_refused(alice: ApiClient) -> None:
