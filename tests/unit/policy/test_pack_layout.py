@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 import tomllib
 
 import yaml
@@ -45,3 +47,16 @@ def test_shipped_pack_configs_name_existing_policies_and_only_relax_them() -> No
         config = load_pack_config(path.name)
         assert set(config) <= names, path.name
         assert {entry["enforcementLevel"] for entry in config.values()} <= {"advisory"}, path.name
+
+
+def test_guardrails_import_only_the_standard_library_and_the_policy_sdk() -> None:
+    """The pack's venv holds pulumi-policy (and pulumi) only: no pulumi_aws, no lib/, no yaml."""
+    imported: set[str] = set()
+    for module in sorted((POLICY_DIR / "guardrails").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+
+    assert imported - set(sys.stdlib_module_names) == {"pulumi_policy"}
