@@ -41,6 +41,7 @@ from ._support import (
     statements,
     text,
 )
+from .network import s3_gateway_endpoints
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -302,7 +303,7 @@ def documents_bucket_policy_findings(
     resources_: Sequence[StackResource], *, minimum_tls: str = DEFAULT_MINIMUM_TLS_VERSION
 ) -> list[Finding]:
     """DESIGN §3: each data bucket's policy has the three denies, naming our endpoint and our role."""
-    endpoints = [e for e in of_type(resources_, tokens.VPC_ENDPOINT) if _is_s3_gateway(e)]
+    endpoints = s3_gateway_endpoints(resources_)
     roles = [text(f.props.get("role")) for f in of_type(resources_, tokens.LAMBDA_FUNCTION)]
     findings: list[Finding] = []
     exempt = log_target_buckets(resources_)
@@ -425,12 +426,6 @@ def access_log_bucket_policy_findings(resources_: Sequence[StackResource]) -> li
                         )
                     )
     return findings
-
-
-def _is_s3_gateway(endpoint: StackResource) -> bool:
-    return text(endpoint.props.get("serviceName")).endswith(".s3") and (
-        text(endpoint.props.get("vpcEndpointType")) in ("", "Gateway")
-    )
 
 
 def account_public_access_block_findings(resources_: Sequence[StackResource]) -> list[Finding]:
