@@ -24,6 +24,7 @@ BASE_RESPONSE_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
 }
 """Sent on every response: documents are private (never cached) and never content-sniffed."""
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def json_response(status: int, payload: object, *, headers: dict[str, str] | Non
     return Response(
         status=status,
         headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
-        body=json.dumps(payload, separators=(",", ":")),
+        body=_ENCODER.encode(payload),
     )
 
 

@@ -34,7 +34,7 @@ from document_processor.events import (
 )
 from document_processor.filenames import content_disposition
 from document_processor.identity import Caller, caller_from_request
-from document_processor.observability import REQUEST_FIELDS, Metrics, configure_logging, write_line
+from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
 from document_processor.routes import ROUTES, match_path
 from document_processor.settings import Settings, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_s3 import S3Client
 
-    Operation = Callable[[Request, dict[str, str], Metrics], Response]
+    Operation = Callable[[Request, dict[str, str], RequestLog], Response]
 
 LOGGER = logging.getLogger("document_processor.handler")
 INTERNAL_ERROR_MESSAGE = "An internal error occurred."
@@ -59,11 +59,12 @@ class Application:
         settings: Settings,
         service: DocumentService | None,
         *,
-        metrics_sink: Callable[[str], None] = write_line,
+        request_log_sink: Callable[[str], None] = write_line,
     ) -> None:
         self.settings = settings
         self.service = service
-        self._metrics_sink = metrics_sink
+        self._request_log_sink = request_log_sink
+        self._log_level = logging.getLevelName(settings.log_level)
         self.operations: dict[str, Operation] = {
             "health": self._health,
             "upload_document": self._upload,
@@ -82,7 +83,7 @@ class Application:
         settings: Settings,
         *,
         client: S3Client | None = None,
-        metrics_sink: Callable[[str], None] = write_line,
+        request_log_sink: Callable[[str], None] = write_line,
     ) -> Application:
         """Build the application; problems are logged here, once, and never raised."""
         service: DocumentService | None = None
@@ -101,47 +102,58 @@ class Application:
                     DocumentStore(s3, settings.documents_bucket),
                     allowed_content_types=settings.allowed_content_types,
                 )
-        return cls(settings, service, metrics_sink=metrics_sink)
+        return cls(settings, service, request_log_sink=request_log_sink)
 
     def handle(self, event: object, context: object) -> dict[str, Any]:
-        """Serve one proxy event; always returns a well-formed proxy result."""
+        """Serve one proxy event; always returns a well-formed proxy result and writes one access line."""
         started = time.perf_counter()
         lambda_request_id = str(getattr(context, "aws_request_id", "") or "")
-        metrics = Metrics(
+        fields: dict[str, Any] = {"requestId": lambda_request_id, "lambdaRequestId": lambda_request_id}
+        record = RequestLog(
+            fields,
             namespace=self.settings.metrics_namespace,
             service_name=self.settings.service_name,
-            sink=self._metrics_sink,
+            log_level=self._log_level,
+            sink=self._request_log_sink,
         )
-        fields = {"requestId": lambda_request_id, "lambdaRequestId": lambda_request_id}
         token = REQUEST_FIELDS.set(fields)
-        payload_version, method, route = PAYLOAD_V1, "", ""
+        payload_version, level = PAYLOAD_V1, logging.INFO
         try:
             try:
                 request = parse_event(event, fallback_request_id=lambda_request_id)
-                payload_version, method = request.payload_version, request.method
-                fields["requestId"] = request.request_id
+                payload_version = request.payload_version
+                fields.update(requestId=request.request_id, method=request.method)
                 route, operation, parameters = self._route(request)
-                response = operation(request, parameters, metrics)
+                fields["route"] = route
+                response = operation(request, parameters, record)
             except ServiceError as error:
-                response = self._error_response(error, fields["requestId"], metrics)
+                level = self._count_error(error, record)
+                response = _error_body(
+                    error.status, error.code, error.message, fields["requestId"], headers=error.headers
+                )
             except Exception:
                 LOGGER.exception("Unhandled error")
+                level = logging.ERROR
+                fields["errorCode"] = str(ErrorCode.INTERNAL_ERROR)
                 response = _error_body(
                     500, ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, fields["requestId"]
                 )
-            LOGGER.info(
-                "Request completed",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": response.status,
-                    "durationMs": round((time.perf_counter() - started) * 1000, 3),
-                },
-            )
-            metrics.flush({"requestId": fields["requestId"], "lambdaRequestId": lambda_request_id})
+            fields.update(status=response.status, durationMs=round((time.perf_counter() - started) * 1000, 3))
+            record.emit(level=level, message="Request completed")
         finally:
             REQUEST_FIELDS.reset(token)
         return render_response(response, payload_version)
+
+    @staticmethod
+    def _count_error(error: ServiceError, record: RequestLog) -> int:
+        """Record the error on the request's line; return the line's log level."""
+        record.fields["errorCode"] = str(error.code)
+        if error.status < 500:
+            record.reject(error.code)
+            return logging.INFO
+        if isinstance(error, StorageError | StorageUnavailableError):
+            record.add_metric("S3Errors", 1)
+        return logging.ERROR
 
     def _route(self, request: Request) -> tuple[str, Operation, dict[str, str]]:
         match = match_path(request.path)
@@ -152,16 +164,6 @@ class Application:
             raise MethodNotAllowedError(request.method, match.allowed_methods)
         return match.path, self.operations[route.operation], match.path_parameters
 
-    def _error_response(self, error: ServiceError, request_id: str, metrics: Metrics) -> Response:
-        if error.status < 500:
-            metrics.reject(error.code)
-            LOGGER.info("Request rejected", extra={"errorCode": str(error.code)})
-        else:
-            if isinstance(error, StorageError | StorageUnavailableError):
-                metrics.add("S3Errors", 1)
-            LOGGER.error("Request failed", extra={"errorCode": str(error.code)})
-        return _error_body(error.status, error.code, error.message, request_id, headers=error.headers)
-
     def _authorised(self, request: Request) -> tuple[DocumentService, Caller]:
         if self.service is None:
             raise ConfigurationError("The service is not configured.")
@@ -169,10 +171,10 @@ class Application:
         REQUEST_FIELDS.get()["caller"] = caller.principal
         return self.service, caller
 
-    def _health(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _health(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         return json_response(200, {"status": "ok"})
 
-    def _upload(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         data = decode_body(request, max_bytes=self.settings.max_document_bytes)
         upload = service.prepare_upload(
@@ -181,35 +183,32 @@ class Application:
             content_disposition_header=request.headers.get("content-disposition"),
         )
         document = service.store(caller, upload)
-        metrics.add("DocumentsStored", 1)
-        metrics.add("BytesStored", document.size, "Bytes")
-        LOGGER.info(
-            "Document stored",
-            extra={"documentId": document.id, "size": document.size, "contentType": document.content_type},
-        )
+        record.add_metric("DocumentsStored", 1)
+        record.add_metric("BytesStored", document.size, "Bytes")
+        record.fields.update(documentId=document.id, size=document.size, contentType=document.content_type)
         location = f"{request.public_path.rstrip('/')}/{document.id}"
         return json_response(201, document.to_json(), headers={"Location": location})
 
-    def _list(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _list(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         limit, after = list_parameters(request.query)
         items, last = service.list(caller, limit=limit, after=after)
         return json_response(200, {"items": items, "nextCursor": encode_cursor(last) if last else None})
 
-    def _get(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _get(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         document = service.get(caller, require_document_id(parameters.get("id")))
         return json_response(200, document.to_json())
 
-    def _delete(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _delete(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         document_id = require_document_id(parameters.get("id"))
         service.delete(caller, document_id)
-        metrics.add("DocumentsDeleted", 1)
-        LOGGER.info("Document deleted", extra={"documentId": document_id})
+        record.add_metric("DocumentsDeleted", 1)
+        record.fields["documentId"] = document_id
         return Response(status=204, headers={})
 
-    def _download(self, request: Request, parameters: dict[str, str], metrics: Metrics) -> Response:
+    def _download(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         document, etag, body = service.download(caller, require_document_id(parameters.get("id")))
         headers = {

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from document_processor.errors import MissingIdentityError
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from document_processor.events import Request
 
 MAX_ARN_LENGTH = 2048
+CALLER_CACHE_SIZE = 256
+"""Normalised callers remembered per execution environment (a warm function sees the same few callers)."""
 _NAME = r"[\w+=,.@-]+"
 _ARN = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::(\d{12}):(.+)", re.ASCII)
 _IAM_RESOURCE = re.compile(rf"root|(?:user|role)(?:/{_NAME})+", re.ASCII)
@@ -35,13 +38,14 @@ class Caller:
     """Normalised principal ARN (assumed-role sessions collapse to their role)."""
     account_id: str
     """The principal's 12-digit AWS account."""
+    owner_key: str = field(init=False)
+    """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects."""
 
-    @property
-    def owner_key(self) -> str:
-        """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects."""
-        return hashlib.sha256(self.principal.encode("ascii")).hexdigest()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "owner_key", hashlib.sha256(self.principal.encode("ascii")).hexdigest())
 
 
+@lru_cache(maxsize=CALLER_CACHE_SIZE)
 def normalise_principal(arn: str) -> Caller:
     """Parse and normalise an IAM/STS principal ARN; raise ``ValueError`` for anything else.
 

@@ -1,9 +1,10 @@
 """Structured logs and metrics, written as JSON lines to stdout.
 
 Every log line carries the request id (the gateway's, which the client sees, and Lambda's) and the
-caller's principal; nothing ever logs document content, filenames or bodies. Metrics use CloudWatch's
-embedded metric format (EMF): one JSON line per request that CloudWatch Logs turns into metrics, so the
-function needs no ``cloudwatch:PutMetricData`` permission and no network call to publish them.
+caller's principal; nothing ever logs document content, filenames or bodies. Each request ends with
+one access line that is also its CloudWatch embedded-metric-format (EMF) document, so metrics need no
+``cloudwatch:PutMetricData`` permission and no network call. Other events (S3 warnings, unexpected
+exceptions, start-up problems) go through the standard ``logging`` logger with the same JSON shape.
 
 The standard library is used rather than Powertools Logger/Metrics: both add their import time to every
 cold start for a few dozen lines of behaviour (measured in ``benchmarks/`` and docs/service.md).
@@ -25,12 +26,15 @@ if TYPE_CHECKING:
     from document_processor.settings import Settings
 
 SERVICE_LOGGER_NAME = "document_processor"
+ACCESS_LOGGER_NAME = "document_processor.access"
+"""``logger`` field of the one-per-request access line (written directly, not through ``logging``)."""
 QUIET_LIBRARY_LOGGERS: tuple[str, ...] = ("pypdf",)
 """Libraries that log every oddity of hostile input: only their errors are kept."""
 
 REQUEST_FIELDS: ContextVar[dict[str, str]] = ContextVar("request_fields", default={})  # noqa: B039
 """Fields added to every log line of the current request (request ids, caller)."""
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -54,7 +58,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
+        return _ENCODER.encode(entry)
 
 
 class StdoutHandler(logging.Handler):
@@ -89,23 +93,35 @@ def write_line(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
-class Metrics:
-    """Counters of one request, flushed as one EMF line.
+class RequestLog:
+    """Everything one request reports, written as one JSON line when it ends.
 
-    Plain counters share the ``Service`` dimension; rejections also carry a ``Reason`` dimension (the
-    error code), so alarms can watch one reason or all of them.
+    The line is the access-log entry (request ids, caller, method, route, status, duration, error code,
+    document id) and, when something was counted, also an embedded-metric-format document: CloudWatch
+    extracts the metrics from it and the same line stays searchable in Logs Insights. One line per
+    request keeps the warm path cheap. Plain counters share the ``Service`` dimension; rejections also
+    carry a ``Reason`` dimension (the error code), so alarms can watch one reason or all of them.
     """
 
     def __init__(
-        self, *, namespace: str, service_name: str, sink: Callable[[str], None] = write_line
+        self,
+        fields: dict[str, Any],
+        *,
+        namespace: str,
+        service_name: str,
+        log_level: int = logging.INFO,
+        sink: Callable[[str], None] = write_line,
     ) -> None:
+        self.fields = fields
+        """Searchable properties of the line (never dimensions, so they add no metric cardinality)."""
         self._namespace = namespace
         self._service_name = service_name
+        self._log_level = log_level
         self._sink = sink
         self._values: dict[str, tuple[float, str]] = {}
         self._rejection: str | None = None
 
-    def add(self, name: str, value: float, unit: str = "Count") -> None:
+    def add_metric(self, name: str, value: float, unit: str = "Count") -> None:
         """Add ``value`` to the metric ``name`` for this request."""
         current, _ = self._values.get(name, (0.0, unit))
         self._values[name] = (current + value, unit)
@@ -114,13 +130,27 @@ class Metrics:
         """Count one rejected request with ``reason`` (an error code) as its dimension."""
         self._rejection = reason
 
-    def flush(self, properties: dict[str, str]) -> None:
-        """Write the EMF line (nothing when nothing was counted) and reset; ``properties`` are searchable
-        fields that are not dimensions (request ids), so they add no metric cardinality."""
-        if not self._values and self._rejection is None:
+    def emit(self, *, level: int, message: str) -> None:
+        """Write the line; below the configured log level it is written only if it carries metrics."""
+        has_metrics = bool(self._values) or self._rejection is not None
+        if level < self._log_level and not has_metrics:
             return
+        now = time.time()
+        entry: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+            "level": logging.getLevelName(level),
+            "logger": ACCESS_LOGGER_NAME,
+            "message": message,
+            "service": self._service_name,
+            **self.fields,
+        }
+        if has_metrics:
+            entry.update(self._metrics(int(now * 1000)))
+        self._sink(_ENCODER.encode(entry))
+
+    def _metrics(self, timestamp_ms: int) -> dict[str, Any]:
         directives: list[dict[str, Any]] = []
-        document: dict[str, Any] = {"Service": self._service_name, **properties}
+        document: dict[str, Any] = {"Service": self._service_name}
         if self._values:
             directives.append(
                 {
@@ -139,7 +169,5 @@ class Metrics:
                 }
             )
             document.update({"Reason": self._rejection, "Rejections": 1})
-        document["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
-        self._sink(json.dumps(document, separators=(",", ":")))
-        self._values = {}
-        self._rejection = None
+        document["_aws"] = {"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}
+        return document

@@ -8,6 +8,7 @@ one place and be missing in another. Standard library only: it ships inside the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 PATH_PARAMETER_PREFIX = "{"
 
@@ -77,11 +78,11 @@ def match_path(request_path: str, routes: tuple[Route, ...] = ROUTES) -> RouteMa
     if not request_path.startswith("/"):
         return None
     request_segments = request_path.split("/")[1:]
-    if request_path == "/" or any(segment == "" for segment in request_segments):
+    if request_path == "/" or "" in request_segments:
         return None
     best: tuple[int, str, dict[str, str]] | None = None
-    for template in resource_paths(routes):
-        template_segments = template.split("/")[1:]
+    templates = _DEFAULT_TEMPLATES if routes is ROUTES else _split_templates(routes)
+    for template, template_segments in templates:
         if len(template_segments) != len(request_segments):
             continue
         parameters: dict[str, str] = {}
@@ -102,3 +103,13 @@ def match_path(request_path: str, routes: tuple[Route, ...] = ROUTES) -> RouteMa
     return RouteMatch(
         path=template, path_parameters=parameters, routes_by_method=routes_for_path(template, routes)
     )
+
+
+@lru_cache(maxsize=8)
+def _split_templates(routes: tuple[Route, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each resource path with its segments, computed once per route table: matching runs per request."""
+    return tuple((template, tuple(template.split("/")[1:])) for template in resource_paths(routes))
+
+
+_DEFAULT_TEMPLATES = _split_templates(ROUTES)
+"""The declared table's templates, split at import (skips even the cache lookup on the request path)."""

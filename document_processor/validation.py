@@ -27,8 +27,6 @@ def decode_body(request: Request, *, max_bytes: int) -> bytes:
     """The raw upload bytes: base64-decoded strictly when the event says so, then size-checked.
 
     An oversized base64 body is refused before it is decoded, so a 6 MB event never costs a 6 MB decode.
-    Decoding is strict (C-level ``strict_mode``, canonical padding): a regex check of a 6 MB string
-    would cost more than the decode itself.
     """
     body = request.body
     if not body:
@@ -36,14 +34,7 @@ def decode_body(request: Request, *, max_bytes: int) -> bytes:
     if request.is_base64_encoded:
         if len(body) > 4 * -(-max_bytes // 3):
             raise _too_large(max_bytes)
-        try:
-            if len(body) % 4:
-                raise binascii.Error("base64 text is always padded to a multiple of 4 characters")
-            data = binascii.a2b_base64(body, strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise BadRequestError(
-                "The request body is not valid base64.", code=ErrorCode.INVALID_BASE64
-            ) from None
+        data = decode_base64(body)
     else:
         try:
             data = body.encode("utf-8")
@@ -51,6 +42,29 @@ def decode_body(request: Request, *, max_bytes: int) -> bytes:
             raise BadRequestError("The request body is not valid text.") from None
     if len(data) > max_bytes:
         raise _too_large(max_bytes)
+    return data
+
+
+def decode_base64(text: str) -> bytes:
+    """Decode canonical, padded base64 (what API Gateway and function URLs send); anything else is a 400.
+
+    The C decoder in its lenient mode skips characters outside the alphabet and stops at the first
+    padding, so any deviation from the canonical form yields fewer bytes than the length implies: one
+    length comparison validates the whole string. (``strict_mode=True`` checks the same, ~35% slower on
+    a 6 MB body, and a regex pre-check would cost more than the decode; a property test holds the two
+    to the same verdict, except that ``====`` after a complete quad is refused here, as RFC 4648 asks.)
+    """
+    padding = 2 if text.endswith("==") else 1 if text.endswith("=") else 0
+    try:
+        if len(text) % 4:
+            raise binascii.Error("base64 text is padded to a multiple of 4 characters")
+        data = binascii.a2b_base64(text)
+        if len(data) != len(text) // 4 * 3 - padding:
+            raise binascii.Error("non-canonical base64")
+    except (binascii.Error, ValueError):
+        raise BadRequestError(
+            "The request body is not valid base64.", code=ErrorCode.INVALID_BASE64
+        ) from None
     return data
 
 

@@ -32,17 +32,17 @@ def load_event(name: str) -> dict[str, Any]:
 
 @dataclass
 class Lambda:
-    """The application under test plus what it wrote (metric lines)."""
+    """The application under test plus the per-request access/metric lines it wrote."""
 
     app: Application
     s3: Any
-    metric_lines: list[str] = field(default_factory=list)
+    request_lines: list[str] = field(default_factory=list)
 
     def call(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.app.handle(event, FakeContext())
 
-    def metrics(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.metric_lines]
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.request_lines]
 
 
 class FakeContext:
@@ -144,8 +144,8 @@ def build_lambda(s3: Any, **environ: str) -> Lambda:
     """An application from ``environ`` (plus the bucket), recording its metric lines."""
     lines: list[str] = []
     settings = load_settings({"DOCUMENTS_BUCKET": BUCKET, **environ})
-    app = Application.from_settings(settings, client=s3, metrics_sink=lines.append)
-    return Lambda(app=app, s3=s3, metric_lines=lines)
+    app = Application.from_settings(settings, client=s3, request_log_sink=lines.append)
+    return Lambda(app=app, s3=s3, request_lines=lines)
 
 
 def body_json(response: dict[str, Any]) -> Any:

@@ -215,7 +215,7 @@ def test_upload_rejections_store_nothing(
     assert_error(lam.call(event), status, code)
 
     assert object_versions(s3) == []
-    rejection = [line for line in lam.metrics() if "Rejections" in line]
+    rejection = [line for line in lam.lines() if "Rejections" in line]
     assert rejection
     assert rejection[0]["Reason"] == code
 
@@ -339,7 +339,7 @@ def test_delete_is_204_then_404(lam: Lambda, version: str) -> None:
     assert first["body"] == ""
     assert_error(second, 404, "not_found")
     assert_error(lam.call(make_event("GET", f"/documents/{document_id}", version=version)), 404, "not_found")
-    assert any(line.get("DocumentsDeleted") == 1 for line in lam.metrics())
+    assert any(line.get("DocumentsDeleted") == 1 for line in lam.lines())
 
 
 @pytest.mark.parametrize("version", VERSIONS)

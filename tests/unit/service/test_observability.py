@@ -6,7 +6,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from document_processor.observability import REQUEST_FIELDS, JsonFormatter, Metrics, StdoutHandler
+from document_processor.observability import REQUEST_FIELDS, JsonFormatter, RequestLog, StdoutHandler
 from tests.unit.service.conftest import Lambda, make_event
 
 if TYPE_CHECKING:
@@ -58,15 +58,15 @@ def test_handler_reports_formatting_failures_instead_of_raising(monkeypatch: pyt
     assert handled == [record]
 
 
-def test_metrics_emit_emf_with_service_and_reason_dimensions() -> None:
+def test_request_line_carries_fields_and_emf_with_service_and_reason_dimensions() -> None:
     lines: list[str] = []
-    metrics = Metrics(namespace="Ns", service_name="svc", sink=lines.append)
-    metrics.add("DocumentsStored", 1)
-    metrics.add("BytesStored", 100, "Bytes")
-    metrics.add("BytesStored", 50, "Bytes")
-    metrics.reject("content_type_mismatch")
+    log = RequestLog({"requestId": "r-1"}, namespace="Ns", service_name="svc", sink=lines.append)
+    log.add_metric("DocumentsStored", 1)
+    log.add_metric("BytesStored", 100, "Bytes")
+    log.add_metric("BytesStored", 50, "Bytes")
+    log.reject("content_type_mismatch")
 
-    metrics.flush({"requestId": "r-1"})
+    log.emit(level=logging.INFO, message="Request completed")
 
     (document,) = [json.loads(line) for line in lines]
     directives = document["_aws"]["CloudWatchMetrics"]
@@ -75,22 +75,41 @@ def test_metrics_emit_emf_with_service_and_reason_dimensions() -> None:
         "Dimensions": [["Service"]],
         "Metrics": [{"Name": "DocumentsStored", "Unit": "Count"}, {"Name": "BytesStored", "Unit": "Bytes"}],
     }
-    assert directives[1]["Dimensions"] == [["Service", "Reason"]]
+    assert directives[1] == {
+        "Namespace": "Ns",
+        "Dimensions": [["Service", "Reason"]],
+        "Metrics": [{"Name": "Rejections", "Unit": "Count"}],
+    }
     assert (document["DocumentsStored"], document["BytesStored"], document["Rejections"]) == (1, 150, 1)
-    assert (document["Service"], document["Reason"], document["requestId"]) == (
-        "svc",
-        "content_type_mismatch",
+    assert (document["Service"], document["Reason"]) == ("svc", "content_type_mismatch")
+    assert (document["requestId"], document["message"], document["level"]) == (
         "r-1",
+        "Request completed",
+        "INFO",
     )
     assert isinstance(document["_aws"]["Timestamp"], int)
 
 
-def test_nothing_counted_means_no_metric_line() -> None:
+def test_a_line_without_metrics_has_no_emf_directives() -> None:
     lines: list[str] = []
 
-    Metrics(namespace="Ns", service_name="svc", sink=lines.append).flush({})
+    RequestLog({}, namespace="Ns", service_name="svc", sink=lines.append).emit(
+        level=logging.INFO, message="m"
+    )
 
-    assert lines == []
+    assert "_aws" not in json.loads(lines[0])
+
+
+def test_below_the_log_level_only_lines_with_metrics_are_written() -> None:
+    lines: list[str] = []
+    quiet = RequestLog({}, namespace="Ns", service_name="s", log_level=logging.ERROR, sink=lines.append)
+    counted = RequestLog({}, namespace="Ns", service_name="s", log_level=logging.ERROR, sink=lines.append)
+    counted.add_metric("DocumentsDeleted", 1)
+
+    quiet.emit(level=logging.INFO, message="Request completed")
+    counted.emit(level=logging.INFO, message="Request completed")
+
+    assert [json.loads(line)["DocumentsDeleted"] for line in lines] == [1]
 
 
 def test_upload_logs_never_contain_content_or_filename(
@@ -106,7 +125,7 @@ def test_upload_logs_never_contain_content_or_filename(
 
     assert lam.call(event)["statusCode"] == 201
 
-    output = capsys.readouterr().out + "".join(lam.metric_lines)
+    output = "\n".join([capsys.readouterr().out, *lam.request_lines])
     entries: list[dict[str, Any]] = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert entries
     assert "TOP-SECRET" not in output

@@ -93,7 +93,7 @@ def test_put_failure_leaves_nothing_behind(lam: Lambda, error: Exception, status
     assert fault.calls == ["PutObject"]
     fault.stop()
     assert object_versions(lam.s3) == []
-    assert any(line.get("S3Errors") == 1 for line in lam.metrics())
+    assert any(line.get("S3Errors") == 1 for line in lam.lines())
 
 
 @pytest.mark.parametrize(("error", "status", "code"), FAILURES)

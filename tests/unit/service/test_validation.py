@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from document_processor.events import parse_event
 from document_processor.validation import (
     DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
+    decode_base64,
     decode_body,
     decode_cursor,
     encode_cursor,
@@ -108,3 +110,30 @@ def test_unpadded_base64_is_refused() -> None:
         decode_body(parse_event(event, fallback_request_id="x"), max_bytes=10)
 
     assert raised.value.code == "invalid_base64"
+
+
+def _strict(text: str) -> bytes | None:
+    """The reference verdict: CPython's strict decoder plus the padding rules of RFC 4648 (a multiple of
+    4 characters, at most two ``=``; strict mode alone lets a complete quad be followed by ``====``)."""
+    if len(text) % 4 or len(text) - len(text.rstrip("=")) > 2:
+        return None
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+BASE64_ISH = st.text(
+    alphabet=st.sampled_from([*"ABCQRSgwxyz019+/=", "-", "_", " ", "\n", "é", "\x00"]), max_size=24
+)
+
+
+@given(st.one_of(BASE64_ISH, st.binary(max_size=30).map(lambda data: base64.b64encode(data).decode())))
+def test_fast_base64_decoding_agrees_with_the_strict_decoder(text: str) -> None:
+    expected = _strict(text)
+
+    if expected is None:
+        with pytest.raises(BadRequestError, match="base64"):
+            decode_base64(text)
+    else:
+        assert decode_base64(text) == expected

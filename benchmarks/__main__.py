@@ -1,0 +1,36 @@
+"""Run every benchmark and print its ratio against the baseline measured in the same run.
+
+Usage: ``python -m benchmarks`` (what ``make bench`` runs). Exits 0 whether or not goals are met: the
+numbers are information for docs/service.md, not a gate (timings on shared machines are noisy).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+BENCHMARK_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "benchmark",
+    "AWS_SECRET_ACCESS_KEY": "benchmark",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "DOCUMENTS_BUCKET": "benchmark-documents",
+}
+"""Fake credentials and a bucket name: nothing here calls AWS, but boto3 needs a region to build a client."""
+
+
+def main() -> int:
+    """Run the three benchmarks in order, printing each report as it finishes."""
+    for name, value in BENCHMARK_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    from benchmarks import cold_start, upload, warm
+
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    for benchmark in (cold_start, warm, upload):
+        result = benchmark.run()
+        print(result.report(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
