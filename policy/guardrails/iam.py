@@ -22,6 +22,7 @@ from ._support import (
     nested,
     of_type,
     policy_document,
+    principal_values,
     props_only,
     refers_to,
     resource_policy,
@@ -226,8 +227,22 @@ def _lambda_statement_problems(
                 )
 
 
+def _trusts_account_without_mfa(role: StackResource) -> bool:
+    try:
+        trust = statements(policy_document(role.props.get("assumeRolePolicy")))
+    except PolicyDocumentError:
+        return False  # reported by the per-resource role policy
+    return any(
+        effect(s) == "Allow"
+        and any(p.endswith(":root") or p.isdigit() for p in principal_values(s))
+        and "true" not in [v.lower() for v in condition_values(s, ("Bool",), "aws:MultiFactorAuthPresent")]
+        for s in trust
+    )
+
+
 def auditor_findings(resources_: Sequence[StackResource]) -> list[Finding]:
-    """Project (DESIGN §1): a role can read the Lambda log events, and that role can do nothing else."""
+    """Project (DESIGN §1, §3): a role can read the Lambda log events, that role can do nothing else,
+    and when it trusts a whole account, only callers who signed in with MFA may assume it."""
     function_groups = {
         text(nested(f.props, "loggingConfig", "logGroup"))
         for f in of_type(resources_, tokens.LAMBDA_FUNCTION)
@@ -267,6 +282,14 @@ def auditor_findings(resources_: Sequence[StackResource]) -> list[Finding]:
                 Finding(
                     f"Auditor role {label(role)} may read {stray}; scope it to the function's log group "
                     f"{sorted(group_arns)} ('<arn>' and '<arn>:log-stream:*').",
+                    role.urn,
+                )
+            )
+        if _trusts_account_without_mfa(role):
+            findings.append(
+                Finding(
+                    f"Auditor role {label(role)} trusts a whole account without requiring MFA; add "
+                    "Condition Bool aws:MultiFactorAuthPresent='true' (or trust named principals).",
                     role.urn,
                 )
             )

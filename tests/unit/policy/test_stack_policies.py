@@ -121,6 +121,10 @@ def _auditor_can_list_groups(document: dict[str, Any]) -> None:
     document["Statement"][0]["Action"].append("logs:DescribeLogGroups")
 
 
+def _drop_mfa_condition(document: dict[str, Any]) -> None:
+    del document["Statement"][0]["Condition"]
+
+
 def _open_egress(state: dict[str, Any]) -> dict[str, Any]:
     return {
         **state,
@@ -327,12 +331,21 @@ STACK_CASES: list[StackCase] = [
         ),
         ("Auditor role 'tap-monitoring-auditor-role'", "['logs:DescribeLogGroups']"),
     ),
+    StackCase(
+        "project-auditor-role-read-only",
+        "default",
+        lambda s: with_state(
+            s, "aws:iam/role:Role", "auditor-role", edit_policy("assumeRolePolicy", _drop_mfa_condition)
+        ),
+        ("trusts a whole account without requiring MFA", "aws:MultiFactorAuthPresent"),
+    ),
 ]
 
 STACK_POLICIES = {p.name: p for p in POLICIES if isinstance(p, StackValidationPolicy)}
 
 
 def test_every_stack_policy_has_a_negative_case() -> None:
+    """(A policy may have several: ``STACK_CASES`` lists one per invariant it enforces.)"""
     assert {case.policy for case in STACK_CASES} == set(STACK_POLICIES)
 
 
