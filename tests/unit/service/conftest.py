@@ -7,7 +7,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
@@ -16,6 +16,9 @@ from moto import mock_aws
 from document_processor.handler import Application
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 EVENTS_DIR = Path(__file__).parent / "events"
 BUCKET = "test-documents-bucket"
@@ -124,14 +127,25 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
-@pytest.fixture
-def s3(aws_credentials: None) -> Any:
-    """A moto S3 client with a versioned documents bucket (the same client the service uses)."""
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[None]:
+    """One moto S3 backend for the session (starting and stopping moto dominates per-test cost)."""
     with mock_aws():
-        client = create_s3_client()
-        client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        yield client
+        yield
+
+
+@pytest.fixture
+def s3(_moto: None, aws_credentials: None) -> Iterator[Any]:
+    """A fresh client (so event hooks a test registers die with it) and an empty versioned bucket."""
+    client = create_s3_client()
+    client.create_bucket(Bucket=BUCKET)
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    yield client
+    cleaner = create_s3_client()
+    listing = cleaner.list_object_versions(Bucket=BUCKET)
+    for entry in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
+        cleaner.delete_object(Bucket=BUCKET, Key=entry["Key"], VersionId=entry["VersionId"])
+    cleaner.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture

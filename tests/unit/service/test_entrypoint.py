@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from moto import mock_aws
 
 import document_processor.handler as handler_module
 from document_processor.handler import Application
@@ -30,17 +29,13 @@ def reloaded(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator
 
 
 def test_configured_module_serves_requests_through_lambda_handler(
-    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch
+    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch, s3: Any
 ) -> None:
     monkeypatch.setenv("DOCUMENTS_BUCKET", BUCKET)
-    with mock_aws():
-        module = importlib.reload(reloaded)
-        module.APP.service._store._client.create_bucket(Bucket=BUCKET)
+    module = importlib.reload(reloaded)
 
-        event = make_event(
-            "POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1)
-        )
-        response = module.lambda_handler(event, FakeContext())
+    event = make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1))
+    response = module.lambda_handler(event, FakeContext())
 
     assert response["statusCode"] == 201
     assert body_json(response)["pageCount"] == 1
