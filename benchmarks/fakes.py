@@ -37,7 +37,9 @@ class MemoryStore:
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 
-    def list(self, prefix: str, *, start_after: str | None, limit: int) -> tuple[list[ListedObject], bool]:
+    def list_page(
+        self, prefix: str, *, start_after: str | None, limit: int
+    ) -> tuple[list[ListedObject], bool]:
         keys = sorted(
             key
             for key in self.objects

@@ -80,7 +80,7 @@ def _powertools_app(service: Any, max_bytes: int) -> Any:
     def list_documents() -> dict[str, Any]:
         request, who = caller()
         limit, after = list_parameters(request.query)
-        items, last = service.list(who, limit=limit, after=after)
+        items, last = service.list_page(who, limit=limit, after=after)
         return {"items": items, "nextCursor": encode_cursor(last) if last else None}
 
     @app.post("/documents")
@@ -114,9 +114,9 @@ def _powertools_app(service: Any, max_bytes: int) -> Any:
     @app.get("/documents/<id>/content")
     def download(id: str) -> PtResponse[bytes]:
         _, who = caller()
-        document, etag, body = service.download(who, require_document_id(id))
+        found = service.download(who, require_document_id(id))
         return PtResponse(
-            status_code=200, content_type=document.content_type, body=body, headers={"ETag": etag}
+            status_code=200, content_type=found.content_type, body=found.body, headers={"ETag": found.etag}
         )
 
     return app

@@ -68,6 +68,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Download:
+    """A document's bytes with what a download response needs."""
+
+    document: Document
+    content_type: str
+    """The stored ``Content-Type`` (text carries ``; charset=utf-8``)."""
+    etag: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class Upload:
     """A validated upload, ready to store."""
 
@@ -150,14 +161,19 @@ class DocumentService:
         stored = self._store.head(object_key(caller, document_id))
         return _document(document_id, self._owned(caller, stored))
 
-    def download(self, caller: Caller, document_id: str) -> tuple[Document, str, bytes]:
-        """The caller's document's metadata, its stored ETag and its bytes."""
+    def download(self, caller: Caller, document_id: str) -> Download:
+        """The caller's document with its bytes; 404 when absent or not the caller's."""
         found = self._store.get(object_key(caller, document_id))
         if found is None:
             raise NotFoundError("No such document.")
         stored, body = found
         self._owned(caller, stored)
-        return _document(document_id, stored), stored.etag, body
+        return Download(
+            document=_document(document_id, stored),
+            content_type=stored.content_type,
+            etag=stored.etag,
+            body=body,
+        )
 
     def delete(self, caller: Caller, document_id: str) -> None:
         """Delete the caller's document; 404 when absent or not the caller's."""
@@ -165,7 +181,7 @@ class DocumentService:
         self._owned(caller, self._store.head(key))
         self._store.delete(key)
 
-    def list(
+    def list_page(
         self, caller: Caller, *, limit: int, after: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the caller's documents, oldest first, and the id the next page starts after.
@@ -174,7 +190,7 @@ class DocumentService:
         no per-item HeadObject fan-out; ``GET /documents/{id}`` has the full metadata.
         """
         prefix = owner_prefix(caller)
-        entries, truncated = self._store.list(
+        entries, truncated = self._store.list_page(
             prefix, start_after=f"{prefix}{after}" if after else None, limit=limit
         )
         items: list[dict[str, Any]] = []

@@ -64,7 +64,7 @@ class Application:
         self.settings = settings
         self.service = service
         self._request_log_sink = request_log_sink
-        self._log_level = logging.getLevelName(settings.log_level)
+        self._log_level = logging.getLevelNamesMapping()[settings.log_level]
         self.operations: dict[str, Operation] = {
             "health": self._health,
             "upload_document": self._upload,
@@ -192,7 +192,7 @@ class Application:
     def _list(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         limit, after = list_parameters(request.query)
-        items, last = service.list(caller, limit=limit, after=after)
+        items, last = service.list_page(caller, limit=limit, after=after)
         return json_response(200, {"items": items, "nextCursor": encode_cursor(last) if last else None})
 
     def _get(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
@@ -210,15 +210,13 @@ class Application:
 
     def _download(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
-        document, etag, body = service.download(caller, require_document_id(parameters.get("id")))
+        download = service.download(caller, require_document_id(parameters.get("id")))
         headers = {
-            "Content-Type": document.content_type
-            if document.content_type != "text/plain"
-            else "text/plain; charset=utf-8",
-            "Content-Disposition": content_disposition(document.filename),
-            "ETag": etag,
+            "Content-Type": download.content_type,
+            "Content-Disposition": content_disposition(download.document.filename),
+            "ETag": download.etag,
         }
-        return Response(status=200, headers=headers, body=body)
+        return Response(status=200, headers=headers, body=download.body)
 
 
 def _error_body(

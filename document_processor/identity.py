@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from document_processor.errors import MissingIdentityError
+from document_processor.events import PAYLOAD_V1
 
 if TYPE_CHECKING:
     from document_processor.events import Request
@@ -77,7 +78,7 @@ def caller_from_request(request: Request) -> Caller:
     """
     context = request.request_context
     source: object = context.get("identity")
-    if request.payload_version != "1.0":
+    if request.payload_version != PAYLOAD_V1:
         authorizer = context.get("authorizer")
         source = authorizer.get("iam") if isinstance(authorizer, dict) else None
     if not isinstance(source, dict):

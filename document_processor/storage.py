@@ -164,7 +164,9 @@ class DocumentStore:
         """Delete the object (a delete marker in a versioned bucket; earlier versions are kept)."""
         self._call("DeleteObject", lambda: self._client.delete_object(Bucket=self._bucket, Key=key))
 
-    def list(self, prefix: str, *, start_after: str | None, limit: int) -> tuple[list[ListedObject], bool]:
+    def list_page(
+        self, prefix: str, *, start_after: str | None, limit: int
+    ) -> tuple[list[ListedObject], bool]:
         """Up to ``limit`` objects under ``prefix`` after ``start_after``, and whether more follow."""
         arguments: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "MaxKeys": limit}
         if start_after is not None:
