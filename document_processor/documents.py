@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 KEY_PREFIX = "documents/"
 MAX_CREATE_ATTEMPTS = 3
 """Fresh ids tried when a conditional create finds the key taken (80 random bits: practically never)."""
+SHA256_BYTES = 32
 META_OWNER = "owner"
 META_FILENAME = "filename"
 FACT_KEYS: dict[str, str] = {"pageCount": "page-count", "width": "width", "height": "height"}
@@ -200,6 +201,8 @@ class DocumentService:
                 LOGGER.warning("Skipping an object that is not a document", extra={"objectSize": entry.size})
                 continue
             items.append({"id": document_id, "size": entry.size, "createdAt": created_at(document_id)})
+        # The cursor is the last *document* id: keys that are not documents (only this service writes
+        # under documents/, so there should be none) are skipped, never handed back as positions.
         last = items[-1]["id"] if items else None
         return items, (last if truncated else None)
 
@@ -210,6 +213,17 @@ class DocumentService:
             LOGGER.warning("Object under the caller's prefix records another owner")
             raise NotFoundError("No such document.")
         return stored
+
+
+def _sha256_hex(checksum: str | None) -> str | None:
+    """Hex of S3's base64 full-object SHA-256; ``None`` when absent or not one (e.g. multipart composite)."""
+    if not checksum:
+        return None
+    try:
+        digest = base64.b64decode(checksum, validate=True)
+    except ValueError:
+        return None
+    return digest.hex() if len(digest) == SHA256_BYTES else None
 
 
 def _document(document_id: str, stored: StoredObject) -> Document:
@@ -223,7 +237,7 @@ def _document(document_id: str, stored: StoredObject) -> Document:
         id=document_id,
         content_type=media_type_of(stored.content_type),
         size=stored.size,
-        sha256=base64.b64decode(stored.checksum_sha256).hex() if stored.checksum_sha256 else None,
+        sha256=_sha256_hex(stored.checksum_sha256),
         filename=decode_from_metadata(raw_name) if raw_name else None,
         facts=facts,
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +24,9 @@ from tests.unit.service.conftest import (
     object_versions,
 )
 from tests.unit.service.samples import make_jpeg, make_pdf, make_png
+
+if TYPE_CHECKING:
+    from document_processor.storage import StoredObject
 
 VERSIONS = ["1.0", "2.0"]
 
@@ -596,3 +600,22 @@ def test_v2_response_has_the_function_url_shape(lam: Lambda) -> None:
     response = lam.call(make_event("GET", "/health", version="2.0"))
 
     assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded", "cookies"}
+
+
+@pytest.mark.parametrize(
+    "checksum", ["not base64!", "AAAA", "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=-3"]
+)
+def test_a_checksum_that_is_not_a_full_object_sha256_is_reported_as_null(lam: Lambda, checksum: str) -> None:
+    document_id = uploaded_id(lam, b"text", "text/plain")
+    original = lam.app.service._store.head  # type: ignore[union-attr]
+
+    def head_with_checksum(key: str) -> StoredObject:
+        found: StoredObject = original(key)
+        return dataclasses.replace(found, checksum_sha256=checksum)
+
+    lam.app.service._store.head = head_with_checksum  # type: ignore[union-attr, method-assign]
+
+    document = body_json(lam.call(make_event("GET", f"/documents/{document_id}")))
+
+    assert document["sha256"] is None
+    assert document["size"] == 4
