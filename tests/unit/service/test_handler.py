@@ -610,7 +610,8 @@ def test_a_checksum_that_is_not_a_full_object_sha256_is_reported_as_null(lam: La
     original = lam.app.service._store.head  # type: ignore[union-attr]
 
     def head_with_checksum(key: str) -> StoredObject:
-        found: StoredObject = original(key)
+        found = original(key)
+        assert found is not None
         return dataclasses.replace(found, checksum_sha256=checksum)
 
     lam.app.service._store.head = head_with_checksum  # type: ignore[union-attr, method-assign]
