@@ -39,6 +39,7 @@ DEFAULT_MAX_ATTEMPTS = 2
 
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 PRECONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "412"})
+DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden"})
 UNAVAILABLE_CODES = frozenset(
     {
         "SlowDown",
@@ -142,8 +143,12 @@ class DocumentStore:
             response = self._call(
                 "HeadObject",
                 lambda: self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"),
+                denial_may_mean_missing=True,
             )
         except _Missing:
+            return None
+        except _Denied:
+            self._raise_unless_absent(key, "HeadObject")
             return None
         return _stored_object(response)
 
@@ -155,8 +160,11 @@ class DocumentStore:
             return dict(response), response["Body"].read()
 
         try:
-            response, body = self._call("GetObject", read)
+            response, body = self._call("GetObject", read, denial_may_mean_missing=True)
         except _Missing:
+            return None
+        except _Denied:
+            self._raise_unless_absent(key, "GetObject")
             return None
         return _stored_object(response), body
 
@@ -178,7 +186,22 @@ class DocumentStore:
         ]
         return items, bool(response.get("IsTruncated"))
 
-    def _call(self, operation: str, call: Callable[[], _T]) -> _T:
+    def _raise_unless_absent(self, key: str, operation: str) -> None:
+        """Tell a missing object from a real denial after S3 answered 403 to a read.
+
+        S3 answers 403 rather than 404 for a missing key unless the caller may list the bucket, and the
+        role may list only under ``documents/`` (an ``s3:prefix`` condition). Listing exactly ``key``
+        is within that grant: no such key means absent (a 404); a key that exists means the 403 was real.
+        """
+        response = self._call(
+            "ListObjectsV2",
+            lambda: self._client.list_objects_v2(Bucket=self._bucket, Prefix=key, MaxKeys=1),
+        )
+        if any(entry["Key"] == key for entry in response.get("Contents", [])):
+            LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": "AccessDenied"})
+            raise StorageError("Storage refused the request.")
+
+    def _call(self, operation: str, call: Callable[[], _T], *, denial_may_mean_missing: bool = False) -> _T:
         try:
             return call()
         except ClientError as error:
@@ -187,6 +210,8 @@ class DocumentStore:
                 raise _Missing from None
             if code in PRECONDITION_FAILED_CODES:
                 raise _Precondition from None
+            if denial_may_mean_missing and code in DENIED_CODES:
+                raise _Denied from None
             LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": code})
             if code in UNAVAILABLE_CODES:
                 raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
@@ -206,6 +231,10 @@ class DocumentStore:
 
 class _Missing(Exception):  # internal signal, never escapes this module
     """No object at the key."""
+
+
+class _Denied(Exception):
+    """S3 answered 403 to a read: a missing key or a real denial (see ``_raise_unless_absent``)."""
 
 
 class _Precondition(Exception):  # internal signal, never escapes this module

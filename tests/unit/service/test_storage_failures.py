@@ -37,6 +37,7 @@ def client_error(code: str, status: int) -> ClientError:
 
 FAILURES: list[tuple[Exception, int, str]] = [
     (client_error("AccessDenied", 403), 502, "storage_error"),
+    (client_error("403", 403), 502, "storage_error"),
     (client_error("InvalidObjectState", 403), 502, "storage_error"),
     (client_error("SlowDown", 503), 503, "storage_unavailable"),
     (client_error("InternalError", 500), 503, "storage_unavailable"),
@@ -54,7 +55,7 @@ class Fault:
         self.calls: list[str] = []
         self._events = lam.s3.meta.events
         self._operation, self._error = operation, error
-        self._events.register("before-call.s3", self._hook, unique_id="fault-injection")
+        self._events.register("before-call.s3", self._hook, unique_id=f"fault-{operation}")
 
     def _hook(self, model: Any, **_: Any) -> None:
         self.calls.append(model.name)
@@ -62,7 +63,7 @@ class Fault:
             raise self._error
 
     def stop(self) -> None:
-        self._events.unregister("before-call.s3", unique_id="fault-injection")
+        self._events.unregister("before-call.s3", unique_id=f"fault-{self._operation}")
 
 
 def seed(lam: Lambda) -> str:
@@ -118,6 +119,31 @@ def test_read_and_delete_failures_keep_the_document(
     fault.stop()
     key = object_key(normalise_principal(ALICE), document_id)
     assert lam.s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == len(make_pdf(1))
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "operation"),
+    [("GET", "", "HeadObject"), ("GET", "/content", "GetObject"), ("DELETE", "", "HeadObject")],
+)
+@pytest.mark.parametrize("denial", [client_error("403", 403), client_error("AccessDenied", 403)])
+def test_a_403_for_an_absent_key_is_a_404(
+    lam: Lambda, method: str, suffix: str, operation: str, denial: ClientError
+) -> None:
+    # S3 answers 403 for a missing key unless the caller may list the bucket without a prefix condition.
+    fault = Fault(lam, operation, denial)
+
+    response = lam.call(make_event(method, f"/documents/{'a' * 32}{suffix}"))
+
+    assert response["statusCode"] == 404
+    assert body_json(response)["error"]["code"] == "not_found"
+    assert fault.calls == [operation, "ListObjectsV2"]
+
+
+def test_a_403_that_listing_cannot_explain_is_a_storage_error(lam: Lambda) -> None:
+    Fault(lam, "HeadObject", client_error("403", 403))
+    Fault(lam, "ListObjectsV2", client_error("AccessDenied", 403))
+
+    assert_safe_error(lam.call(make_event("GET", f"/documents/{'a' * 32}")), 502, "storage_error")
 
 
 @pytest.mark.parametrize(("error", "status", "code"), FAILURES)
