@@ -123,7 +123,7 @@ class RequestLog:
 
     def add_metric(self, name: str, value: float, unit: str = "Count") -> None:
         """Add ``value`` to the metric ``name`` for this request."""
-        current, _ = self._values.get(name, (0.0, unit))
+        current, _ = self._values.get(name, (0, unit))
         self._values[name] = (current + value, unit)
 
     def reject(self, reason: str) -> None:
