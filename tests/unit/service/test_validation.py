@@ -114,13 +114,15 @@ def test_unpadded_base64_is_refused() -> None:
 
 def _strict(text: str) -> bytes | None:
     """The reference verdict: CPython's strict decoder plus the padding rules of RFC 4648 (a multiple of
-    4 characters, at most two ``=``; strict mode alone lets a complete quad be followed by ``====``)."""
+    4 characters, at most two ``=``; strict mode alone lets a complete quad be followed by ``====``)
+    and canonical encoding (zero padding bits: the bytes re-encode to exactly ``text``)."""
     if len(text) % 4 or len(text) - len(text.rstrip("=")) > 2:
         return None
     try:
-        return binascii.a2b_base64(text, strict_mode=True)
+        data = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         return None
+    return data if base64.b64encode(data).decode("ascii") == text else None
 
 
 BASE64_ISH = st.text(
