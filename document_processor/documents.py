@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from document_processor.content_types import media_type_of, parse_content_type, verify_content
 from document_processor.errors import NotFoundError, StorageError
@@ -44,8 +43,7 @@ FACT_KEYS: dict[str, str] = {"pageCount": "page-count", "width": "width", "heigh
 LOGGER = logging.getLogger("document_processor.documents")
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """A document's metadata as the API returns it."""
 
     id: str
@@ -53,7 +51,8 @@ class Document:
     size: int
     sha256: str | None
     filename: str | None
-    facts: dict[str, int] = field(default_factory=dict)
+    facts: dict[str, int]
+    """Type-specific facts (``pageCount``, ``width``, ``height``); empty for text."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``POST /documents`` and ``GET /documents/{id}``."""
@@ -68,8 +67,7 @@ class Document:
         }
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(NamedTuple):
     """A document's bytes with what a download response needs."""
 
     document: Document
@@ -79,8 +77,7 @@ class Download:
     body: bytes
 
 
-@dataclass(frozen=True)
-class Upload:
+class Upload(NamedTuple):
     """A validated upload, ready to store."""
 
     content_type: str

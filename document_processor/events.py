@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from document_processor.errors import BadRequestError
@@ -27,8 +26,7 @@ BASE_RESPONSE_HEADERS: dict[str, str] = {
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """One HTTP request, independent of the event format it arrived in."""
 
     payload_version: str
@@ -49,12 +47,11 @@ class Request:
     """Whether ``body`` is base64 of the raw bytes."""
     request_id: str
     """API Gateway's / the function URL's request id (what the client sees), else Lambda's."""
-    request_context: dict[str, Any] = field(repr=False)
+    request_context: dict[str, Any]
     """The event's ``requestContext``: identity is read from here and nowhere else."""
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """One HTTP response before it is rendered for a payload version."""
 
     status: int

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from document_processor.errors import MissingIdentityError
 from document_processor.events import PAYLOAD_V1
@@ -31,19 +30,20 @@ _ASSUMED_ROLE = re.compile(rf"assumed-role/({_NAME})/{_NAME}", re.ASCII)
 _FEDERATED_USER = re.compile(rf"federated-user/{_NAME}", re.ASCII)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The authenticated principal behind a request."""
 
     principal: str
     """Normalised principal ARN (assumed-role sessions collapse to their role)."""
     account_id: str
     """The principal's 12-digit AWS account."""
-    owner_key: str = field(init=False)
+    owner_key: str
     """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "owner_key", hashlib.sha256(self.principal.encode("ascii")).hexdigest())
+
+def _caller(principal: str, account_id: str) -> Caller:
+    """A ``Caller`` with its owner key derived (the only place one is built)."""
+    return Caller(principal, account_id, hashlib.sha256(principal.encode("ascii")).hexdigest())
 
 
 @lru_cache(maxsize=CALLER_CACHE_SIZE)
@@ -58,15 +58,13 @@ def normalise_principal(arn: str) -> Caller:
         raise ValueError("not an IAM or STS principal ARN")
     partition, service, account, resource = match.groups()
     if service == "iam" and _IAM_RESOURCE.fullmatch(resource):
-        return Caller(principal=arn, account_id=account)
+        return _caller(arn, account)
     if service == "sts":
         assumed = _ASSUMED_ROLE.fullmatch(resource)
         if assumed:
-            return Caller(
-                principal=f"arn:{partition}:iam::{account}:role/{assumed.group(1)}", account_id=account
-            )
+            return _caller(f"arn:{partition}:iam::{account}:role/{assumed.group(1)}", account)
         if _FEDERATED_USER.fullmatch(resource):
-            return Caller(principal=arn, account_id=account)
+            return _caller(arn, account)
     raise ValueError("unsupported principal type")
 
 

@@ -9,8 +9,7 @@ else, which is visible and cheap, where an import-time crash would put the funct
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -45,8 +44,7 @@ ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The service's configuration after validation."""
 
     documents_bucket: str | None

@@ -10,8 +10,7 @@ with a 503 well before Lambda would kill it (which API Gateway would report as a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -64,8 +63,7 @@ class ObjectExistsError(Exception):
     """A conditional create found an object already at the key (nothing was written)."""
 
 
-@dataclass(frozen=True)
-class StoredObject:
+class StoredObject(NamedTuple):
     """What S3 says about one object (from HeadObject or GetObject)."""
 
     content_type: str
@@ -77,8 +75,7 @@ class StoredObject:
     """User metadata (keys lower case, values ASCII)."""
 
 
-@dataclass(frozen=True)
-class ListedObject:
+class ListedObject(NamedTuple):
     """One entry of a listing."""
 
     key: str

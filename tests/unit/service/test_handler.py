@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
@@ -224,7 +223,20 @@ def test_upload_rejections_store_nothing(
     assert rejection[0]["Reason"] == code
 
 
-@pytest.mark.parametrize("body", ["not base64!", "QUJD=", "QUJDRA", "QUJDRA==QUJD", "ÿÿÿÿ"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not base64!",
+        "QUJD=",
+        "QUJDRA",
+        "QUJDRA==QUJD",
+        "ÿÿÿÿ",
+        "QUJD====",
+        "QU==QUJD",
+        "QUJ\nRA==",
+        "aGVsbG9=",
+    ],
+)
 def test_malformed_base64_is_400(lam: Lambda, body: str) -> None:
     event = make_event("POST", "/documents", headers={"Content-Type": "text/plain"}, body=body)
     event["isBase64Encoded"] = True
@@ -612,7 +624,7 @@ def test_a_checksum_that_is_not_a_full_object_sha256_is_reported_as_null(lam: La
     def head_with_checksum(key: str) -> StoredObject:
         found = original(key)
         assert found is not None
-        return dataclasses.replace(found, checksum_sha256=checksum)
+        return found._replace(checksum_sha256=checksum)
 
     lam.app.service._store.head = head_with_checksum  # type: ignore[union-attr, method-assign]
 

@@ -139,3 +139,12 @@ def test_fast_base64_decoding_agrees_with_the_strict_decoder(text: str) -> None:
             decode_base64(text)
     else:
         assert decode_base64(text) == expected
+
+
+@pytest.mark.parametrize("base64_body", [True, False])
+def test_decoded_size_is_checked_exactly_when_the_base64_bound_cannot_tell(base64_body: bool) -> None:
+    # 32 bytes are 44 base64 characters, within the 4 * ceil(31 / 3) = 44 pre-check for a 31-byte limit.
+    event = make_event("POST", "/documents", body=b"x" * 32, base64_body=base64_body)
+
+    with pytest.raises(PayloadTooLargeError):
+        decode_body(parse_event(event, fallback_request_id="x"), max_bytes=31)
