@@ -18,7 +18,9 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    IncompleteReadError,
     ReadTimeoutError,
+    ResponseStreamingError,
 )
 
 from document_processor.errors import StorageError, StorageUnavailableError
@@ -53,7 +55,17 @@ UNAVAILABLE_CODES = frozenset(
         "RequestTimeTooSkewed",
     }
 )
-_TRANSPORT_ERRORS = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError, ConnectionClosedError)
+_TRANSPORT_ERRORS = (
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+    # The connection broke while a body was read (after botocore's retry loop): as transient as a
+    # reset before the answer, so the same 503. A body that arrives whole but wrong still fails
+    # botocore's SHA-256 check (FlexibleChecksumError) and stays a 502.
+    ResponseStreamingError,
+    IncompleteReadError,
+)
 
 LOGGER = logging.getLogger("document_processor.storage")
 _T = TypeVar("_T")
@@ -131,8 +143,22 @@ class DocumentStore:
                     IfNoneMatch="*",
                 ),
             )
-        except _Precondition:
+        except _Precondition as precondition:
+            if precondition.retried and self._holds(key, checksum_sha256, metadata):
+                # An earlier attempt of this very call was stored but its answer was lost (timeout,
+                # reset), so botocore's retry found "an object": this upload, not an id collision.
+                LOGGER.warning("PutObject answer was lost; the retry found the object stored")
+                return
             raise ObjectExistsError(key) from None
+
+    def _holds(self, key: str, checksum_sha256: str, metadata: dict[str, str]) -> bool:
+        """Whether the object at ``key`` is exactly this write: same SHA-256, same user metadata."""
+        stored = self.head(key)
+        return (
+            stored is not None
+            and stored.checksum_sha256 == checksum_sha256
+            and stored.metadata == {name.lower(): value for name, value in metadata.items()}
+        )
 
     def head(self, key: str) -> StoredObject | None:
         """The object's description, or ``None`` when there is no object at ``key``."""
@@ -206,7 +232,7 @@ class DocumentStore:
             if code in NOT_FOUND_CODES:
                 raise _Missing from None
             if code in PRECONDITION_FAILED_CODES:
-                raise _Precondition from None
+                raise _Precondition(retried=_retried(error)) from None
             if denial_may_mean_missing and code in DENIED_CODES:
                 raise _Denied from None
             LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": code})
@@ -236,6 +262,16 @@ class _Denied(Exception):
 
 class _Precondition(Exception):  # internal signal, never escapes this module
     """The conditional write found an existing object."""
+
+    def __init__(self, *, retried: bool) -> None:
+        super().__init__()
+        self.retried = retried
+        """Whether botocore sent the write more than once (an earlier attempt may have stored it)."""
+
+
+def _retried(error: ClientError) -> bool:
+    """Whether botocore retried the call that ended in ``error`` (``RetryAttempts`` counts retries)."""
+    return bool(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0))
 
 
 def _stored_object(response: Any) -> StoredObject:
