@@ -9,7 +9,6 @@ change the shape of the object key it is spliced into.
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from typing import TypeGuard
@@ -17,7 +16,7 @@ from typing import TypeGuard
 ID_LENGTH = 32
 TIMESTAMP_HEX_DIGITS = 12
 RANDOM_BYTES = 10
-_ID_PATTERN = re.compile(r"[0-9a-f]{32}", re.ASCII)
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def new_document_id(*, now_ms: int | None = None) -> str:
@@ -28,7 +27,7 @@ def new_document_id(*, now_ms: int | None = None) -> str:
 
 def is_valid_document_id(candidate: object) -> TypeGuard[str]:
     """Whether ``candidate`` is a canonical id (a ``str`` of exactly 32 lowercase ASCII hex digits)."""
-    return isinstance(candidate, str) and _ID_PATTERN.fullmatch(candidate) is not None
+    return isinstance(candidate, str) and len(candidate) == ID_LENGTH and _HEX_DIGITS.issuperset(candidate)
 
 
 def created_at(document_id: str) -> str:

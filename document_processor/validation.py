@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import TYPE_CHECKING
 
 from document_processor.errors import BadRequestError, ErrorCode, PayloadTooLargeError
@@ -19,8 +18,10 @@ DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
 """Upper bound of ``limit``: one ListObjectsV2 page stays small and fast (S3's own ceiling is 1000)."""
 LIST_QUERY_PARAMETERS: frozenset[str] = frozenset({"limit", "cursor"})
-_LIMIT = re.compile(r"[0-9]{1,3}", re.ASCII)
-_CURSOR = re.compile(r"[A-Za-z0-9_-]{22}", re.ASCII)
+CURSOR_LENGTH = 22
+"""base64url of a 16-byte id, unpadded."""
+_ASCII_DIGITS = frozenset("0123456789")
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def decode_body(request: Request, *, max_bytes: int) -> bytes:
@@ -95,7 +96,7 @@ def list_parameters(query: dict[str, list[str]]) -> tuple[int, str | None]:
     limit = DEFAULT_PAGE_LIMIT
     if "limit" in query:
         raw = query["limit"][0]
-        if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+        if not (0 < len(raw) <= 3 and _ASCII_DIGITS.issuperset(raw)) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
             raise BadRequestError(
                 f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
             )
@@ -115,7 +116,7 @@ def decode_cursor(cursor: str) -> str:
     The cursor only says *where* to resume: the listing prefix always comes from the caller's own
     identity, so a forged or replayed cursor cannot reach another caller's documents.
     """
-    if _CURSOR.fullmatch(cursor):
+    if len(cursor) == CURSOR_LENGTH and _BASE64URL.issuperset(cursor):
         document_id = base64.urlsafe_b64decode(cursor + "==").hex()
         if encode_cursor(document_id) == cursor:
             return document_id
