@@ -33,6 +33,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,11 +80,14 @@ class Timed:
 
 
 def _text(rng: random.Random, size: int) -> Sample:
-    words = ["Grüße", "document", "naïve", "tëst", "数据", "line", "🙂", "plain"]
-    text = ""
-    while len(text.encode()) < size:
-        text += rng.choice(words) + (" " if rng.random() < 0.9 else "\n")
-    return Sample("text/plain", text.encode())
+    words = [word.encode() for word in ("Grüße", "document", "naïve", "tëst", "数据", "line", "🙂", "plain")]
+    parts: list[bytes] = []
+    length = 0
+    while length < size:
+        word = rng.choice(words) + (b" " if rng.random() < 0.9 else b"\n")
+        parts.append(word)
+        length += len(word)
+    return Sample("text/plain", b"".join(parts))
 
 
 def _png(rng: random.Random, size: int) -> Sample:
@@ -130,7 +134,7 @@ _BUILDERS: tuple[Callable[[random.Random, int], Sample], ...] = (_text, _pdf, _p
 def mixed_documents(
     count: int, *, seed: int = DEFAULT_SEED, max_bytes: int = DEFAULT_MAX_SAMPLE_BYTES
 ) -> list[Sample]:
-    """``count`` valid documents cycling through text, PDF, PNG and JPEG, sizes log-uniform to ``max_bytes``."""
+    """``count`` valid documents: text, PDF, PNG and JPEG in turn, sizes log-uniform up to ``max_bytes``."""
     rng = random.Random(seed)
     return [
         _BUILDERS[n % len(_BUILDERS)](rng, int(2 ** rng.uniform(6, max_bytes.bit_length() - 1)))
@@ -173,7 +177,7 @@ def timed(pool: ClientPool, method: str, path: str, **kwargs: object) -> Timed:
     started = time.perf_counter()
     response = pool.client().request(method, path, **kwargs)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    is_json = response.headers.get("content-type", "").startswith("application/json")
+    is_json = response.content and response.headers.get("content-type", "").startswith("application/json")
     return Timed(response.status_code, response.content, seconds, response.json() if is_json else None)
 
 
@@ -181,7 +185,8 @@ def run_all(workers: int, tasks: Sequence[Callable[[], Timed]]) -> tuple[list[Ti
     """Run ``tasks`` on ``workers`` threads; results in task order and the wall time of the batch."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as executor:
-        results = list(executor.map(lambda task: task(), tasks))
+        futures = [executor.submit(task) for task in tasks]
+        results = [future.result() for future in futures]
     return results, time.perf_counter() - started
 
 
@@ -190,8 +195,13 @@ def upload_all(pool: ClientPool, samples: Sequence[Sample], *, workers: int) -> 
     return run_all(
         workers,
         [
-            lambda sample=sample: timed(
-                pool, "POST", "/documents", content=sample.data, headers={"Content-Type": sample.content_type}
+            partial(
+                timed,
+                pool,
+                "POST",
+                "/documents",
+                content=sample.data,
+                headers={"Content-Type": sample.content_type},
             )
             for sample in samples
         ],
@@ -278,14 +288,11 @@ def measure(base_url: str, *, workers: int, uploads_per_worker: int, seed: int =
     samples = mixed_documents(workers * uploads_per_worker, seed=seed)
     pool = ClientPool(base_url)
     try:
-        warm_up = [lambda: timed(pool, "GET", "/health") for _ in range(workers * 5)]
-        run_all(workers, warm_up)
+        health_check = partial(timed, pool, "GET", "/health")
+        run_all(workers, [health_check] * workers * 5)  # warm-up: connections, imports, caches
         health_results, health_wall = run_all(
             workers,
-            [
-                lambda: timed(pool, "GET", "/health")
-                for _ in range(workers * DEFAULT_HEALTH_REQUESTS_PER_WORKER)
-            ],
+            [health_check] * workers * DEFAULT_HEALTH_REQUESTS_PER_WORKER,
         )
         _expect(health_results, 200, "health checks")
         upload_results, upload_wall = upload_all(pool, samples, workers=workers)
@@ -293,10 +300,7 @@ def measure(base_url: str, *, workers: int, uploads_per_worker: int, seed: int =
         ids = [str((result.json or {})["id"]) for result in upload_results]
         download_results, download_wall = run_all(
             workers,
-            [
-                lambda document_id=document_id: timed(pool, "GET", f"/documents/{document_id}/content")
-                for document_id in ids
-            ],
+            [partial(timed, pool, "GET", f"/documents/{document_id}/content") for document_id in ids],
         )
         _expect(download_results, 200, "downloads")
         corrupted = sum(
