@@ -176,8 +176,8 @@ def test_a_cursor_forged_from_another_callers_id_stays_in_the_callers_own_docume
     assert _list(deployment, BOB, [("cursor", forged[2])], version)["items"] == []
 
 
-def test_base64_cases_are_canonical_apart_from_the_flaw() -> None:
-    """Guard the base64 cases themselves: each differs from a canonical encoding, so it tests something."""
+def test_every_base64_case_differs_from_the_canonical_encoding() -> None:
+    """Guard the base64 cases themselves: none is a canonical encoding, so each tests a refusal."""
     for case in CASES:
         if case.raw_event_body is None:
             continue
