@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import pytest
@@ -19,6 +21,8 @@ from document_processor.storage import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT_SECONDS,
+    DocumentStore,
+    ObjectExistsError,
 )
 from tests.unit.service.conftest import ALICE, BUCKET, Lambda, body_json, make_event, object_versions
 from tests.unit.service.samples import make_pdf
@@ -51,9 +55,9 @@ FAILURES: list[tuple[Exception, int, str]] = [
 class Fault:
     """Makes every ``operation`` call on the service's client raise ``error`` until ``stop``."""
 
-    def __init__(self, lam: Lambda, operation: str, error: Exception) -> None:
+    def __init__(self, client: Any, operation: str, error: Exception) -> None:
         self.calls: list[str] = []
-        self._events = lam.s3.meta.events
+        self._events = client.meta.events
         self._operation, self._error = operation, error
         self._events.register("before-call.s3", self._hook, unique_id=f"fault-{operation}")
 
@@ -84,7 +88,7 @@ def assert_safe_error(response: dict[str, Any], status: int, code: str) -> None:
 
 @pytest.mark.parametrize(("error", "status", "code"), FAILURES)
 def test_put_failure_leaves_nothing_behind(lam: Lambda, error: Exception, status: int, code: str) -> None:
-    fault = Fault(lam, "PutObject", error)
+    fault = Fault(lam.s3, "PutObject", error)
 
     response = lam.call(
         make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(2))
@@ -111,7 +115,7 @@ def test_read_and_delete_failures_keep_the_document(
     lam: Lambda, error: Exception, status: int, code: str, method: str, suffix: str, operation: str
 ) -> None:
     document_id = seed(lam)
-    fault = Fault(lam, operation, error)
+    fault = Fault(lam.s3, operation, error)
 
     response = lam.call(make_event(method, f"/documents/{document_id}{suffix}"))
 
@@ -130,7 +134,7 @@ def test_a_403_for_an_absent_key_is_a_404(
     lam: Lambda, method: str, suffix: str, operation: str, denial: ClientError
 ) -> None:
     # S3 answers 403 for a missing key unless the caller may list the bucket without a prefix condition.
-    fault = Fault(lam, operation, denial)
+    fault = Fault(lam.s3, operation, denial)
 
     response = lam.call(make_event(method, f"/documents/{'a' * 32}{suffix}"))
 
@@ -140,15 +144,15 @@ def test_a_403_for_an_absent_key_is_a_404(
 
 
 def test_a_403_that_listing_cannot_explain_is_a_storage_error(lam: Lambda) -> None:
-    Fault(lam, "HeadObject", client_error("403", 403))
-    Fault(lam, "ListObjectsV2", client_error("AccessDenied", 403))
+    Fault(lam.s3, "HeadObject", client_error("403", 403))
+    Fault(lam.s3, "ListObjectsV2", client_error("AccessDenied", 403))
 
     assert_safe_error(lam.call(make_event("GET", f"/documents/{'a' * 32}")), 502, "storage_error")
 
 
 @pytest.mark.parametrize(("error", "status", "code"), FAILURES)
 def test_list_failure_is_a_safe_error(lam: Lambda, error: Exception, status: int, code: str) -> None:
-    Fault(lam, "ListObjectsV2", error)
+    Fault(lam.s3, "ListObjectsV2", error)
 
     assert_safe_error(lam.call(make_event("GET", "/documents")), status, code)
 
@@ -163,3 +167,52 @@ def test_client_timeouts_and_retries_end_well_before_the_function_timeout(lam: L
     assert config.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
     worst_call = DEFAULT_MAX_ATTEMPTS * per_attempt + worst_backoff
     assert MAX_SEQUENTIAL_S3_CALLS * worst_call < LAMBDA_TIMEOUT_SECONDS - 2
+
+
+def _precondition_failed(*, retry_attempts: int) -> ClientError:
+    response: Any = {
+        "Error": {"Code": "PreconditionFailed", "Message": "At least one of the pre-conditions did not hold"},
+        "ResponseMetadata": {"HTTPStatusCode": 412, "RetryAttempts": retry_attempts},
+    }
+    return ClientError(response, "PutObject")
+
+
+@pytest.mark.parametrize(
+    ("retry_attempts", "same_write", "outcome"),
+    [(1, True, "stored"), (1, False, "exists"), (0, True, "exists")],
+)
+def test_a_retried_put_that_finds_its_own_object_is_a_success(
+    s3: Any, retry_attempts: int, same_write: bool, outcome: str
+) -> None:
+    # An earlier attempt stored the object but its answer was lost; botocore's retry then gets 412.
+    store = DocumentStore(s3, BUCKET)
+    checksum = base64.b64encode(hashlib.sha256(b"body").digest()).decode()
+    metadata = {"owner": "arn:aws:iam::111122223333:user/bob"}
+    s3.put_object(
+        Bucket=BUCKET,
+        Key="documents/k/1",
+        Body=b"body" if same_write else b"other",
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=checksum
+        if same_write
+        else base64.b64encode(hashlib.sha256(b"other").digest()).decode(),
+        Metadata=metadata,
+    )
+    fault = Fault(s3, "PutObject", _precondition_failed(retry_attempts=retry_attempts))
+
+    if outcome == "stored":
+        store.put_new(
+            "documents/k/1", b"body", content_type="text/plain", checksum_sha256=checksum, metadata=metadata
+        )
+    else:
+        with pytest.raises(ObjectExistsError):
+            store.put_new(
+                "documents/k/1",
+                b"body",
+                content_type="text/plain",
+                checksum_sha256=checksum,
+                metadata=metadata,
+            )
+
+    fault.stop()
+    assert len(object_versions(s3)) == 1
