@@ -36,6 +36,7 @@ class Fault(Enum):
     CONNECTION_RESET = "TCP reset before forwarding"
     RESET_AFTER_FORWARD = "forwarded to S3, then TCP reset instead of the answer"
     RESET_MID_BODY = "answer headers and half the body, then TCP reset"
+    CORRUPT_BODY = "the answer with one body byte flipped (same length, same checksum header)"
 
 
 _STATUS_FAULTS: dict[Fault, tuple[int, str, str]] = {
@@ -193,6 +194,8 @@ class FaultProxy:
                 self.end_headers()
                 if self.command == "HEAD":
                     return
+                if fault is Fault.CORRUPT_BODY and payload:
+                    payload = bytes([payload[0] ^ 0x01]) + payload[1:]
                 if fault is Fault.RESET_MID_BODY:
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()

@@ -184,6 +184,20 @@ def test_a_body_cut_off_mid_download_is_503_and_the_document_stays_whole(
     assert_intact(faulty, document_id)
 
 
+def test_a_download_corrupted_in_transit_never_reaches_the_client(
+    faulty: Deployment, proxy: FaultProxy
+) -> None:
+    """botocore checks the SHA-256 S3 returns (``ChecksumMode=ENABLED``) against the bytes it read."""
+    document_id = seed(faulty, proxy)
+    proxy.arm("GetObject", Fault.CORRUPT_BODY, times=1)
+
+    response = call(faulty, "GET", f"/documents/{document_id}/content")
+
+    assert response["statusCode"] == 502, response["body"][:200]
+    assert_error_body(response["body"], "storage_error")
+    assert_intact(faulty, document_id)
+
+
 def test_an_upload_whose_answer_was_lost_is_stored_once(faulty: Deployment, proxy: FaultProxy) -> None:
     """S3 stored the object but the answer never arrived; botocore retries the conditional PutObject,
     which now finds the object: that is this upload, not an id collision, and must not be stored twice."""
