@@ -14,6 +14,11 @@ LAMBDA_DEPS := $(BUILD)/lambda-deps
 # The Lambda runtime the package is built for (lib/lambda_stack.py: python3.13 on arm64).
 LAMBDA_PYTHON_VERSION := 3.13
 LAMBDA_PLATFORM := aarch64-manylinux_2_28
+# Bytecode is specific to a Python minor version, so the package is compiled by a 3.13 interpreter:
+# `python3.13` on PATH, else a pyenv-installed 3.13. Override with LAMBDA_PYTHON=/path/to/python3.13.
+LAMBDA_PYTHON ?= $(firstword $(foreach candidate,python$(LAMBDA_PYTHON_VERSION) \
+	$(wildcard $(HOME)/.pyenv/versions/$(LAMBDA_PYTHON_VERSION).*/bin/python$(LAMBDA_PYTHON_VERSION)),\
+	$(shell $(candidate) -c 'import sys; print(sys.executable)' 2>/dev/null)))
 
 # Never let uv download an interpreter: the build machines only reach package registries.
 export UV_PYTHON_DOWNLOADS := never
@@ -42,7 +47,18 @@ $(BUILD)/lambda-deps.stamp: $(VENV)/.synced pyproject.toml uv.lock
 		--only-binary :all: --require-hashes --no-deps --quiet -r $(BUILD)/lambda-requirements.txt
 	touch $@
 
-package: $(BUILD)/lambda-deps.stamp
+# Precompiled bytecode for the runtime (lib/lambda_asset.py says why): the service's is checked-hash
+# (verified against its source at import), the dependencies' is unchecked (they are rebuilt whole).
+# /var/task is where Lambda unpacks the zip, so tracebacks name the real paths.
+$(BUILD)/lambda-bytecode.stamp: $(BUILD)/lambda-deps.stamp $(wildcard document_processor/*.py)
+	@test -n "$(LAMBDA_PYTHON)" || { echo "Python $(LAMBDA_PYTHON_VERSION) is needed to compile the" \
+		"Lambda package; install it or set LAMBDA_PYTHON=/path/to/python$(LAMBDA_PYTHON_VERSION)" >&2; exit 1; }
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode checked-hash -p /var/task document_processor
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+		-s $(LAMBDA_DEPS) -p /var/task $(LAMBDA_DEPS)
+	touch $@
+
+package: $(BUILD)/lambda-bytecode.stamp
 
 lint: setup
 	$(BIN)/ruff check .

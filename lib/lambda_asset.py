@@ -4,6 +4,12 @@
 exactly what ships; ``lambda_archive`` wraps the result for Pulumi. The dependencies are installed by
 ``make package`` (wheels for Python 3.13 on arm64, hashes from uv.lock); this module only reads them,
 so a missing build is reported with the command that fixes it instead of deploying a broken zip.
+
+``make package`` also compiles everything with Python 3.13, and the package ships that bytecode
+(``__pycache__/*.cpython-313.pyc``) and no other: Lambda's ``/var/task`` is read-only, so without it
+every cold start compiles the service in memory (measured: about 3% of the cold-start floor, see
+docs/service.md). The service's own bytecode is ``checked-hash``: Python verifies it against the
+source on import, so a source edited after ``make package`` still runs as edited, just slower.
 """
 
 from __future__ import annotations
@@ -14,13 +20,17 @@ import pulumi
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from pathlib import Path
+    from pathlib import Path, PurePath
 
 HANDLER: Final = "document_processor.handler.lambda_handler"
 """The function's entry point (contracts: ``document_processor/handler.py``)."""
 PACKAGE_COMMAND: Final = "make package"
 EXCLUDED_DIRECTORIES: Final = frozenset({"__pycache__", "tests", "test", ".mypy_cache", ".pytest_cache"})
 EXCLUDED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
+MAX_LISTED_FILES: Final = 5
+"""How many offending files an error names before it just counts the rest."""
+BYTECODE_CACHE_TAG: Final = "cpython-313"
+"""``sys.implementation.cache_tag`` of the function's runtime (lib/lambda_stack.py: python3.13)."""
 
 
 class LambdaPackageError(RuntimeError):
@@ -37,8 +47,8 @@ def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = H
     """Archive path -> source file for the whole deployment package, in a stable order.
 
     The package keeps its directory name (``document_processor/...``) so the handler's import path
-    works; dependencies sit at the archive root, where Lambda's ``sys.path`` looks. Tests, bytecode
-    caches and test-runner debris are left out.
+    works; dependencies sit at the archive root, where Lambda's ``sys.path`` looks. Tests, test-runner
+    debris and bytecode for any interpreter but the runtime's are left out.
     """
     if not dependencies_dir.is_dir():
         raise LambdaPackageError(
@@ -58,7 +68,21 @@ def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = H
     if clashes:
         raise LambdaPackageError(f"dependencies would overwrite the service package: {', '.join(clashes)}")
     files.update(dependencies)
+    uncompiled = sorted(name for name in files if name.endswith(".py") and bytecode_path(name) not in files)
+    if uncompiled:
+        shown = ", ".join(uncompiled[:MAX_LISTED_FILES])
+        more = f" and {len(uncompiled) - MAX_LISTED_FILES} more" if len(uncompiled) > MAX_LISTED_FILES else ""
+        raise LambdaPackageError(
+            f"no {BYTECODE_CACHE_TAG} bytecode for {shown}{more}; run `{PACKAGE_COMMAND}` first"
+        )
     return dict(sorted(files.items()))
+
+
+def bytecode_path(source: str, *, cache_tag: str = BYTECODE_CACHE_TAG) -> str:
+    """``pkg/module.py`` -> ``pkg/__pycache__/module.<cache_tag>.pyc`` (PEP 3147 layout)."""
+    directory, _, filename = source.rpartition("/")
+    compiled = f"__pycache__/{filename.removesuffix('.py')}.{cache_tag}.pyc"
+    return f"{directory}/{compiled}" if directory else compiled
 
 
 def lambda_archive(files: Mapping[str, Path]) -> pulumi.AssetArchive:
@@ -70,11 +94,34 @@ def _walk(root: Path) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if not path.is_file() or path.suffix in EXCLUDED_SUFFIXES:
+        if not path.is_file():
+            continue
+        if _is_runtime_bytecode(relative):
+            found.append((relative.as_posix(), path))
+            continue
+        if path.suffix in EXCLUDED_SUFFIXES:
             continue
         if any(part in EXCLUDED_DIRECTORIES for part in relative.parts[:-1]):
             continue
-        if relative.name.startswith("test_") and relative.suffix == ".py":
+        if _is_test_module(relative.name):
             continue
         found.append((relative.as_posix(), path))
-    return found
+    # Bytecode ships only beside a source that ships: no orphans of deleted or excluded modules.
+    compiled_sources = {bytecode_path(name) for name, _ in found if name.endswith(".py")}
+    return [(name, path) for name, path in found if not name.endswith(".pyc") or name in compiled_sources]
+
+
+def _is_test_module(filename: str) -> bool:
+    return filename.startswith("test_") and filename.endswith(".py")
+
+
+def _is_runtime_bytecode(relative: PurePath) -> bool:
+    """``<...>/__pycache__/<module>.cpython-313.pyc`` outside excluded directories (tests, caches)."""
+    parents = relative.parts[:-1]
+    return (
+        bool(parents)
+        and parents[-1] == "__pycache__"
+        and not any(part in EXCLUDED_DIRECTORIES for part in parents[:-1])
+        and relative.name.endswith(f".{BYTECODE_CACHE_TAG}.pyc")
+        and not _is_test_module(relative.name.split(".", 1)[0] + ".py")
+    )

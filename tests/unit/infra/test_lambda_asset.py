@@ -8,11 +8,21 @@ from typing import TYPE_CHECKING
 import pulumi
 import pytest
 
-from lib.lambda_asset import HANDLER, LambdaPackageError, handler_module_path, lambda_archive, package_files
+from lib.lambda_asset import (
+    HANDLER,
+    LambdaPackageError,
+    bytecode_path,
+    handler_module_path,
+    lambda_archive,
+    package_files,
+)
 from lib.settings import DEFAULT_LAMBDA_DEPENDENCIES_DIR, DEFAULT_LAMBDA_PACKAGE_DIR
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+PYTHON_3_13_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
+"""importlib.util.MAGIC_NUMBER of CPython 3.13 (Lib/importlib/_bootstrap_external.py)."""
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +44,6 @@ def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependenci
 def test_the_package_excludes_tests_caches_and_the_infrastructure(real_package: dict[str, Path]) -> None:
     for name in real_package:
         parts = name.split("/")
-        assert "__pycache__" not in parts, name
-        assert not name.endswith(".pyc"), name
         assert "tests" not in parts, name
         assert not parts[-1].startswith("test_"), name
         assert parts[0] not in {"lib", "tests", "local_mode", "policy", "benchmarks"}, name
@@ -57,6 +65,36 @@ def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure
         assert not roots & {"lib", "pulumi", "pulumi_aws", "local_mode"}, name
 
 
+def test_every_module_ships_with_runtime_bytecode_and_no_other(real_package: dict[str, Path]) -> None:
+    sources = {name for name in real_package if name.endswith(".py")}
+    compiled = {name for name in real_package if name.endswith(".pyc")}
+
+    assert compiled == {bytecode_path(source) for source in sources}
+    assert all(name.endswith(".cpython-313.pyc") for name in compiled)
+    assert not [name for name in real_package if not name.endswith((".py", ".pyc")) and "__pycache__" in name]
+
+
+def test_the_service_bytecode_is_python_3_13_and_checked_against_its_source(
+    real_package: dict[str, Path],
+) -> None:
+    for name, path in real_package.items():
+        if not (name.startswith("document_processor/") and name.endswith(".pyc")):
+            continue
+        header = path.read_bytes()[:16]
+        assert header[:4] == PYTHON_3_13_MAGIC, name
+        # PEP 552 flags: bit 0 = hash-based, bit 1 = check_source.
+        assert int.from_bytes(header[4:8], "little") == 0b11, name
+
+
+def test_bytecode_path_follows_pep_3147() -> None:
+    assert (
+        bytecode_path("document_processor/handler.py")
+        == "document_processor/__pycache__/handler.cpython-313.pyc"
+    )
+    assert bytecode_path("six.py") == "__pycache__/six.cpython-313.pyc"
+    assert bytecode_path("a/b.py", cache_tag="cpython-311") == "a/__pycache__/b.cpython-311.pyc"
+
+
 def test_the_package_maps_archive_names_to_the_real_files(real_package: dict[str, Path]) -> None:
     assert real_package["document_processor/routes.py"] == DEFAULT_LAMBDA_PACKAGE_DIR / "routes.py"
     assert list(real_package) == sorted(real_package)
@@ -64,18 +102,32 @@ def test_the_package_maps_archive_names_to_the_real_files(real_package: dict[str
 
 def make_package(root: Path) -> tuple[Path, Path]:
     package = root / "document_processor"
-    (package / "tests").mkdir(parents=True)
+    (package / "tests" / "__pycache__").mkdir(parents=True)
     (package / "__pycache__").mkdir()
     (package / "__init__.py").write_text("")
     (package / "handler.py").write_text("def lambda_handler(event, context): ...\n")
     (package / "test_handler.py").write_text("")
     (package / "tests" / "conftest.py").write_text("")
-    (package / "__pycache__" / "handler.cpython-313.pyc").write_bytes(b"")
+    for compiled in ("__init__", "handler", "test_handler"):
+        (package / "__pycache__" / f"{compiled}.cpython-313.pyc").write_bytes(b"")
+    (package / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"")
+    (package / "__pycache__" / "deleted_module.cpython-313.pyc").write_bytes(b"")
+    (package / "tests" / "__pycache__" / "conftest.cpython-313.pyc").write_bytes(b"")
     (package / "stale.pyc").write_bytes(b"")
     deps = root / "deps"
-    (deps / "pypdf").mkdir(parents=True)
+    (deps / "pypdf" / "__pycache__").mkdir(parents=True)
     (deps / "pypdf" / "__init__.py").write_text("")
+    (deps / "pypdf" / "__pycache__" / "__init__.cpython-313.pyc").write_bytes(b"")
     return package, deps
+
+
+def test_a_long_list_of_uncompiled_modules_is_shortened(tmp_path: Path) -> None:
+    package, deps = make_package(tmp_path)
+    for index in range(7):
+        (deps / "pypdf" / f"module_{index}.py").write_text("")
+
+    with pytest.raises(LambdaPackageError, match=r"module_4\.py and 2 more; run `make package` first"):
+        package_files(package, deps)
 
 
 def test_package_files_filters_debris(tmp_path: Path) -> None:
@@ -83,9 +135,23 @@ def test_package_files_filters_debris(tmp_path: Path) -> None:
 
     assert list(package_files(package, deps)) == [
         "document_processor/__init__.py",
+        "document_processor/__pycache__/__init__.cpython-313.pyc",
+        "document_processor/__pycache__/handler.cpython-313.pyc",
         "document_processor/handler.py",
         "pypdf/__init__.py",
+        "pypdf/__pycache__/__init__.cpython-313.pyc",
     ]
+
+
+def test_a_module_without_runtime_bytecode_names_the_command_to_run(tmp_path: Path) -> None:
+    package, deps = make_package(tmp_path)
+    (package / "__pycache__" / "handler.cpython-313.pyc").unlink()
+
+    with pytest.raises(
+        LambdaPackageError,
+        match=r"no cpython-313 bytecode for document_processor/handler\.py; run `make package` first",
+    ):
+        package_files(package, deps)
 
 
 def test_missing_dependencies_name_the_command_to_run(tmp_path: Path) -> None:
