@@ -1,4 +1,4 @@
-"""The API's routes, declared once.
+"""The API's routes (and how the gateway treats bodies), declared once.
 
 API Gateway's resources and methods (lib/api_gateway_stack.py), the handler's dispatch, the local
 API Gateway adapter and the OpenAPI consistency test all read this table, so a route cannot exist in
@@ -11,6 +11,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 PATH_PARAMETER_PREFIX = "{"
+
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("*/*",)
+"""The API's ``binaryMediaTypes``, read by the deployed API and by local mode's adapter alike.
+
+``*/*`` makes API Gateway base64-encode every request body for the proxy integration and decode every
+base64 proxy response, so documents stay byte-exact whatever media type they declare (and whatever
+order a client lists its ``Accept`` values in). The handler relies on it: uploads arrive base64.
+"""
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,11 @@ from typing import Final
 import pulumi
 import pulumi_aws as aws
 
-from document_processor.routes import ROUTES, Route, resource_paths
+from document_processor.routes import BINARY_MEDIA_TYPES, ROUTES, Route, resource_paths
 from lib import api_routes, naming, policies, waf
 from lib.log_groups import managed_log_group
 from lib.settings import DEFAULT_WAF_RATE_LIMIT, ApiLoggingLevel
 
-BINARY_MEDIA_TYPES: Final = ("*/*",)
-"""Every body is binary to API Gateway: with AWS_PROXY the function then receives uploads base64-
-encoded, byte for byte, and a base64 response is decoded for every ``Accept``. Narrower lists would
-mangle any type left out (API Gateway treats non-binary bodies as UTF-8 text)."""
 INTEGRATION_TIMEOUT_MS: Final = 29_000
 PUSH_TO_CLOUDWATCH_POLICY: Final = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from local_mode.media_types import BINARY_MEDIA_TYPES, matches_binary_media_type
+from document_processor.routes import BINARY_MEDIA_TYPES
+from local_mode.media_types import matches_binary_media_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

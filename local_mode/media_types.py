@@ -3,25 +3,19 @@
 API Gateway (REST, Lambda proxy) base64-encodes a request body, and sets ``isBase64Encoded``, when the
 request's ``Content-Type`` matches one of the API's ``binaryMediaTypes``; other bodies reach Lambda as
 UTF-8 text. On the way back it decodes a base64 proxy response to raw bytes when the request's first
-``Accept`` type or the response's ``Content-Type`` matches. Local mode must use the same list as the
-deployed API, or uploads that work locally could arrive mangled in AWS.
+``Accept`` type or the response's ``Content-Type`` matches. Local mode uses the deployed API's
+list (``document_processor.routes.BINARY_MEDIA_TYPES``), so an upload that works locally arrives the
+same way in AWS.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from document_processor.routes import BINARY_MEDIA_TYPES
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-BINARY_MEDIA_TYPES: tuple[str, ...] = ("*/*",)
-"""The deployed API's ``binaryMediaTypes``: every body is treated as binary.
-
-``*/*`` is what AWS recommends when clients cannot control the order of their ``Accept`` values, and
-it keeps documents byte-exact whatever media type they declare. The deployed API's list is
-``lib.api_gateway_stack.BINARY_MEDIA_TYPES``; it is not imported here (that module loads Pulumi), and
-``tests/unit/local_mode/test_media_types.py`` fails if the two differ.
-"""
 
 WILDCARD = "*"
 

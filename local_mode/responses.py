@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from document_processor.routes import BINARY_MEDIA_TYPES
 from local_mode.errors import InvalidProxyResponseError
-from local_mode.media_types import BINARY_MEDIA_TYPES, first_accept_type, matches_binary_media_type
+from local_mode.media_types import first_accept_type, matches_binary_media_type
 
 DEFAULT_CONTENT_TYPE = "application/json"
 MIN_STATUS = 100

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.api_gateway_stack import BINARY_MEDIA_TYPES as DEPLOYED_BINARY_MEDIA_TYPES
-from local_mode.media_types import BINARY_MEDIA_TYPES, first_accept_type, matches_binary_media_type
+from local_mode.media_types import first_accept_type, matches_binary_media_type
 
 
 @pytest.mark.parametrize(
@@ -32,7 +31,3 @@ def test_matches_binary_media_type(media_type: str | None, patterns: tuple[str, 
 )
 def test_first_accept_type(accept: str | None, expected: str | None) -> None:
     assert first_accept_type(accept) == expected
-
-
-def test_local_mode_treats_the_same_media_types_as_binary_as_the_deployed_api() -> None:
-    assert tuple(BINARY_MEDIA_TYPES) == tuple(DEPLOYED_BINARY_MEDIA_TYPES)
