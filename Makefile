@@ -2,7 +2,9 @@
 #   make test   - set everything up, lint, type-check and run the whole test suite (what CI runs)
 #   make run    - set everything up and serve the API locally on http://127.0.0.1:$${PORT:-8080}
 #   make package - install the Lambda's third-party packages (the `lambda` dependency group) from the
-#                  lock into build/lambda-deps, for Python 3.13 on arm64; the Pulumi program zips them
+#                  lock into build/lambda-deps, for Python 3.13 on arm64, and compile everything the
+#                  function imports to Python 3.13 bytecode; the Pulumi program zips the result
+#   make bench   - run the benchmarks (each prints ratios against a baseline measured in the same run)
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
@@ -23,7 +25,7 @@ LAMBDA_PYTHON ?= $(firstword $(foreach candidate,python$(LAMBDA_PYTHON_VERSION) 
 # Never let uv download an interpreter: the build machines only reach package registries.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup package test lint typecheck unit run bench clean
+.PHONY: setup package test lint typecheck pytest run bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -67,10 +69,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup package
+pytest: setup package
 	$(BIN)/pytest --cov --cov-report=term
 
-test: lint typecheck unit
+test: lint typecheck pytest
 	$(BIN)/coverage report --include='lib/*,tap.py' --fail-under=90
 	$(BIN)/coverage report --include='document_processor/*' --fail-under=90
 
