@@ -3,8 +3,11 @@ failure translated into a service error that says nothing about buckets or keys.
 
 Timeouts and retries are sized against the function's 25 s timeout: one call takes at most
 ``MAX_ATTEMPTS`` x (``CONNECT_TIMEOUT`` + ``READ_TIMEOUT``) plus standard-mode backoff (< 1 s for one
-retry) = 11 s, and no request makes more than two S3 calls in sequence, so a failing S3 ends a request
-with a 503 well before Lambda would kill it (which API Gateway would report as an opaque 502/504).
+retry) = 11 s, and a request makes at most two S3 calls in sequence (a read's 403 is explained by one
+listing; a retried upload's 412 by one HeadObject), so a failing S3 ends a request with a 503 well
+before Lambda would kill it (which API Gateway would report as an opaque 502/504). The one exception
+is an upload whose generated id is found taken: it tries a fresh id, at most ``MAX_CREATE_ATTEMPTS``
+times (see ``documents.py``), which 80 random bits per id make practically impossible.
 """
 
 from __future__ import annotations
@@ -152,27 +155,35 @@ class DocumentStore:
             raise ObjectExistsError(key) from None
 
     def _holds(self, key: str, checksum_sha256: str, metadata: dict[str, str]) -> bool:
-        """Whether the object at ``key`` is exactly this write: same SHA-256, same user metadata."""
-        stored = self.head(key)
-        return (
-            stored is not None
-            and stored.checksum_sha256 == checksum_sha256
-            and stored.metadata == {name.lower(): value for name, value in metadata.items()}
-        )
+        """Whether the object at ``key`` is exactly this write: same SHA-256, same user metadata.
+
+        The 412 proved that an object is there, so a 403 to this HeadObject is a real denial (502), not
+        a missing key to be told apart by a listing, which would be a third S3 call in the request.
+        """
+        try:
+            stored = self._head(key, denial_may_mean_missing=False)
+        except _Missing:  # deleted since the 412: whatever it was, it is not this write
+            return False
+        return stored.checksum_sha256 == checksum_sha256 and stored.metadata == {
+            name.lower(): value for name, value in metadata.items()
+        }
 
     def head(self, key: str) -> StoredObject | None:
         """The object's description, or ``None`` when there is no object at ``key``."""
         try:
-            response = self._call(
-                "HeadObject",
-                lambda: self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"),
-                denial_may_mean_missing=True,
-            )
+            return self._head(key, denial_may_mean_missing=True)
         except _Missing:
             return None
         except _Denied:
             self._raise_unless_absent(key, "HeadObject")
             return None
+
+    def _head(self, key: str, *, denial_may_mean_missing: bool) -> StoredObject:
+        response = self._call(
+            "HeadObject",
+            lambda: self._client.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED"),
+            denial_may_mean_missing=denial_may_mean_missing,
+        )
         return _stored_object(response)
 
     def get(self, key: str) -> tuple[StoredObject, bytes] | None:

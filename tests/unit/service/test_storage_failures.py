@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import (
@@ -24,11 +24,16 @@ from document_processor.storage import (
     DocumentStore,
     ObjectExistsError,
 )
+from lib.lambda_stack import DEFAULT_TIMEOUT_SECONDS
 from tests.unit.service.conftest import ALICE, BUCKET, Lambda, body_json, make_event, object_versions
 from tests.unit.service.samples import make_pdf
 
-LAMBDA_TIMEOUT_SECONDS = 25
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 MAX_SEQUENTIAL_S3_CALLS = 2
+"""What the timeout budget assumes; the slowest path of each request is held to it below."""
+ABSENT_ID = "a" * 32
 
 
 def client_error(code: str, status: int) -> ClientError:
@@ -166,7 +171,110 @@ def test_client_timeouts_and_retries_end_well_before_the_function_timeout(lam: L
     assert config.read_timeout == DEFAULT_READ_TIMEOUT_SECONDS
     assert config.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
     worst_call = DEFAULT_MAX_ATTEMPTS * per_attempt + worst_backoff
-    assert MAX_SEQUENTIAL_S3_CALLS * worst_call < LAMBDA_TIMEOUT_SECONDS - 2
+    assert MAX_SEQUENTIAL_S3_CALLS * worst_call < DEFAULT_TIMEOUT_SECONDS - 2
+
+
+def record_calls(client: Any) -> list[str]:
+    """The S3 operations ``client`` sends from now on, in order (nothing is changed)."""
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-call.s3", lambda model, **_: calls.append(model.name), unique_id="record-calls"
+    )
+    return calls
+
+
+def lose_put_answer(client: Any) -> None:
+    """Every PutObject is stored, then its answer is lost: botocore's retry gets 412, as from S3."""
+
+    def hook(**_: Any) -> None:
+        raise _precondition_failed(retry_attempts=1)
+
+    client.meta.events.register("after-call.s3.PutObject", hook, unique_id="lose-put-answer")
+
+
+def deny(operation: str) -> Callable[[Any], object]:
+    return lambda client: Fault(client, operation, client_error("AccessDenied", 403))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "arrange", "calls", "status"),
+    [
+        pytest.param(
+            "POST", "/documents", lose_put_answer, ["PutObject", "HeadObject"], 201, id="upload, answer lost"
+        ),
+        pytest.param(
+            "GET",
+            f"/documents/{ABSENT_ID}",
+            deny("HeadObject"),
+            ["HeadObject", "ListObjectsV2"],
+            404,
+            id="get, 403",
+        ),
+        pytest.param(
+            "GET",
+            f"/documents/{ABSENT_ID}/content",
+            deny("GetObject"),
+            ["GetObject", "ListObjectsV2"],
+            404,
+            id="download, 403",
+        ),
+        pytest.param(
+            "DELETE",
+            f"/documents/{ABSENT_ID}",
+            deny("HeadObject"),
+            ["HeadObject", "ListObjectsV2"],
+            404,
+            id="delete, 403",
+        ),
+        pytest.param("DELETE", "/documents/{seeded}", None, ["HeadObject", "DeleteObject"], 204, id="delete"),
+        pytest.param("GET", "/documents", None, ["ListObjectsV2"], 200, id="list"),
+    ],
+)
+def test_no_request_makes_more_s3_calls_in_sequence(
+    lam: Lambda,
+    method: str,
+    path: str,
+    arrange: Callable[[Any], object] | None,
+    calls: list[str],
+    status: int,
+) -> None:
+    # The slowest path of each request: what the timeout budget above has to cover.
+    path = path.replace("{seeded}", seed(lam))
+    recorded = record_calls(lam.s3)  # before ``arrange``: a fault's hook raises before later hooks run
+    if arrange is not None:
+        arrange(lam.s3)
+    body = make_pdf(1) if method == "POST" else None
+    headers = {"Content-Type": "application/pdf"} if body else None
+
+    response = lam.call(make_event(method, path, headers=headers, body=body))
+
+    assert response["statusCode"] == status
+    assert recorded == calls
+    assert len(recorded) <= MAX_SEQUENTIAL_S3_CALLS
+
+
+def test_an_upload_whose_answer_was_lost_is_stored_once(lam: Lambda) -> None:
+    lose_put_answer(lam.s3)
+
+    response = lam.call(
+        make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1))
+    )
+
+    assert response["statusCode"] == 201
+    assert len(object_versions(lam.s3)) == 1
+
+
+def test_a_denied_check_after_a_lost_put_answer_is_a_storage_error_without_listing(lam: Lambda) -> None:
+    # The 412 proved the key exists, so a 403 to the HeadObject is a real denial, not a missing key.
+    lose_put_answer(lam.s3)
+    fault = Fault(lam.s3, "HeadObject", client_error("AccessDenied", 403))
+
+    response = lam.call(
+        make_event("POST", "/documents", headers={"Content-Type": "application/pdf"}, body=make_pdf(1))
+    )
+
+    assert_safe_error(response, 502, "storage_error")
+    assert fault.calls == ["PutObject", "HeadObject"]
 
 
 def _precondition_failed(*, retry_attempts: int) -> ClientError:
