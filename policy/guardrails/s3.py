@@ -9,6 +9,7 @@ every bucket *has* each setting, which a per-resource policy cannot see.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final
 
 from pulumi_policy import PolicyConfigSchema
@@ -36,6 +37,7 @@ from ._support import (
     props_only,
     refers_to,
     resource_policy,
+    resources,
     service_principals,
     stack_policy,
     statements,
@@ -67,8 +69,12 @@ ACCEPTED_SSE_ALGORITHMS: Final = frozenset({"AES256", "aws:kms", "aws:kms:dsse"}
 KMS_SSE_ALGORITHMS: Final = frozenset({"aws:kms", "aws:kms:dsse"})
 DEFAULT_MINIMUM_TLS_VERSION: Final = "1.2"
 LOG_DELIVERY_SERVICE: Final = "logging.s3.amazonaws.com"
-REQUIRED_DATA_ACTIONS: Final = frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"})
-"""The data-plane denies must cover at least these (read, write, delete document content)."""
+REQUIRED_DATA_ACTIONS: Final = frozenset(
+    {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+)
+"""The data-plane denies must cover at least these: read, write and delete document content, older
+versions included (the bucket is versioned: ``GetObjectVersion`` reads a replaced or deleted
+document, ``DeleteObjectVersion`` destroys one for good)."""
 MANAGEMENT_ACTIONS: Final = frozenset(
     {
         "s3:PutBucketPolicy",
@@ -86,6 +92,14 @@ principal out of managing the bucket (CKV_AWS_93; the reference implementation's
 every read of the bucket."""
 NOT_EQUAL_OPERATORS: Final = ("StringNotEquals", "StringNotEqualsIgnoreCase")
 ARN_NOT_EQUAL_OPERATORS: Final = ("ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike")
+STRING_OPERATORS: Final = (
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+)
 
 
 # --- per-resource checks -------------------------------------------------------------------------
@@ -328,7 +342,10 @@ def documents_bucket_policy_findings(
                 continue
             findings.extend(
                 Finding(f"{label(bucket_policy)}: {problem}", bucket_policy.urn)
-                for problem in _data_bucket_policy_problems(document, endpoints, roles, minimum_tls)
+                for problem in [
+                    *_data_bucket_policy_problems(document, endpoints, roles, minimum_tls),
+                    *_object_coverage_problems(document, text(bucket.props.get("arn"))),
+                ]
             )
     return findings
 
@@ -351,18 +368,36 @@ def _data_bucket_policy_problems(
         for s in statements(document)
         if effect(s) == "Deny" and is_public_principal(s) and all(covers(s, a) for a in REQUIRED_DATA_ACTIONS)
     ]
+    required = ", ".join(sorted(a.removeprefix("s3:") for a in REQUIRED_DATA_ACTIONS))
+    # Conditions in one statement are ANDed: a deny that also exempts the Lambda role from the
+    # endpoint condition lets the role in from anywhere, and a principal deny that also carries an
+    # endpoint condition denies other principals only outside the VPC. Neither counts.
     endpoint_denies = [s for s in data_denies if condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")]
+    strict_endpoint_denies = [
+        s
+        for s in endpoint_denies
+        if not set(lambda_roles) & set(condition_values(s, ARN_NOT_EQUAL_OPERATORS, "aws:PrincipalArn"))
+    ]
     principal_denies = [
         s for s in data_denies if condition_values(s, ARN_NOT_EQUAL_OPERATORS, "aws:PrincipalArn")
     ]
+    strict_principal_denies = [
+        s for s in principal_denies if not condition_values(s, STRING_OPERATORS, "aws:SourceVpce")
+    ]
     if not endpoint_denies:
         problems.append(
-            "deny #2 missing: no Deny of the object data actions (GetObject, PutObject, DeleteObject) "
-            "with StringNotEquals aws:SourceVpce = the S3 gateway endpoint id."
+            f"deny #2 missing: no Deny of the object data actions ({required}) with StringNotEquals "
+            "aws:SourceVpce = the S3 gateway endpoint id."
+        )
+    elif not strict_endpoint_denies:
+        problems.append(
+            "deny #2 exempts the Lambda role (aws:PrincipalArn in the same statement), so the role's "
+            "requests from outside the VPC endpoint are not denied; only break-glass principals may be "
+            "exempted there."
         )
     elif not any(
         refers_to(value, endpoint)
-        for s in endpoint_denies
+        for s in strict_endpoint_denies
         for value in condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")
         for endpoint in endpoints
     ):
@@ -372,12 +407,18 @@ def _data_bucket_policy_problems(
         )
     if not principal_denies:
         problems.append(
-            "deny #3 missing: no Deny of the object data actions with ArnNotEquals "
+            f"deny #3 missing: no Deny of the object data actions ({required}) with ArnNotEquals "
             "aws:PrincipalArn = the Lambda execution role's ARN."
+        )
+    elif not strict_principal_denies:
+        problems.append(
+            "deny #3 is also conditioned on aws:SourceVpce, so other principals are denied only outside "
+            "the endpoint (anything running in the VPC could read documents); give the principal deny a "
+            "statement of its own."
         )
     elif not set(lambda_roles) & {
         value
-        for s in principal_denies
+        for s in strict_principal_denies
         for value in condition_values(s, ARN_NOT_EQUAL_OPERATORS, "aws:PrincipalArn")
     }:
         problems.append(
@@ -385,6 +426,24 @@ def _data_bucket_policy_problems(
             "function would be denied (or another principal allowed); use the role's ARN."
         )
     return problems
+
+
+def _object_coverage_problems(document: Mapping[str, Any], bucket_arn: str) -> list[str]:
+    """A deny of object actions whose ``Resource`` misses ``<bucket arn>/*`` denies nothing: S3
+    authorises object requests against the object's ARN, not the bucket's."""
+    if not bucket_arn:
+        return []
+    objects = f"{bucket_arn}/*"
+    return [
+        f"statement {s.get('Sid', '(no Sid)')!r} denies object actions on {resources(s)} only, which "
+        f"does not include the bucket's objects, so no request for a document is denied; add {objects!r} "
+        "to its Resource."
+        for s in statements(document)
+        if effect(s) == "Deny"
+        and s.get("NotResource") is None
+        and (covers(s, "s3:GetObject") or covers(s, "s3:PutObject"))
+        and not any(fnmatchcase(objects, pattern) for pattern in resources(s))
+    ]
 
 
 def access_log_bucket_policy_findings(resources_: Sequence[StackResource]) -> list[Finding]:

@@ -101,6 +101,33 @@ def _principal_deny_names_other_role(document: dict[str, Any]) -> None:
             ]
 
 
+def _data_denies(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
+    return by_sid["DenyDataAccessOutsideVpcEndpoint"], by_sid["DenyDataAccessToOtherPrincipals"]
+
+
+def _principal_deny_on_the_bucket_only(document: dict[str, Any]) -> None:
+    _, principal = _data_denies(document)
+    principal["Resource"] = [arn for arn in principal["Resource"] if not arn.endswith("/*")]
+
+
+def _merge_principal_deny_into_endpoint_deny(document: dict[str, Any]) -> None:
+    """One statement with both conditions: they are ANDed, so neither deny holds on its own."""
+    endpoint, principal = _data_denies(document)
+    endpoint["Condition"] = {**endpoint["Condition"], **principal["Condition"]}
+    document["Statement"].remove(principal)
+
+
+def _exempt_the_role_from_the_endpoint(document: dict[str, Any]) -> None:
+    endpoint, principal = _data_denies(document)
+    endpoint["Condition"]["ArnNotEquals"] = principal["Condition"]["ArnNotEquals"]
+
+
+def _deny_current_versions_only(document: dict[str, Any]) -> None:
+    for deny in _data_denies(document):
+        deny["Action"] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+
+
 def _drop_source_arn(document: dict[str, Any]) -> None:
     for statement in document["Statement"]:
         if statement["Effect"] == "Allow":
@@ -209,6 +236,41 @@ STACK_CASES: list[StackCase] = [
             s, BUCKET_POLICY, "documents-policy", edit_policy("policy", _principal_deny_names_other_role)
         ),
         ("deny #3 does not name the Lambda function's execution role",),
+    ),
+    StackCase(
+        "project-documents-bucket-policy-denies",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, "documents-policy", edit_policy("policy", _principal_deny_on_the_bucket_only)
+        ),
+        ("'DenyDataAccessToOtherPrincipals'", "does not include the bucket's objects", "/*'"),
+    ),
+    StackCase(
+        "project-documents-bucket-policy-denies",
+        "default",
+        lambda s: with_state(
+            s,
+            BUCKET_POLICY,
+            "documents-policy",
+            edit_policy("policy", _merge_principal_deny_into_endpoint_deny),
+        ),
+        ("deny #2 exempts the Lambda role",),
+    ),
+    StackCase(
+        "project-documents-bucket-policy-denies",
+        "break-glass-and-auditors",
+        lambda s: with_state(
+            s, BUCKET_POLICY, "documents-policy", edit_policy("policy", _exempt_the_role_from_the_endpoint)
+        ),
+        ("deny #2 exempts the Lambda role",),
+    ),
+    StackCase(
+        "project-documents-bucket-policy-denies",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, "documents-policy", edit_policy("policy", _deny_current_versions_only)
+        ),
+        ("deny #2 missing", "GetObjectVersion"),
     ),
     StackCase(
         "project-access-log-bucket-policy",
