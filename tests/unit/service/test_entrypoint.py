@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,6 +22,18 @@ from tests.unit.service.samples import make_pdf
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import ModuleType
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+LOADED_MODULES = """
+import json, sys
+if sys.argv[1] == "floor":
+    from document_processor.storage import create_s3_client  # standard library + botocore only
+    create_s3_client()
+else:
+    import document_processor.handler
+print(json.dumps(sorted(sys.modules)))
+"""
+"""Prints the modules a fresh interpreter holds after the floor (the S3 client) or the handler's import."""
 
 
 @pytest.fixture
@@ -86,3 +102,34 @@ def test_every_declared_route_needs_an_operation(monkeypatch: pytest.MonkeyPatch
 
 def test_every_route_in_the_table_is_served(lam: Any) -> None:
     assert {route.operation for route in ROUTES} == set(lam.app.operations)
+
+
+def _modules_after(program: str) -> set[str]:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "DOCUMENTS_BUCKET": BUCKET,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONPATH": str(REPOSITORY_ROOT),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", LOADED_MODULES, program],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(completed.stdout.splitlines()[-1]))
+
+
+def test_cold_start_imports_nothing_beyond_the_s3_client_and_the_package() -> None:
+    # Cold start is a feature: pypdf, imagesize and any other module wait for the request that needs them.
+    floor = _modules_after("floor")
+    handler = _modules_after("handler")
+
+    extra = handler - floor
+    assert extra, "the handler program must import the handler"
+    assert {name for name in extra if name.split(".")[0] != "document_processor"} == set()
+    assert {"pypdf", "imagesize"}.isdisjoint(handler)
