@@ -54,6 +54,11 @@ MINIMUM_AVAILABILITY_ZONES: Final = 2
 SECRET_NAME: Final = re.compile(
     r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)", re.I
 )
+EXECUTE_API_SOURCE_ARN: Final = re.compile(
+    r"arn:[a-z-]+:execute-api:[a-z0-9-]+:\d{12}:(?P<api>[^/]+)/(?P<stage>[^/]+)/(?P<method>[^/]+)(?:/.*)?"
+)
+"""``<execution arn>/<stage>/<METHOD>/<path>``: the method ARN API Gateway invokes with."""
+API_GATEWAY_PRINCIPAL: Final = "apigateway.amazonaws.com"
 SECRET_VALUE: Final = re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
 """An AWS access key id or a PEM private key: values that are secrets whatever their name."""
 
@@ -78,12 +83,31 @@ def permission_violations(props: Props) -> list[str]:
             "resource (confused deputy); set source_arn to the invoking resource (e.g. the API's "
             "execution ARN for this stage and method)."
         )
+    elif principal == API_GATEWAY_PRINCIPAL and text(props.get("sourceArn")):
+        problems.extend(_api_source_arn_problems(text(props.get("sourceArn"))))
     if text(props.get("functionUrlAuthType")) == "NONE":
         problems.append(
             "Lambda.1 (CKV_AWS_301): function_url_auth_type is 'NONE', which makes the function URL "
             "public; use 'AWS_IAM'."
         )
     return problems
+
+
+def _api_source_arn_problems(source_arn: str) -> list[str]:
+    """Project (DESIGN §3): API Gateway may invoke only from this API, one named stage and method.
+
+    ``<execution arn>/*/*`` is the common shortcut: it lets any stage (including a test stage
+    without the WAF or throttling) and any method call the function.
+    """
+    match = EXECUTE_API_SOURCE_ARN.fullmatch(source_arn)
+    wide = [part for part in ("api", "stage", "method") if match is None or "*" in match[part]]
+    if not wide:
+        return []
+    return [
+        f"Lambda.1 (CKV_AWS_364): source_arn {source_arn!r} does not name one API, stage and HTTP method "
+        f"(wildcard or missing: {', '.join(wide)}); scope it to "
+        "'<API execution arn>/<stage>/<METHOD>/<resource path>' (path parameters may be '*')."
+    ]
 
 
 def function_url_violations(props: Props) -> list[str]:

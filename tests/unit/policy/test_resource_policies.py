@@ -400,6 +400,46 @@ def test_service_permission_without_source_is_a_confused_deputy() -> None:
     assert messages[0].startswith("CKV_AWS_364: the permission lets 'apigateway.amazonaws.com' invoke")
 
 
+@pytest.mark.parametrize(
+    ("source_arn", "wide"),
+    [
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5/*/*", "stage, method"),
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5/*/GET/documents", "stage"),
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5/dev/*/documents", "method"),
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:*/dev/GET/documents", "api"),
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5", "api, stage, method"),
+    ],
+)
+def test_api_gateway_permission_must_name_one_api_stage_and_method(source_arn: str, wide: str) -> None:
+    messages = compute.permission_violations(
+        {
+            "action": "lambda:InvokeFunction",
+            "function": "f",
+            "principal": "apigateway.amazonaws.com",
+            "sourceArn": source_arn,
+        }
+    )
+
+    assert len(messages) == 1
+    assert messages[0].startswith(f"Lambda.1 (CKV_AWS_364): source_arn {source_arn!r}")
+    assert f"(wildcard or missing: {wide})" in messages[0]
+
+
+def test_api_gateway_permission_for_one_method_path_with_a_parameter_passes() -> None:
+    source_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:a1b2c3d4e5/dev/GET/documents/*/content"
+
+    assert (
+        compute.permission_violations(
+            {
+                "principal": "apigateway.amazonaws.com",
+                "action": "lambda:InvokeFunction",
+                "sourceArn": source_arn,
+            }
+        )
+        == []
+    )
+
+
 def test_function_url_with_credentialed_wildcard_cors_is_reported() -> None:
     messages = compute.function_url_violations(
         {"authorizationType": "AWS_IAM", "cors": {"allowOrigins": ["*"], "allowCredentials": True}}
