@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from document_processor.documents import FACT_KEYS, Document, DocumentService
 from document_processor.errors import ErrorCode
+from document_processor.identity import normalise_principal
 from document_processor.ids import new_document_id
 from document_processor.routes import ROUTES
 from document_processor.settings import SUPPORTED_CONTENT_TYPES
+from document_processor.storage import ListedObject
 from document_processor.validation import MAX_PAGE_LIMIT, encode_cursor
+from local_mode.identity import DEFAULT_LOCAL_CALLER
+
+if TYPE_CHECKING:
+    from document_processor.storage import DocumentStore
 
 OPENAPI_PATH = Path(__file__).resolve().parents[3] / "openapi.yaml"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -86,3 +94,27 @@ def test_upload_and_download_media_types_are_the_supported_ones(document: dict[s
     assert set(upload) == set(SUPPORTED_CONTENT_TYPES)
     assert set(download) == set(SUPPORTED_CONTENT_TYPES)
     assert set(_schema(document, "Document")["properties"]["contentType"]["enum"]) == SUPPORTED_CONTENT_TYPES
+
+
+def test_document_schemas_have_exactly_the_fields_the_service_returns(document: dict[str, Any]) -> None:
+    every_fact = dict.fromkeys(FACT_KEYS, 1)  # a document carrying every type-specific fact there is
+    returned = Document("0" * 32, "application/pdf", 1, None, None, every_fact).to_json()
+    schema = _schema(document, "Document")
+    assert set(schema["properties"]) == set(returned)
+    assert set(schema["required"]) == set(returned) - set(FACT_KEYS)
+
+
+class _OneObjectStore:
+    """Stands in for S3's listing only: one document under whatever prefix is asked for."""
+
+    def list_page(
+        self, prefix: str, *, start_after: str | None, limit: int
+    ) -> tuple[list[ListedObject], bool]:
+        return [ListedObject(f"{prefix}{'0' * 32}", 1, datetime.now(UTC))], False
+
+
+def test_list_item_schema_has_exactly_the_fields_the_service_returns(document: dict[str, Any]) -> None:
+    service = DocumentService(cast("DocumentStore", _OneObjectStore()), allowed_content_types=frozenset())
+    (item,), _ = service.list_page(normalise_principal(DEFAULT_LOCAL_CALLER), limit=1, after=None)
+    summary = _schema(document, "DocumentSummary")
+    assert set(summary["properties"]) == set(summary["required"]) == set(item)
