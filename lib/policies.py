@@ -34,6 +34,7 @@ DATA_PLANE_ACTIONS: Final = (
     "s3:GetObjectVersion",
     "s3:GetObjectVersionAcl",
     "s3:GetObjectVersionAttributes",
+    "s3:GetObjectVersionForReplication",
     "s3:GetObjectVersionTagging",
     "s3:ListBucketMultipartUploads",
     "s3:ListBucketVersions",
@@ -41,11 +42,19 @@ DATA_PLANE_ACTIONS: Final = (
     "s3:PutObject",
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
+    "s3:ReplicateDelete",
+    "s3:ReplicateObject",
+    "s3:ReplicateTags",
     "s3:RestoreObject",
 )
 """Reads and writes of document content and versions. The bucket policy denies these, and only these,
 to everyone but the Lambda role (and break-glass principals): management actions stay with IAM, so
 the deploying principal can still manage the bucket (a blanket ``s3:*`` deny would lock it out).
+
+The replication actions are here because replication is a management setting that copies content:
+whoever may call ``PutReplicationConfiguration`` could otherwise have every document copied to a
+bucket of their choosing by a role they pass (the replication role reads with
+``GetObjectVersionForReplication``). The project never replicates (single region by requirement).
 
 ``s3:ListBucket`` is deliberately not here: S3 authorises ``HeadBucket`` with it, and the Pulumi AWS
 provider calls ``HeadBucket`` whenever it reads the bucket, so denying it breaks refresh and updates.

@@ -97,6 +97,8 @@ def test_documents_bucket_policy_confines_data_plane_to_the_role_through_the_end
             "s3:GetObjectVersion",
             "s3:DeleteObjectVersion",
             "s3:ListBucketVersions",
+            # Replication copies content: a replication role must not read documents out.
+            "s3:GetObjectVersionForReplication",
         } <= actions
         # HeadBucket (the provider's existence check) is authorised by s3:ListBucket.
         assert "s3:ListBucket" not in actions
