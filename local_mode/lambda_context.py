@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 DEFAULT_FUNCTION_NAME = "doc-processor-local"
 DEFAULT_MEMORY_MB = 512
-DEFAULT_TIMEOUT_SECONDS = 28.0
-"""Just below API Gateway's 29 s integration timeout, like the deployed function's timeout."""
+"""The deployed function's memory (``lib.settings.DEFAULT_LAMBDA_MEMORY_MB``; lib is not imported here)."""
+DEFAULT_TIMEOUT_SECONDS = 25.0
+"""The deployed function's timeout (``lib.lambda_stack.DEFAULT_TIMEOUT_SECONDS``), which the service's S3
+time budget is sized against; a test keeps the two equal."""
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "000000000000"
 
