@@ -246,9 +246,14 @@ def test_malformed_base64_is_400(lam: Lambda, body: str) -> None:
 
 def test_oversized_base64_is_refused_before_decoding(s3: Any) -> None:
     lam = build_lambda(s3, MAX_DOCUMENT_BYTES="30")
-    event = make_event("POST", "/documents", headers={"Content-Type": "text/plain"}, body=b"x" * 31)
+    too_long = base64.b64encode(b"x" * 31).decode()
+    # Not base64 at all: a decode attempt would answer 400 invalid_base64, so a 413 proves none was made.
+    undecodable = "!" * len(too_long)
 
-    assert_error(lam.call(event), 413, "document_too_large")
+    for body in (too_long, undecodable):
+        event = make_event("POST", "/documents", headers={"Content-Type": "text/plain"}, body=body)
+        event["isBase64Encoded"] = True
+        assert_error(lam.call(event), 413, "document_too_large")
 
 
 def test_document_of_exactly_the_limit_is_accepted(s3: Any) -> None:
