@@ -1,15 +1,18 @@
 """API Gateway (REST): APIGateway.1/3/4/5 (CKV_AWS_59/73/76/225/276, CKV2_AWS_4/29/53/70) and the
-project's rules: every method is ``AWS_IAM`` (never ``NONE``) and data trace logging is off.
+project's rules: every method is ``AWS_IAM`` (never ``NONE``), data trace logging is off, and the
+web ACL's managed rules really block (only the common rule set's body-size rule is counted).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from . import tokens
 from ._support import (
     Finding,
     StackResource,
+    as_list,
     is_true,
     label,
     nested,
@@ -29,6 +32,15 @@ if TYPE_CHECKING:
 
 EXECUTION_LOGGING_LEVELS: Final = frozenset({"INFO", "ERROR"})
 ALL_METHODS_PATH: Final = "*/*"
+REQUIRED_MANAGED_RULE_GROUPS: Final = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+)
+COUNTED_RULES: Final = frozenset({("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")})
+"""The only managed rule that may be downgraded to count: it blocks every body over 8 KB, i.e. every
+real upload; the handler enforces the real size limit."""
+ENFORCING_ACTIONS: Final = frozenset({"block", "captcha", "challenge"})
 
 
 # --- per-resource checks -------------------------------------------------------------------------
@@ -87,6 +99,53 @@ def method_settings_violations(props: Props) -> list[str]:
             "APIGateway.5 (CKV_AWS_225): caching is on without encryption; set "
             "settings.cache_data_encrypted=True (or keep caching off, as documents are per-caller)."
         )
+    return problems
+
+
+def web_acl_violations(props: Props) -> list[str]:
+    """Project (DESIGN §3): the AWS managed groups and a rate rule are in force, not just counted.
+
+    Counting a whole group (``override_action=count``) is the usual shortcut when one of its rules
+    blocks uploads; it turns the group into a log-only monitor. Only the body-size rule may count.
+    """
+    problems: list[str] = []
+    rules = [r for r in as_list(props.get("rules")) if isinstance(r, Mapping)]
+    groups: set[str] = set()
+    for rule in rules:
+        group = text(nested(rule, "statement", "managedRuleGroupStatement", "name"))
+        if not group:
+            continue
+        groups.add(group)
+        if nested(rule, "overrideAction", "count") is not None:
+            problems.append(
+                f"rule {rule.get('name')!r}: override_action count turns every rule of {group!r} into "
+                "count-only; use override_action none and count single rules with rule_action_overrides."
+            )
+        for override in as_list(
+            nested(rule, "statement", "managedRuleGroupStatement", "ruleActionOverrides")
+        ):
+            action = nested(override, "actionToUse")
+            used = (
+                sorted(k for k, v in action.items() if v is not None) if isinstance(action, Mapping) else []
+            )
+            name = text(nested(override, "name"))
+            if set(used) <= ENFORCING_ACTIONS or (group, name) in COUNTED_RULES:
+                continue
+            problems.append(
+                f"rule {rule.get('name')!r}: {group}/{name} is overridden to {used}, so it no longer "
+                f"blocks; only {sorted(f'{g}/{r}' for g, r in COUNTED_RULES)} may be counted."
+            )
+    missing = [group for group in REQUIRED_MANAGED_RULE_GROUPS if group not in groups]
+    if missing:
+        problems.append(
+            f"the web ACL lacks the AWS managed rule groups {missing}; add each with override_action none."
+        )
+    if not any(
+        nested(rule, "statement", "rateBasedStatement") is not None
+        and nested(rule, "action", "block") is not None
+        for rule in rules
+    ):
+        problems.append("the web ACL has no blocking rate-based rule; add one (aggregate_key_type 'IP').")
     return problems
 
 
@@ -182,6 +241,13 @@ POLICIES: Final[list[Policy]] = [
         "(APIGateway.1, APIGateway.5; CKV2_AWS_4, CKV_AWS_225, CKV_AWS_276).",
         resource_types=tokens.API_METHOD_SETTINGS,
         check=props_only(method_settings_violations),
+    ),
+    resource_policy(
+        name="project-waf-managed-rules-block",
+        description="The web ACL runs the AWS managed IP reputation, common and known-bad-inputs groups "
+        "and a rate rule, all blocking; only the common set's body-size rule is counted (DESIGN §3).",
+        resource_types=tokens.WEB_ACL,
+        check=props_only(web_acl_violations),
     ),
     stack_policy(
         name="apigateway-1-ckv2-aws-4-every-stage-execution-logging",

@@ -36,6 +36,7 @@ REST_API: Final = ("aws:apigateway/restApi:RestApi",)
 API_METHOD: Final = ("aws:apigateway/method:Method",)
 API_STAGE: Final = ("aws:apigateway/stage:Stage",)
 API_METHOD_SETTINGS: Final = ("aws:apigateway/methodSettings:MethodSettings",)
+WEB_ACL: Final = ("aws:wafv2/webAcl:WebAcl",)
 WEB_ACL_ASSOCIATION: Final = ("aws:wafv2/webAclAssociation:WebAclAssociation",)
 
 VPC: Final = ("aws:ec2/vpc:Vpc",)

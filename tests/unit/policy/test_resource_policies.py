@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
-from policy.guardrails import POLICIES, compute, iam, keys, monitoring, s3
+from policy.guardrails import POLICIES, api, compute, iam, keys, monitoring, s3
 from tests.unit.policy.harness import validate_resource
 
 ACCOUNT = "123456789012"
@@ -19,6 +19,34 @@ BUCKET_ARN = "arn:aws:s3:::docs-dev-123456789012-us-east-1"
 
 def doc(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def managed_group(name: str, *, override: str = "none", counted: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A web ACL rule running an AWS managed rule group, in the shape the provider hands over."""
+    return {
+        "name": name,
+        "priority": 1,
+        "overrideAction": {override: {}},
+        "statement": {
+            "managedRuleGroupStatement": {
+                "name": name,
+                "vendorName": "AWS",
+                "ruleActionOverrides": [{"name": rule, "actionToUse": {"count": {}}} for rule in counted],
+            }
+        },
+    }
+
+
+RATE_RULE: dict[str, Any] = {
+    "name": "RateLimitPerIp",
+    "priority": 3,
+    "action": {"block": {}},
+    "statement": {"rateBasedStatement": {"limit": 1000, "aggregateKeyType": "IP"}},
+}
+
+
+def web_acl(*rules: dict[str, Any]) -> dict[str, Any]:
+    return {"scope": "REGIONAL", "defaultAction": {"allow": {}}, "rules": list(rules)}
 
 
 class Case(NamedTuple):
@@ -94,6 +122,18 @@ CASES: list[Case] = [
         "aws:lambda/permission:Permission",
         {"action": "lambda:InvokeFunction", "function": "doc-processor-dev", "principal": "*"},
         ("Lambda.1 (CKV_AWS_301)", "to anyone"),
+    ),
+    Case(
+        "project-waf-managed-rules-block",
+        "aws:wafv2/webAcl:WebAcl",
+        # The usual shortcut when the common rule set blocks uploads: count the whole group.
+        web_acl(
+            managed_group("AWSManagedRulesAmazonIpReputationList"),
+            managed_group("AWSManagedRulesCommonRuleSet", override="count"),
+            managed_group("AWSManagedRulesKnownBadInputsRuleSet"),
+            RATE_RULE,
+        ),
+        ("'AWSManagedRulesCommonRuleSet'", "override_action count", "count-only"),
     ),
     Case(
         "lambda-1-ckv-aws-258-function-url-iam-auth",
@@ -438,6 +478,36 @@ def test_api_gateway_permission_for_one_method_path_with_a_parameter_passes() ->
         )
         == []
     )
+
+
+def test_web_acl_may_count_only_the_body_size_rule() -> None:
+    def acl(*counted: str) -> dict[str, Any]:
+        return web_acl(
+            managed_group("AWSManagedRulesAmazonIpReputationList"),
+            managed_group("AWSManagedRulesCommonRuleSet", counted=counted),
+            managed_group("AWSManagedRulesKnownBadInputsRuleSet"),
+            RATE_RULE,
+        )
+
+    assert api.web_acl_violations(acl("SizeRestrictions_BODY")) == []
+    messages = api.web_acl_violations(acl("SizeRestrictions_BODY", "CrossSiteScripting_BODY"))
+
+    assert len(messages) == 1
+    assert "AWSManagedRulesCommonRuleSet/CrossSiteScripting_BODY is overridden to ['count']" in messages[0]
+
+
+def test_web_acl_without_the_managed_groups_or_a_blocking_rate_rule_is_reported() -> None:
+    counting_rate_rule = {**RATE_RULE, "action": {"count": {}}}
+
+    messages = api.web_acl_violations(
+        web_acl(managed_group("AWSManagedRulesCommonRuleSet"), counting_rate_rule)
+    )
+
+    assert messages == [
+        "the web ACL lacks the AWS managed rule groups ['AWSManagedRulesAmazonIpReputationList', "
+        "'AWSManagedRulesKnownBadInputsRuleSet']; add each with override_action none.",
+        "the web ACL has no blocking rate-based rule; add one (aggregate_key_type 'IP').",
+    ]
 
 
 def test_function_url_with_credentialed_wildcard_cors_is_reported() -> None:
