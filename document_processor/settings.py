@@ -62,11 +62,6 @@ class Settings(NamedTuple):
     problems: tuple[str, ...] = ()
     """Every configuration problem found; when non-empty, only ``/health`` is served."""
 
-    @property
-    def is_usable(self) -> bool:
-        """Whether requests that touch storage can be served."""
-        return not self.problems and self.documents_bucket is not None
-
 
 def load_settings(
     environ: Mapping[str, str] | None = None,
