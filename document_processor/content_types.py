@@ -39,6 +39,8 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
     match = _MEDIA_TYPE.fullmatch(media_type.strip())
     parameters: dict[str, str] = {}
     for raw in raw_parameters:
+        if not raw.strip():
+            continue  # RFC 9110 §5.6.6: ``*( OWS ";" OWS [ parameter ] )``, so "type/subtype;" is valid
         parameter = _PARAMETER.fullmatch(raw)
         if parameter is None:
             match = None

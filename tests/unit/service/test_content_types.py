@@ -29,6 +29,8 @@ ALL = frozenset(SUPPORTED_CONTENT_TYPES)
         ("text/plain; charset=UTF-8", "text/plain", {"charset": "UTF-8"}),
         ('text/plain;charset="utf-8"', "text/plain", {"charset": "utf-8"}),
         ("text/plain ; Charset = us-ascii ", "text/plain", {"charset": "us-ascii"}),
+        ("application/pdf;", "application/pdf", {}),
+        ("text/plain; ;charset=utf-8; ", "text/plain", {"charset": "utf-8"}),
     ],
 )
 def test_content_type_header_is_parsed(header: str, media_type: str, parameters: dict[str, str]) -> None:
