@@ -18,6 +18,7 @@ from werkzeug.test import Client
 
 from local_mode.adapter import API_GATEWAY_MAX_PAYLOAD_BYTES, ApiGatewayAdapter
 from local_mode.identity import DEFAULT_LOCAL_CALLER
+from local_mode.lambda_context import DEFAULT_TIMEOUT_SECONDS
 from local_mode.server import RawHeadersRequestHandler
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ def test_lambda_context_offers_request_id_and_remaining_time(
     client.get("/health")
     context = handler.contexts[0]
     assert context.aws_request_id
-    assert 0 < context.get_remaining_time_in_millis() <= 28_000
+    assert 0 < context.get_remaining_time_in_millis() <= DEFAULT_TIMEOUT_SECONDS * 1000
     assert (
         context.invoked_function_arn == "arn:aws:lambda:us-east-1:000000000000:function:doc-processor-local"
     )
