@@ -1,7 +1,10 @@
 """Run every benchmark and print its ratio against the baseline measured in the same run.
 
-Usage: ``python -m benchmarks`` (what ``make bench`` runs). Exits 0 whether or not goals are met: the
-numbers are information for docs/service.md, not a gate (timings on shared machines are noisy).
+Usage: ``python -m benchmarks`` (what ``make bench`` runs): cold start, warm overhead, upload pipeline,
+then the load benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone,
+with options). Exits 0 whether or not goals are met: the numbers are information for docs/service.md
+and docs/limits.md, not a gate (timings on shared machines are noisy). It does exit non-zero if a
+benchmark cannot run (for example a load request fails or a download differs).
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ BENCHMARK_ENVIRONMENT = {
 
 
 def main() -> int:
-    """Run the three benchmarks in order, printing each report as it finishes."""
+    """Run the four benchmarks in order, printing each report as it finishes."""
     for name, value in BENCHMARK_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from benchmarks import cold_start, upload, warm
+    from benchmarks import cold_start, load, upload, warm
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    for benchmark in (cold_start, warm, upload):
+    for benchmark in (cold_start, warm, upload, load):
         result = benchmark.run()
         print(result.report(), flush=True)
     return 0

@@ -1,6 +1,7 @@
 """Load through local mode: concurrent uploads and downloads of a mixed document set, over HTTP.
 
-Run: ``python -m benchmarks.load`` (options: ``--workers``, ``--uploads-per-worker``). Starts
+Run: ``python -m benchmarks.load`` (options: ``--workers``, ``--uploads-per-worker``, ``--seed``), or
+``python -m benchmarks``, which runs it with the defaults after the other benchmarks. Starts
 ``python -m local_mode`` on a free loopback port (the API Gateway adapter, the handler and moto's S3
 server, in one process), then from this process, with ``workers`` threads each holding a keep-alive
 connection: ``GET /health`` (the baseline: the same HTTP server, adapter and handler, no S3 call),
@@ -20,27 +21,24 @@ import io
 import os
 import platform
 import random
-import re
-import signal
 import statistics
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
+from benchmarks.local_process import local_mode_process
+from local_mode.identity import LOCAL_CALLER_HEADER
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
 DEFAULT_WORKERS = 8
 DEFAULT_UPLOADS_PER_WORKER = 50
@@ -49,11 +47,7 @@ DEFAULT_SEED = 20261126
 DEFAULT_MAX_SAMPLE_BYTES = 256 * 1024
 """Largest generated document: sizes spread from a few bytes to this (log-uniform)."""
 DEFAULT_TIMEOUT_SECONDS = 30.0
-LOCAL_CALLER_HEADER = "X-Local-Caller"
 BENCHMARK_CALLER = "arn:aws:iam::111122223333:user/load-benchmark"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-START_TIMEOUT_SECONDS = 60.0
-_SERVING = re.compile(r"serving the API on (http://127\.0\.0\.1:\d+)")
 
 
 @dataclass(frozen=True)
@@ -208,35 +202,6 @@ def upload_all(pool: ClientPool, samples: Sequence[Sample], *, workers: int) -> 
     )
 
 
-@contextmanager
-def local_mode() -> Iterator[str]:
-    """``python -m local_mode`` on a free port for the block; yields its base URL."""
-    with tempfile.TemporaryDirectory(prefix="load-benchmark-") as directory:
-        log = Path(directory) / "stdout"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "local_mode"],
-                cwd=REPO_ROOT,
-                env={**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1"},
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-            )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while not (match := _SERVING.search(log.read_text(errors="replace"))):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"local mode did not start (exit code {process.poll()})")
-                time.sleep(0.05)
-            yield match.group(1)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The ``fraction`` quantile (nearest rank) of ``values``."""
     ordered = sorted(values)
@@ -325,8 +290,32 @@ def measure(base_url: str, *, workers: int, uploads_per_worker: int, seed: int =
     ]
 
 
+@dataclass(frozen=True)
+class LoadResult:
+    """The load benchmark's report: throughput and latency, with ratios to ``GET /health`` (no goal)."""
+
+    lines: list[str]
+
+    def report(self) -> str:
+        """Human-readable lines for the console."""
+        return "load through local mode:\n    " + "\n    ".join(self.lines)
+
+
+def run(
+    *,
+    workers: int = DEFAULT_WORKERS,
+    uploads_per_worker: int = DEFAULT_UPLOADS_PER_WORKER,
+    seed: int = DEFAULT_SEED,
+) -> LoadResult:
+    """Start local mode, measure the three batches, stop it (``python -m benchmarks`` runs this)."""
+    with local_mode_process() as running:
+        return LoadResult(
+            measure(running.api_url, workers=workers, uploads_per_worker=uploads_per_worker, seed=seed)
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse options, start local mode, print the figures."""
+    """Parse options, then run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--uploads-per-worker", type=int, default=DEFAULT_UPLOADS_PER_WORKER)
@@ -335,14 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.workers < 1 or options.uploads_per_worker < 1:
         parser.error("--workers and --uploads-per-worker must be at least 1")
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs", flush=True)
-    with local_mode() as base_url:
-        lines = measure(
-            base_url,
-            workers=options.workers,
-            uploads_per_worker=options.uploads_per_worker,
-            seed=options.seed,
-        )
-    print("load through local mode:\n    " + "\n    ".join(lines), flush=True)
+    result = run(workers=options.workers, uploads_per_worker=options.uploads_per_worker, seed=options.seed)
+    print(result.report(), flush=True)
     return 0
 
 

@@ -15,40 +15,33 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import boto3
 import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from benchmarks.local_process import local_mode_process
+from document_processor.settings import DEFAULT_MAX_DOCUMENT_BYTES
+from local_mode.emulator import DEFAULT_REGION, FAKE_CREDENTIALS
 from local_mode.identity import LOCAL_CALLER_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
+    from pathlib import Path
 
     from botocore.credentials import Credentials
+    from mypy_boto3_s3 import S3Client
 
 STACK_OUTPUTS_VARIABLE = "E2E_STACK_OUTPUTS"
 SECOND_PROFILE_VARIABLE = "E2E_SECOND_AWS_PROFILE"
 REQUIRED_OUTPUTS = ("apiUrl", "documentsBucketName", "lambdaLogGroupName")
-DEFAULT_MAX_DOCUMENT_BYTES = 4_500_000
-"""The service's default size limit; a stack output ``maxDocumentBytes`` overrides it."""
 DEFAULT_TIMEOUT_SECONDS = 30.0
-LOCAL_START_TIMEOUT_SECONDS = 60.0
-LOCAL_STOP_TIMEOUT_SECONDS = 10.0
-REPO_ROOT = Path(__file__).resolve().parents[2]
-_SERVING = re.compile(r"serving the API on (http://127\.0\.0\.1:\d+)")
-_EMULATOR = re.compile(r"S3 emulator \(moto\): (http://127\.0\.0\.1:\d+), bucket '([^']+)'")
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
@@ -72,8 +65,10 @@ class Target:
     """The emulator's endpoint locally; ``None`` (the real S3) when deployed."""
     log_group: str | None = None
     """The Lambda's log group (deployed only)."""
+    log_path: Path | None = None
+    """Local mode's captured stdout, where the handler's log lines go (local only)."""
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
-    """The service's configured size limit."""
+    """The service's configured size limit (a stack output ``maxDocumentBytes`` overrides the default)."""
     sse_algorithm: str = "AES256"
     """The bucket's default encryption as S3 reports it: ``AES256`` (SSE-S3) or ``aws:kms`` (KMS mode)."""
 
@@ -115,44 +110,18 @@ def load_stack_outputs(path: Path) -> Target:
     )
 
 
-def _wait_for_banner(output: Path, process: subprocess.Popen[bytes]) -> tuple[str, str, str]:
-    deadline = time.monotonic() + LOCAL_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        text = output.read_text(errors="replace")
-        serving, emulator = _SERVING.search(text), _EMULATOR.search(text)
-        if serving and emulator:
-            return serving.group(1), emulator.group(1), emulator.group(2)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(f"local mode did not start (exit code {process.poll()})")
-
-
 @contextmanager
 def local_mode() -> Iterator[Target]:
-    """Run ``python -m local_mode`` on a free port for the duration of the block; always stop it."""
-    with tempfile.TemporaryDirectory(prefix="e2e-local-mode-") as directory:
-        stdout, stderr = Path(directory) / "stdout", Path(directory) / "stderr"
-        environ = {**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1"}
-        with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "local_mode"], cwd=REPO_ROOT, env=environ, stdout=out, stderr=err
-            )
-        try:
-            try:
-                api_url, endpoint, bucket = _wait_for_banner(stdout, process)
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}; its stderr:\n{stderr.read_text(errors='replace')}") from None
-            yield Target(
-                api_url=api_url, bucket=bucket, deployed=False, region="us-east-1", s3_endpoint_url=endpoint
-            )
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=LOCAL_STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """Local mode in a child process on a free port for the duration of the block; always stopped."""
+    with local_mode_process() as running:
+        yield Target(
+            api_url=running.api_url,
+            bucket=running.bucket,
+            deployed=False,
+            region=DEFAULT_REGION,
+            s3_endpoint_url=running.s3_endpoint_url,
+            log_path=running.stdout,
+        )
 
 
 class BotocoreSigV4(httpx.Auth):
@@ -181,13 +150,24 @@ class BotocoreSigV4(httpx.Auth):
 
 def aws_credentials(profile: str | None = None) -> Credentials:
     """Credentials from the standard chain (or a named profile); a clear error when there are none."""
-    import boto3
-
     credentials = boto3.Session(profile_name=profile).get_credentials()
     if credentials is None:
         source = f"profile {profile!r}" if profile else "the standard AWS credential chain"
         raise E2EConfigurationError(f"no AWS credentials found in {source}")
     return credentials
+
+
+def s3_client(target: Target) -> S3Client:
+    """S3 as the suite inspects it: the real service when deployed, local mode's emulator otherwise."""
+    if target.deployed:
+        return boto3.client("s3", region_name=target.region)
+    return boto3.client(
+        "s3",
+        endpoint_url=target.s3_endpoint_url,
+        region_name=target.region,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 @dataclass
