@@ -25,6 +25,11 @@ import time
 from pathlib import Path
 
 from benchmarks._timing import Result, median
+from document_processor.storage import (
+    DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+)
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = REPOSITORY / "document_processor"
@@ -32,21 +37,21 @@ WALL_GOAL = 1.05
 MEMORY_GOAL_KIB = 2 * 1024
 DEFAULT_ROUNDS = 25
 
-FLOOR = """
-import boto3
-from botocore.config import Config
-boto3.client("s3", config=Config(connect_timeout=1.0, read_timeout=4.0,
-                                 retries={"mode": "standard", "total_max_attempts": 2}))
-"""
+_S3_CLIENT = (
+    "from botocore.config import Config\n"
+    f'boto3.client("s3", config=Config(connect_timeout={DEFAULT_CONNECT_TIMEOUT_SECONDS!r}, '
+    f"read_timeout={DEFAULT_READ_TIMEOUT_SECONDS!r}, "
+    f'retries={{"mode": "standard", "total_max_attempts": {DEFAULT_MAX_ATTEMPTS!r}}}))\n'
+)
+"""The client ``create_s3_client`` makes, built from the same constants so the floor cannot drift."""
+FLOOR = "import boto3\n" + _S3_CLIENT
 HANDLER = "import document_processor.handler"
-POWERTOOLS = """
-import boto3
-from botocore.config import Config
-from aws_lambda_powertools import Logger, Metrics
-boto3.client("s3", config=Config(connect_timeout=1.0, read_timeout=4.0,
-                                 retries={"mode": "standard", "total_max_attempts": 2}))
-Logger(service="document-api"); Metrics(namespace="SecureDocumentApi", service="document-api")
-"""
+POWERTOOLS = (
+    "import boto3\n"
+    "from aws_lambda_powertools import Logger, Metrics\n"
+    + _S3_CLIENT
+    + 'Logger(service="document-api"); Metrics(namespace="SecureDocumentApi", service="document-api")\n'
+)
 
 
 def _environment(pycache: Path, *, write_bytecode: bool) -> dict[str, str]:

@@ -38,7 +38,7 @@ def run(*, repeat: int = 15, number: int = 5) -> Result:
     from document_processor.documents import DocumentService
     from document_processor.events import parse_event
     from document_processor.identity import normalise_principal
-    from document_processor.settings import DEFAULT_ALLOWED_CONTENT_TYPES
+    from document_processor.settings import DEFAULT_ALLOWED_CONTENT_TYPES, DEFAULT_MAX_DOCUMENT_BYTES
     from document_processor.validation import decode_body
 
     pdf = make_large_pdf()
@@ -62,7 +62,7 @@ def run(*, repeat: int = 15, number: int = 5) -> Result:
     )
 
     def pipeline() -> None:
-        data = decode_body(request, max_bytes=4_500_000)
+        data = decode_body(request, max_bytes=DEFAULT_MAX_DOCUMENT_BYTES)
         upload = service.prepare_upload(
             data,
             content_type_header=request.headers.get("content-type"),
