@@ -34,17 +34,6 @@ def target() -> Iterator[Target]:
 
 
 @pytest.fixture
-def deployed(target: Target) -> Target:
-    """The target, for tests that only make sense against real AWS."""
-    if not target.deployed:
-        pytest.skip(
-            f"needs a deployed stack: set {STACK_OUTPUTS_VARIABLE} to the file written by "
-            "`pulumi stack output --json` (and have AWS credentials)"
-        )
-    return target
-
-
-@pytest.fixture
 def alice(target: Target) -> Iterator[ApiClient]:
     """The primary caller (the default credential chain when deployed)."""
     client = make_client(target, "alice")
