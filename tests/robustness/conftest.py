@@ -16,6 +16,7 @@ from document_processor.handler import Application
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
 from local_mode.emulator import FAKE_CREDENTIALS, S3Emulator, create_documents_bucket
+from tests.robustness.bucket import bucket_versions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,11 +51,7 @@ class Deployment:
 
     def snapshot(self) -> list[tuple[str, str, bool]]:
         """Every version and delete marker in the bucket: (key, version id, is delete marker)."""
-        listing = self.inspector.list_object_versions(Bucket=self.bucket)
-        versions = [(v["Key"], v["VersionId"], False) for v in listing.get("Versions", [])]
-        markers = [(m["Key"], m["VersionId"], True) for m in listing.get("DeleteMarkers", [])]
-        assert not listing.get("IsTruncated"), "snapshot assumes one page"
-        return sorted(versions + markers)
+        return bucket_versions(self.inspector, self.bucket)
 
 
 @pytest.fixture(scope="session")
