@@ -168,7 +168,8 @@ def _under(arn: str, base: str) -> bool:
 
 def lambda_role_findings(resources_: Sequence[StackResource]) -> list[Finding]:
     """Project: the function's role trusts Lambda only; S3 object rights only under a key prefix of
-    our buckets, listing only with an ``s3:prefix`` condition; log writes only to its own group."""
+    our buckets, listing only with an ``s3:prefix`` condition; KMS only through S3
+    (``kms:ViaService``); log writes only to its own group."""
     findings: list[Finding] = []
     bucket_arns = {text(b.props.get("arn")) for b in of_type(resources_, tokens.BUCKET)} - {""}
     log_groups = {
@@ -218,6 +219,14 @@ def _lambda_statement_problems(
     prefixes = condition_values(statement, ("StringLike", "StringEquals"), "s3:prefix")
     if "s3:ListBucket" in granted and not prefixes:
         yield f"statement {sid!r} allows s3:ListBucket without a condition; add StringLike s3:prefix"
+    if any(a.startswith("kms:") for a in granted) and not condition_values(
+        statement, ("StringEquals", "StringLike"), "kms:ViaService"
+    ):
+        yield (
+            f"statement {sid!r} allows {sorted(a for a in granted if a.startswith('kms:'))} without a "
+            "kms:ViaService condition, so the function could use the key directly (e.g. decrypt any "
+            "ciphertext made with it); add StringEquals kms:ViaService 's3.<region>.amazonaws.com'"
+        )
     if any(a.startswith("logs:") for a in granted):
         for arn in scoped:
             if not own_group or not _under(arn, own_group):

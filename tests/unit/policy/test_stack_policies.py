@@ -144,6 +144,12 @@ def _widen_object_access(document: dict[str, Any]) -> None:
             statement["Resource"] = statement["Resource"].replace("/documents/*", "/*")
 
 
+def _use_the_key_directly(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "DocumentsKeyViaS3":
+            del statement["Condition"]
+
+
 def _auditor_can_list_groups(document: dict[str, Any]) -> None:
     document["Statement"][0]["Action"].append("logs:DescribeLogGroups")
 
@@ -381,6 +387,17 @@ STACK_CASES: list[StackCase] = [
             edit_policy("policy", _widen_object_access),
         ),
         ("'DocumentObjects'", "'arn:aws:s3:::docs-dev-123456789012-us-east-1/*'", "key prefix"),
+    ),
+    StackCase(
+        "project-lambda-role-least-privilege",
+        "kms",
+        lambda s: with_state(
+            s,
+            "aws:iam/rolePolicy:RolePolicy",
+            "compute-role-policy",
+            edit_policy("policy", _use_the_key_directly),
+        ),
+        ("'DocumentsKeyViaS3'", "without a kms:ViaService condition"),
     ),
     StackCase(
         "project-auditor-role-read-only",
