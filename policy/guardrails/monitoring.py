@@ -1,6 +1,7 @@
-"""CloudWatch: CloudWatch.15/16/17 (CKV_AWS_66/158/338) and the project's invariant that every log
+"""CloudWatch: CloudWatch.15/16/17 (CKV_AWS_66/158/338) and the project's invariants that every log
 the stack produces lands in a log group the stack created (with retention): the function's, the
-stage's access and execution logs, and the VPC flow logs.
+stage's access and execution logs, and the VPC flow logs; and that every alarm notifies the stack's
+own SNS topic.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ._support import (
     Finding,
     StackResource,
     as_list,
+    identifiers,
     is_false,
     label,
     nested,
@@ -147,6 +149,27 @@ def log_destination_findings(resources_: Sequence[StackResource]) -> list[Findin
     return findings
 
 
+def alarm_topic_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    """CloudWatch.15 (project, DESIGN §3): every alarm notifies an SNS topic this stack creates.
+
+    A non-empty ``alarm_actions`` satisfies the per-resource check even when it names a topic that
+    does not exist or belongs to someone else; then nobody this stack subscribes is told.
+    """
+    topics = {ref for topic in of_type(resources_, tokens.SNS_TOPIC) for ref in identifiers(topic, "arn")}
+    findings: list[Finding] = []
+    for alarm in of_type(resources_, tokens.METRIC_ALARM):
+        actions = [text(action) for action in as_list(alarm.props.get("alarmActions"))]
+        if not any(action in topics for action in actions):
+            findings.append(
+                Finding(
+                    f"CloudWatch.15: alarm {label(alarm)} notifies {actions}, none of which is an SNS topic "
+                    f"of this stack ({sorted(topics)}); set alarm_actions to the stack's alarm topic ARN.",
+                    alarm.urn,
+                )
+            )
+    return findings
+
+
 # --- the policies --------------------------------------------------------------------------------
 
 
@@ -179,6 +202,11 @@ POLICIES: Final[list[Policy]] = [
         description="Alarms have an enabled alarm action (CloudWatch.15, CloudWatch.17).",
         resource_types=tokens.METRIC_ALARM,
         check=props_only(alarm_violations),
+    ),
+    stack_policy(
+        name="cloudwatch-15-alarms-notify-the-stack-topic",
+        description="Every alarm notifies an SNS topic this stack creates (CloudWatch.15; DESIGN §3).",
+        check=lambda resources_, config: alarm_topic_findings(resources_),
     ),
     stack_policy(
         name="project-logs-in-stack-log-groups",

@@ -56,6 +56,7 @@ SECURITY_GROUP_EGRESS_RULE: Final = ("aws:vpc/securityGroupEgressRule:SecurityGr
 
 LOG_GROUP: Final = ("aws:cloudwatch/logGroup:LogGroup",)
 METRIC_ALARM: Final = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
+SNS_TOPIC: Final = ("aws:sns/topic:Topic",)
 
 KMS_KEY: Final = ("aws:kms/key:Key",)
 KMS_KEY_POLICY: Final = ("aws:kms/keyPolicy:KeyPolicy",)

@@ -361,6 +361,18 @@ STACK_CASES: list[StackCase] = [
         ("routes 0.0.0.0/0", "can reach the internet"),
     ),
     StackCase(
+        "cloudwatch-15-alarms-notify-the-stack-topic",
+        "default",
+        # A topic ARN pasted from another account: the per-resource check sees a non-empty action.
+        lambda s: with_state(
+            s,
+            "aws:cloudwatch/metricAlarm:MetricAlarm",
+            "lambda-errors",
+            _set(alarmActions=["arn:aws:sns:us-east-1:210987654321:ops-alerts"]),
+        ),
+        ("CloudWatch.15: alarm 'tap-monitoring-lambda-errors'", "210987654321:ops-alerts"),
+    ),
+    StackCase(
         "project-logs-in-stack-log-groups",
         "default",
         lambda s: without(s, "aws:cloudwatch/logGroup:LogGroup", "api-execution-logs"),
