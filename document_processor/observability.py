@@ -31,7 +31,7 @@ ACCESS_LOGGER_NAME = "document_processor.access"
 QUIET_LIBRARY_LOGGERS: tuple[str, ...] = ("pypdf",)
 """Libraries that log every oddity of hostile input: only their errors are kept."""
 
-REQUEST_FIELDS: ContextVar[dict[str, str]] = ContextVar("request_fields", default={})  # noqa: B039
+REQUEST_FIELDS: ContextVar[dict[str, Any]] = ContextVar("request_fields", default={})  # noqa: B039
 """Fields added to every log line of the current request (request ids, caller)."""
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
