@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import zlib
 
 import pypdf
 import pytest
 
 from document_processor.errors import UnsupportedMediaTypeError
-from document_processor.metadata import PDF_MAX_PAGE_TREE_DEPTH, describe
+from document_processor.metadata import PDF_MAX_DECOMPRESSED_BYTES, PDF_MAX_PAGE_TREE_DEPTH, describe
 from tests.unit.service.samples import make_jpeg, make_pdf, make_png
 
 
@@ -72,6 +73,49 @@ def _nested_page_tree(depth: int) -> bytes:
 
 def test_a_shallow_nested_page_tree_is_counted() -> None:
     assert describe("application/pdf", _nested_page_tree(5)) == {"pageCount": 1}
+
+
+def _pdf_with_inflating_xref_stream(inflated_bytes: int) -> bytes:
+    """A one-page PDF 1.5 whose cross-reference stream inflates to ``inflated_bytes`` (zero padding).
+
+    pypdf must decompress the xref stream to find any object, so this is the cheapest decompression
+    bomb that sits on the page-counting path: a few kilobytes that inflate to tens of megabytes.
+    """
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+    ]
+    body = b"%PDF-1.5\n"
+    offsets = []
+    for number, text in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += f"{number} 0 obj\n{text}\nendobj\n".encode()
+    xref_offset = len(body)
+    # /W [1 4 2]: type, offset, generation; object 0 is free, 1-3 are above, 4 is this stream.
+    rows = b"\x00" + bytes(4) + (65535).to_bytes(2, "big")
+    rows += b"".join(b"\x01" + offset.to_bytes(4, "big") + bytes(2) for offset in [*offsets, xref_offset])
+    data = zlib.compress(rows + bytes(max(0, inflated_bytes - len(rows))), 9)
+    body += (
+        f"4 0 obj\n<< /Type /XRef /Size 5 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length {len(data)} >>"
+        "\nstream\n"
+    ).encode()
+    body += data + f"\nendstream\nendobj\nstartxref\n{xref_offset}\n%%EOF\n".encode()
+    return body
+
+
+def test_decompression_is_bounded() -> None:
+    # Given a PDF that pypdf's own defaults would count (so the refusal below is the service's limit)
+    bomb = _pdf_with_inflating_xref_stream(PDF_MAX_DECOMPRESSED_BYTES + 1_000_000)
+    assert len(bomb) < 100_000
+    assert len(pypdf.PdfReader(io.BytesIO(bomb), strict=False).pages) == 1
+    assert describe("application/pdf", _pdf_with_inflating_xref_stream(0)) == {"pageCount": 1}
+
+    # When the service describes it, Then it is refused rather than inflated
+    with pytest.raises(UnsupportedMediaTypeError) as raised:
+        describe("application/pdf", bomb)
+
+    assert raised.value.code == "malformed_document"
 
 
 def test_page_tree_depth_is_bounded() -> None:
