@@ -156,6 +156,7 @@ class Application:
         return logging.ERROR
 
     def _route(self, request: Request) -> tuple[str, Operation, dict[str, str]]:
+        """Dispatch through the shared route table, so the handler serves exactly what the API declares."""
         match = match_path(request.path)
         if match is None:
             raise NotFoundError("No such route.", code=ErrorCode.ROUTE_NOT_FOUND)
@@ -165,6 +166,7 @@ class Application:
         return match.path, self.operations[route.operation], match.path_parameters
 
     def _authorised(self, request: Request) -> tuple[DocumentService, Caller]:
+        """The service and the verified caller; only ``/health`` skips this, so it answers unconfigured."""
         if self.service is None:
             raise ConfigurationError("The service is not configured.")
         caller = caller_from_request(request)
