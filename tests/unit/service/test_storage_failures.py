@@ -324,3 +324,15 @@ def test_a_retried_put_that_finds_its_own_object_is_a_success(
 
     fault.stop()
     assert len(object_versions(s3)) == 1
+
+
+def test_a_retried_put_whose_object_is_gone_is_not_taken_for_this_write(s3: Any) -> None:
+    # The 412 said something was at the key; if it is gone by the check, it cannot be proved to be ours.
+    Fault(s3, "PutObject", _precondition_failed(retry_attempts=1))
+
+    with pytest.raises(ObjectExistsError):
+        DocumentStore(s3, BUCKET).put_new(
+            "documents/k/1", b"body", content_type="text/plain", checksum_sha256="x", metadata={}
+        )
+
+    assert object_versions(s3) == []
