@@ -33,6 +33,12 @@ def json_object(line: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def access_entry(line: str, request_id: str) -> dict[str, Any] | None:
+    """``line`` parsed, if it is the handler's access line for ``request_id``; else ``None``."""
+    entry = json_object(line)
+    return entry if entry is not None and entry.get("requestId") == request_id else None
+
+
 def _cloudwatch_lines(
     target: Target, request_id: str, *, wait_seconds: float, poll_seconds: float
 ) -> list[str]:
@@ -46,7 +52,9 @@ def _cloudwatch_lines(
             logGroupName=target.log_group, startTime=start_ms, filterPattern=f'"{request_id}"'
         )
         lines = [event["message"] for page in pages for event in page["events"]]
-        if lines or time.monotonic() >= deadline:
+        # The access line is written last, when the request completes; earlier lines of the same
+        # invocation may become searchable before it does.
+        if any(access_entry(line, request_id) for line in lines) or time.monotonic() >= deadline:
             return lines
         time.sleep(poll_seconds)
 

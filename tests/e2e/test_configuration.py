@@ -1,17 +1,21 @@
-"""The suite's own machinery, offline: stack outputs are validated and requests are really signed."""
+"""The suite's own machinery, offline: stack outputs are validated, requests are really signed, and
+the deployed log search waits for the request's access line."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
+import boto3
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.stub import ANY, Stubber
 
 from local_mode.identity import LOCAL_CALLER_HEADER
+from tests.e2e import function_logs
 from tests.e2e.targets import (
     BotocoreSigV4,
     E2EConfigurationError,
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 
 API_URL = "https://abcde12345.execute-api.eu-west-1.amazonaws.com/dev"
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+ANY_START = {"startTime": ANY}
 
 
 def _write(tmp_path: Path, outputs: object) -> Path:
@@ -152,3 +157,42 @@ def test_local_clients_play_a_fresh_caller_each() -> None:
     finally:
         first.http.close()
         second.http.close()
+
+
+def test_deployed_log_lines_read_every_page_and_wait_for_the_access_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FilterLogEvents may answer an empty page with a nextToken, and a request's first lines may be
+    searchable before its access line: both must be waited out, not taken for the answer."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIDLOGS", "AWS_SECRET_ACCESS_KEY": "secret"}.items():
+        monkeypatch.setenv(name, value)
+    logs = boto3.client("logs", region_name="eu-west-1")
+    request_id = "0f7c5a36-5c1e-4b0e-9a57-7c1d2f6e8a90"
+    access = json.dumps({"message": "Request completed", "requestId": request_id, "status": 201})
+    early = f"START RequestId: {request_id} Version: $LATEST"
+    expected = {"logGroupName": "/aws/lambda/doc-processor-dev", "filterPattern": f'"{request_id}"'}
+    with Stubber(logs) as stubber:
+        # First poll: an empty page while CloudWatch scans, then only the runtime's START line.
+        stubber.add_response("filter_log_events", {"events": [], "nextToken": "t1"}, ANY_START | expected)
+        stubber.add_response(
+            "filter_log_events", {"events": [{"message": early}]}, ANY_START | expected | {"nextToken": "t1"}
+        )
+        # Second poll: the access line has arrived.
+        stubber.add_response(
+            "filter_log_events", {"events": [{"message": early}, {"message": access}]}, ANY_START | expected
+        )
+        monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: logs)
+        target = Target(
+            api_url=API_URL,
+            bucket="docs",
+            deployed=True,
+            region="eu-west-1",
+            log_group="/aws/lambda/doc-processor-dev",
+        )
+
+        lines = function_logs.log_lines(target, request_id, wait_seconds=60, poll_seconds=0)
+
+        stubber.assert_no_pending_responses()
+    assert lines == [early, access]
+    assert function_logs.access_entry(access, request_id) == json.loads(access)
+    assert function_logs.access_entry(early, request_id) is None

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e import samples
 from tests.e2e.assertions import REQUEST_ID_HEADER
-from tests.e2e.function_logs import json_object, log_lines
+from tests.e2e.function_logs import access_entry, log_lines
 from tests.e2e.targets import s3_client
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def test_upload_appears_in_the_function_log_without_its_content(target: Target, 
 
     lines = log_lines(target, request_id)
 
-    entries = [entry for entry in map(json_object, lines) if entry and entry.get("requestId") == request_id]
+    entries = [entry for line in lines if (entry := access_entry(line, request_id))]
     assert len(entries) == 1, f"request {request_id}: expected one access line, found {lines}"
     entry = entries[0]
     assert (entry["method"], entry["route"], entry["status"]) == ("POST", "/documents", 201)
