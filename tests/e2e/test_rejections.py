@@ -87,7 +87,9 @@ def test_document_at_the_size_limit_is_accepted(target: Target, alice: ApiClient
 
 def test_payload_over_api_gateways_limit_is_refused_by_the_gateway(alice: ApiClient) -> None:
     response = alice.upload(b"a" * (10 * 1024 * 1024 + 1), "text/plain")
+    # The gateway's own plain-text 413, before any event exists: not the service's JSON error.
     assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/plain"), response.text[:200]
 
 
 def test_unusable_content_disposition_is_refused(alice: ApiClient) -> None:
