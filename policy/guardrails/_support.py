@@ -256,6 +256,11 @@ def props_only(check: Callable[[Props], Iterable[str]]) -> ResourceCheck:
     return lambda props, config: check(props)
 
 
+def resources_only(check: Callable[[Sequence[StackResource]], Iterable[Finding]]) -> StackCheck:
+    """Adapt a stack check that takes no policy configuration (the twin of ``props_only``)."""
+    return lambda resources, config: check(resources)
+
+
 def resource_policy(
     *,
     name: str,

@@ -19,6 +19,7 @@ from ._support import (
     of_type,
     props_only,
     resource_policy,
+    resources_only,
     stack_policy,
     text,
 )
@@ -252,16 +253,16 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="apigateway-1-ckv2-aws-4-every-stage-execution-logging",
         description="Every API stage has execution logging for all methods (APIGateway.1; CKV2_AWS_4).",
-        check=lambda resources_, config: execution_logging_findings(resources_),
+        check=resources_only(execution_logging_findings),
     ),
     stack_policy(
         name="apigateway-5-ckv-aws-225-every-stage-cache-encrypted",
         description="Every API stage with a cache encrypts it (APIGateway.5; CKV_AWS_225).",
-        check=lambda resources_, config: cache_encryption_findings(resources_),
+        check=resources_only(cache_encryption_findings),
     ),
     stack_policy(
         name="apigateway-4-ckv2-aws-29-every-stage-waf",
         description="Every API stage is protected by a WAF web ACL (APIGateway.4; CKV2_AWS_29).",
-        check=lambda resources_, config: waf_findings(resources_),
+        check=resources_only(waf_findings),
     ),
 ]

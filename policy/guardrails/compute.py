@@ -24,6 +24,7 @@ from ._support import (
     props_only,
     refers_to,
     resource_policy,
+    resources_only,
     stack_policy,
     text,
 )
@@ -318,6 +319,6 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="lambda-5-subnets-in-two-azs",
         description="Lambda functions' subnets span at least two availability zones (Lambda.5).",
-        check=lambda resources_, config: availability_zone_findings(resources_),
+        check=resources_only(availability_zone_findings),
     ),
 ]

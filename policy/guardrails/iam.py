@@ -27,6 +27,7 @@ from ._support import (
     refers_to,
     resource_policy,
     resources,
+    resources_only,
     service_principals,
     stack_policy,
     statements,
@@ -339,12 +340,12 @@ POLICIES: Final[list[Policy]] = [
         name="project-lambda-role-least-privilege",
         description="The function's role trusts Lambda only and is scoped to its bucket prefix and its own "
         "log group (DESIGN §3).",
-        check=lambda resources_, config: lambda_role_findings(resources_),
+        check=resources_only(lambda_role_findings),
     ),
     stack_policy(
         name="project-auditor-role-read-only",
         description="An Auditor role can only GetLogEvents/FilterLogEvents on the function's log group "
         "(DESIGN §1).",
-        check=lambda resources_, config: auditor_findings(resources_),
+        check=resources_only(auditor_findings),
     ),
 ]

@@ -26,6 +26,7 @@ from ._support import (
     policy_document,
     props_only,
     resource_policy,
+    resources_only,
     stack_policy,
     statements,
     text,
@@ -162,6 +163,6 @@ POLICIES: Final[list[Policy]] = [
         name="s3-17-ckv-aws-145-158-kms-mode",
         description="In KMS mode (the stack creates a customer-managed key) the documents bucket and every "
         "log group use that key (S3.17; CKV_AWS_145, CKV_AWS_158).",
-        check=lambda resources_, config: kms_mode_findings(resources_),
+        check=resources_only(kms_mode_findings),
     ),
 ]

@@ -24,6 +24,7 @@ from ._support import (
     of_type,
     props_only,
     resource_policy,
+    resources_only,
     stack_policy,
     text,
 )
@@ -206,12 +207,12 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="cloudwatch-15-alarms-notify-the-stack-topic",
         description="Every alarm notifies an SNS topic this stack creates (CloudWatch.15; DESIGN §3).",
-        check=lambda resources_, config: alarm_topic_findings(resources_),
+        check=resources_only(alarm_topic_findings),
     ),
     stack_policy(
         name="project-logs-in-stack-log-groups",
         description="The function, the API stage (access and execution logs) and the flow logs write to "
         "log groups this stack creates (DESIGN §3).",
-        check=lambda resources_, config: log_destination_findings(resources_),
+        check=resources_only(log_destination_findings),
     ),
 ]

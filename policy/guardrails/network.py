@@ -26,6 +26,7 @@ from ._support import (
     refers_to,
     resource_policy,
     resources,
+    resources_only,
     stack_policy,
     statements,
     text,
@@ -402,33 +403,33 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="ec2-6-ckv2-aws-11-every-vpc-flow-log",
         description="Every VPC has flow logging (EC2.6; CKV2_AWS_11).",
-        check=lambda resources_, config: vpc_flow_log_findings(resources_),
+        check=resources_only(vpc_flow_log_findings),
     ),
     stack_policy(
         name="ec2-2-ckv2-aws-12-every-vpc-default-security-group",
         description="Every VPC's default security group is adopted and restricts all traffic (EC2.2; "
         "CKV2_AWS_12).",
-        check=lambda resources_, config: vpc_default_security_group_findings(resources_),
+        check=resources_only(vpc_default_security_group_findings),
     ),
     stack_policy(
         name="project-no-nat-gateway",
         description="The stack has no NAT gateway: the function reaches S3 only (DESIGN §3).",
-        check=lambda resources_, config: nat_gateway_findings(resources_),
+        check=resources_only(nat_gateway_findings),
     ),
     stack_policy(
         name="project-s3-endpoint-policy-only-our-buckets",
         description="The S3 gateway endpoint's policy allows only this stack's buckets (DESIGN §3).",
-        check=lambda resources_, config: endpoint_policy_findings(resources_),
+        check=resources_only(endpoint_policy_findings),
     ),
     stack_policy(
         name="project-lambda-security-group-https-to-s3-only",
         description="The function's security groups: no ingress, egress only TCP 443 to the S3 prefix "
         "list (DESIGN §3).",
-        check=lambda resources_, config: lambda_security_group_findings(resources_),
+        check=resources_only(lambda_security_group_findings),
     ),
     stack_policy(
         name="project-lambda-subnets-private",
         description="The function's subnets have no route to the internet (DESIGN §3).",
-        check=lambda resources_, config: private_subnet_findings(resources_),
+        check=resources_only(private_subnet_findings),
     ),
 ]

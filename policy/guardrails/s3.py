@@ -38,6 +38,7 @@ from ._support import (
     refers_to,
     resource_policy,
     resources,
+    resources_only,
     service_principals,
     stack_policy,
     statements,
@@ -580,7 +581,7 @@ POLICIES: Final[list[Policy]] = [
         name="s3-1-account-public-access-block",
         description="The account-level S3 Block Public Access setting is on (S3.1). Advisory: it is an "
         "account-wide setting outside this stack.",
-        check=lambda resources_, config: account_public_access_block_findings(resources_),
+        check=resources_only(account_public_access_block_findings),
         enforcement_level=ADVISORY,
     ),
     stack_policy(
@@ -645,7 +646,7 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="s3-9-ckv-aws-18-every-bucket-logged",
         description="Every bucket except the access-log bucket has server access logging (S3.9; CKV_AWS_18).",
-        check=lambda resources_, config: unlogged_buckets(resources_),
+        check=resources_only(unlogged_buckets),
     ),
     stack_policy(
         name="project-documents-bucket-policy-denies",
@@ -660,6 +661,6 @@ POLICIES: Final[list[Policy]] = [
         name="project-access-log-bucket-policy",
         description="Only S3 log delivery, for our account and bucket, may write to the access-log bucket "
         "(DESIGN §3).",
-        check=lambda resources_, config: access_log_bucket_policy_findings(resources_),
+        check=resources_only(access_log_bucket_policy_findings),
     ),
 ]
