@@ -103,25 +103,15 @@ def _walk(root: Path) -> list[tuple[str, Path]]:
             continue
         if any(part in EXCLUDED_DIRECTORIES for part in relative.parts[:-1]):
             continue
-        if _is_test_module(relative.name):
+        if relative.name.startswith("test_") and relative.suffix == ".py":
             continue
         found.append((relative.as_posix(), path))
-    # Bytecode ships only beside a source that ships: no orphans of deleted or excluded modules.
+    # Bytecode ships only beside a source that ships, so the exclusions above (tests, caches, test
+    # modules) apply to it too, and orphans of deleted modules are dropped.
     compiled_sources = {bytecode_path(name) for name, _ in found if name.endswith(".py")}
     return [(name, path) for name, path in found if not name.endswith(".pyc") or name in compiled_sources]
 
 
-def _is_test_module(filename: str) -> bool:
-    return filename.startswith("test_") and filename.endswith(".py")
-
-
 def _is_runtime_bytecode(relative: PurePath) -> bool:
-    """``<...>/__pycache__/<module>.cpython-313.pyc`` outside excluded directories (tests, caches)."""
-    parents = relative.parts[:-1]
-    return (
-        bool(parents)
-        and parents[-1] == "__pycache__"
-        and not any(part in EXCLUDED_DIRECTORIES for part in parents[:-1])
-        and relative.name.endswith(f".{BYTECODE_CACHE_TAG}.pyc")
-        and not _is_test_module(relative.name.split(".", 1)[0] + ".py")
-    )
+    """``<...>/__pycache__/<module>.cpython-313.pyc``: bytecode for the function's runtime."""
+    return relative.parent.name == "__pycache__" and relative.name.endswith(f".{BYTECODE_CACHE_TAG}.pyc")
