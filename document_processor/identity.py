@@ -20,14 +20,49 @@ from document_processor.events import PAYLOAD_V1
 if TYPE_CHECKING:
     from document_processor.events import Request
 
-MAX_ARN_LENGTH = 2048
+PARTITIONS: frozenset[str] = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+)
+"""Every AWS partition, as botocore's ``data/partitions.json`` lists them (a unit test keeps them equal).
+
+A caller ARN in any other partition was not issued by AWS, so it is refused like a missing identity.
+"""
+ACCOUNT_ID_LENGTH = 12
+MAX_NAME_LENGTH = 64
+"""IAM user and role names: 1-64 characters."""
+MAX_PATH_LENGTH = 512
+"""IAM paths: 1-512 characters, leading and trailing ``/`` included."""
+SESSION_NAME_LENGTH = (2, 64)
+"""Role session names (``RoleSessionName``): 2-64 characters."""
+FEDERATED_USER_NAME_LENGTH = (2, 32)
+"""``GetFederationToken`` names: 2-32 characters."""
+MAX_PRINCIPAL_LENGTH = (
+    len("arn:")
+    + max(map(len, PARTITIONS))
+    + len(":iam::")
+    + ACCOUNT_ID_LENGTH
+    + len(":user")
+    + MAX_PATH_LENGTH
+    + MAX_NAME_LENGTH
+)
+"""The longest principal ARN IAM can issue (613: an IAM user with a 512-character path and a 64-character
+name in the longest partition). Checked before any parsing, so no request-context value of any size costs
+more than a length comparison."""
 CALLER_CACHE_SIZE = 256
 """Normalised callers remembered per execution environment (a warm function sees the same few callers)."""
-_NAME = r"[\w+=,.@-]+"
+NO_IDENTITY_MESSAGE = "The request carries no caller identity."
+"""The one answer to every unusable identity: which check failed is not the client's business."""
+_NAME = r"[\w+=,.@-]"
 _ARN = re.compile(r"arn:(aws[a-z-]*):(iam|sts)::(\d{12}):(.+)", re.ASCII)
-_IAM_RESOURCE = re.compile(rf"root|(?:user|role)(?:/{_NAME})+", re.ASCII)
-_ASSUMED_ROLE = re.compile(rf"assumed-role/({_NAME})/{_NAME}", re.ASCII)
-_FEDERATED_USER = re.compile(rf"federated-user/{_NAME}", re.ASCII)
+_IAM_RESOURCE = re.compile(rf"(?:user|role)(/(?:{_NAME}+/)*)({_NAME}{{1,{MAX_NAME_LENGTH}}})", re.ASCII)
+_ASSUMED_ROLE = re.compile(
+    rf"assumed-role/({_NAME}{{1,{MAX_NAME_LENGTH}}})/"
+    rf"({_NAME}{{{SESSION_NAME_LENGTH[0]},{SESSION_NAME_LENGTH[1]}}})",
+    re.ASCII,
+)
+_FEDERATED_USER = re.compile(
+    rf"federated-user/{_NAME}{{{FEDERATED_USER_NAME_LENGTH[0]},{FEDERATED_USER_NAME_LENGTH[1]}}}", re.ASCII
+)
 
 
 class Caller(NamedTuple):
@@ -53,12 +88,18 @@ def normalise_principal(arn: str) -> Caller:
     ``arn:aws:sts::123456789012:assumed-role/Role/session`` becomes ``arn:aws:iam::123456789012:role/Role``
     (the session ARN does not carry the role's path, so the path is dropped consistently).
     """
-    match = _ARN.fullmatch(arn) if len(arn) <= MAX_ARN_LENGTH else None
+    match = _ARN.fullmatch(arn) if len(arn) <= MAX_PRINCIPAL_LENGTH else None
     if match is None:
         raise ValueError("not an IAM or STS principal ARN")
     partition, service, account, resource = match.groups()
-    if service == "iam" and _IAM_RESOURCE.fullmatch(resource):
-        return _caller(arn, account)
+    if partition not in PARTITIONS:
+        raise ValueError("not a principal of an AWS partition")
+    if service == "iam":
+        if resource == "root":
+            return _caller(arn, account)
+        iam = _IAM_RESOURCE.fullmatch(resource)
+        if iam and len(iam.group(1)) <= MAX_PATH_LENGTH:
+            return _caller(arn, account)
     if service == "sts":
         assumed = _ASSUMED_ROLE.fullmatch(resource)
         if assumed:
@@ -71,8 +112,9 @@ def normalise_principal(arn: str) -> Caller:
 def caller_from_request(request: Request) -> Caller:
     """The verified caller: ``identity.userArn`` (REST, v1) or ``authorizer.iam.userArn`` (function URL, v2).
 
-    The account the gateway reports must agree with the ARN's; a request with no usable identity is
-    refused with 403 rather than treated as some default owner.
+    The account the gateway reports must agree with the ARN's; a request with no usable identity (none,
+    not an IAM principal, outside the AWS partitions, longer than IAM allows) is refused with the same
+    403 rather than treated as some default owner.
     """
     context = request.request_context
     source: object = context.get("identity")
@@ -80,15 +122,15 @@ def caller_from_request(request: Request) -> Caller:
         authorizer = context.get("authorizer")
         source = authorizer.get("iam") if isinstance(authorizer, dict) else None
     if not isinstance(source, dict):
-        raise MissingIdentityError("The request carries no caller identity.")
+        raise MissingIdentityError(NO_IDENTITY_MESSAGE)
     user_arn = source.get("userArn")
     if not isinstance(user_arn, str) or not user_arn:
-        raise MissingIdentityError("The request carries no caller identity.")
+        raise MissingIdentityError(NO_IDENTITY_MESSAGE)
     try:
         caller = normalise_principal(user_arn)
     except ValueError:
-        raise MissingIdentityError("The caller identity is not a supported IAM principal.") from None
+        raise MissingIdentityError(NO_IDENTITY_MESSAGE) from None
     reported_account = source.get("accountId")
     if reported_account not in (None, "", caller.account_id):
-        raise MissingIdentityError("The caller identity is inconsistent.")
+        raise MissingIdentityError(NO_IDENTITY_MESSAGE)
     return caller

@@ -152,6 +152,17 @@ def _wildcard_principal(event: dict[str, Any]) -> None:
     (context.get("identity") or context["authorizer"]["iam"])["userArn"] = "*"
 
 
+def _principal(user_arn: str) -> Callable[[dict[str, Any]], None]:
+    """The request context names ``user_arn`` (with its account, so only the ARN itself is wrong)."""
+
+    def patch(event: dict[str, Any]) -> None:
+        context = event["requestContext"]
+        source = context.get("identity") or context["authorizer"]["iam"]
+        source.update(userArn=user_arn, accountId="111122223333")
+
+    return patch
+
+
 def _identity_in_the_wrong_place_for_v2(event: dict[str, Any]) -> None:
     """A v1-style ``identity`` on any event, with the v2 ``authorizer`` removed."""
     context = event["requestContext"]
@@ -476,6 +487,28 @@ CASES: tuple[Case, ...] = (
         b"hello",
         Refused(403, "missing_identity"),
         patch_event=_wildcard_principal,
+        handler_only=NOT_OVER_HTTP_IDENTITY,
+    ),
+    _upload(
+        "principal-outside-the-aws-partitions",
+        "text/plain",
+        b"hello",
+        Refused(403, "missing_identity"),
+        patch_event=_principal("arn:aws-evil:iam::111122223333:user/mallory"),
+        handler_only=NOT_OVER_HTTP_IDENTITY,
+    ),
+    _get(
+        "principal-longer-than-iam-allows",
+        "/documents",
+        Refused(403, "missing_identity"),
+        patch_event=_principal("arn:aws:sts::111122223333:assumed-role/Writer/" + "s" * 65),
+        handler_only=NOT_OVER_HTTP_IDENTITY,
+    ),
+    _get(
+        "principal-of-a-megabyte",
+        "/documents",
+        Refused(403, "missing_identity"),
+        patch_event=_principal("arn:aws:iam::111122223333:user/" + "m" * 1_000_000),
         handler_only=NOT_OVER_HTTP_IDENTITY,
     ),
 )

@@ -424,13 +424,23 @@ def test_request_without_identity_is_refused(lam: Lambda, version: str, method: 
         "arn:aws:s3:::bucket",
         "arn:aws:iam::123:user/x",
         "arn:aws:sts::111122223333:assumed-role/OnlyRole",
+        "arn:aws-evil:iam::111122223333:user/bob",
+        "arn:aws:iam::111122223333:user/" + "b" * 65,
+        "arn:aws:iam::111122223333:user/" + "b" * 10_000,
     ],
 )
-def test_unusable_identity_is_refused(lam: Lambda, user_arn: str) -> None:
-    event = make_event("GET", "/documents")
-    event["requestContext"]["identity"]["userArn"] = user_arn
+@pytest.mark.parametrize("version", VERSIONS)
+def test_unusable_identity_is_refused_like_a_missing_one(lam: Lambda, user_arn: str, version: str) -> None:
+    missing = assert_error(
+        lam.call(make_event("GET", "/documents", version=version, caller=None)), 403, "missing_identity"
+    )
+    event = make_event("GET", "/documents", version=version)
+    context = event["requestContext"]
+    (context.get("identity") or context["authorizer"]["iam"])["userArn"] = user_arn
 
-    assert_error(lam.call(event), 403, "missing_identity")
+    refused = assert_error(lam.call(event), 403, "missing_identity")
+
+    assert refused["message"] == missing["message"]
 
 
 def test_identity_with_inconsistent_account_is_refused(lam: Lambda) -> None:

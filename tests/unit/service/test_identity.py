@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import botocore
+import botocore.loaders
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from document_processor.errors import MissingIdentityError
 from document_processor.events import parse_event
-from document_processor.identity import caller_from_request, normalise_principal
+from document_processor.identity import (
+    FEDERATED_USER_NAME_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PATH_LENGTH,
+    MAX_PRINCIPAL_LENGTH,
+    NO_IDENTITY_MESSAGE,
+    PARTITIONS,
+    SESSION_NAME_LENGTH,
+    caller_from_request,
+    normalise_principal,
+)
 from tests.unit.service.conftest import make_event
 
 NAME = st.from_regex(r"[A-Za-z0-9+=,.@_-]{1,64}", fullmatch=True)
+SESSION = st.from_regex(r"[A-Za-z0-9+=,.@_-]{2,64}", fullmatch=True)
+LONGEST_PATH = "/" + "/".join(["p" * 254, "q" * 255]) + "/"
+"""A 512-character IAM path (IAM's maximum, both slashes included)."""
 
 
 @pytest.mark.parametrize(
@@ -22,7 +40,10 @@ NAME = st.from_regex(r"[A-Za-z0-9+=,.@_-]{1,64}", fullmatch=True)
         ("arn:aws:iam::111122223333:role/Reader", "arn:aws:iam::111122223333:role/Reader"),
         ("arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:root"),
         ("arn:aws:sts::111122223333:assumed-role/Reader/s-1", "arn:aws:iam::111122223333:role/Reader"),
-        ("arn:aws-us-gov:sts::111122223333:assumed-role/R/x", "arn:aws-us-gov:iam::111122223333:role/R"),
+        ("arn:aws-us-gov:sts::111122223333:assumed-role/R/xy", "arn:aws-us-gov:iam::111122223333:role/R"),
+        ("arn:aws-cn:iam::111122223333:user/li", "arn:aws-cn:iam::111122223333:user/li"),
+        ("arn:aws-iso-f:iam::111122223333:root", "arn:aws-iso-f:iam::111122223333:root"),
+        ("arn:aws-eusc:sts::111122223333:assumed-role/R/xy", "arn:aws-eusc:iam::111122223333:role/R"),
         ("arn:aws:sts::111122223333:federated-user/carol", "arn:aws:sts::111122223333:federated-user/carol"),
     ],
 )
@@ -47,6 +68,18 @@ def test_principals_normalise(arn: str, principal: str) -> None:
         "arn:aws:iam::111122223333:user/bob\n",
         "arn:aws:iam::111122223333:user/b\u00f6b",
         "arn:aws:iam::111122223333:user/" + "b" * 2100,
+        # not an AWS partition
+        "arn:awsx:iam::111122223333:user/bob",
+        "arn:aws-fake:iam::111122223333:user/bob",
+        "arn:aws-iso-z:sts::111122223333:assumed-role/R/session",
+        "arn:aws-:iam::111122223333:root",
+        # longer than IAM allows
+        "arn:aws:iam::111122223333:user/" + "b" * 65,
+        "arn:aws:iam::111122223333:user" + LONGEST_PATH + "x/bob",
+        "arn:aws:sts::111122223333:assumed-role/" + "R" * 65 + "/session",
+        "arn:aws:sts::111122223333:assumed-role/Reader/" + "s" * 65,
+        "arn:aws:sts::111122223333:assumed-role/Reader/s",
+        "arn:aws:sts::111122223333:federated-user/" + "c" * 33,
     ],
 )
 def test_unsupported_principals_are_refused(arn: str) -> None:
@@ -54,7 +87,45 @@ def test_unsupported_principals_are_refused(arn: str) -> None:
         normalise_principal(arn)
 
 
-@given(NAME, NAME, NAME)
+def test_partitions_are_the_ones_botocore_ships() -> None:
+    data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
+
+    assert {partition["id"] for partition in data["partitions"]} == PARTITIONS
+
+
+def test_name_limits_are_the_ones_iam_and_sts_declare() -> None:
+    loader = botocore.loaders.Loader()
+    iam = loader.load_service_model("iam", "service-2")["shapes"]
+    sts = loader.load_service_model("sts", "service-2")["shapes"]
+
+    def bounds(shape: dict[str, object]) -> tuple[object, object]:
+        return shape["min"], shape["max"]
+
+    assert bounds(iam["userNameType"]) == bounds(iam["roleNameType"]) == (1, MAX_NAME_LENGTH)
+    assert bounds(iam["pathType"]) == (1, MAX_PATH_LENGTH)
+    assert bounds(sts["roleSessionNameType"]) == SESSION_NAME_LENGTH
+    federated = sts[sts["GetFederationTokenRequest"]["members"]["Name"]["shape"]]
+    assert bounds(federated) == FEDERATED_USER_NAME_LENGTH
+
+
+def test_the_length_cap_is_the_longest_principal_iam_can_issue() -> None:
+    longest = "arn:aws-us-gov:iam::111122223333:user" + LONGEST_PATH + "u" * 64
+
+    assert len(LONGEST_PATH) == 512
+    assert len(longest) == MAX_PRINCIPAL_LENGTH == 613
+    assert normalise_principal(longest).principal == longest
+    with pytest.raises(ValueError, match="principal"):
+        normalise_principal(longest + "u")
+
+
+@pytest.mark.parametrize("partition", sorted(PARTITIONS))
+def test_every_aws_partition_is_accepted(partition: str) -> None:
+    caller = normalise_principal(f"arn:{partition}:sts::111122223333:assumed-role/Reader/s1")
+
+    assert caller.principal == f"arn:{partition}:iam::111122223333:role/Reader"
+
+
+@given(NAME, SESSION, SESSION)
 def test_every_session_of_a_role_has_one_owner_key(role: str, first: str, second: str) -> None:
     one = normalise_principal(f"arn:aws:sts::111122223333:assumed-role/{role}/{first}")
     other = normalise_principal(f"arn:aws:sts::111122223333:assumed-role/{role}/{second}")
@@ -90,6 +161,29 @@ def test_identity_headers_are_ignored(version: str) -> None:
 
     with pytest.raises(MissingIdentityError):
         caller_from_request(parse_event(event, fallback_request_id="x"))
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+@pytest.mark.parametrize(
+    "user_arn",
+    [
+        "arn:aws-fake:iam::111122223333:user/bob",
+        "arn:aws:iam::111122223333:user/" + "b" * 65,
+        "arn:aws:iam::111122223333:user/" + "b" * 100_000,
+    ],
+    ids=["fake-partition", "name-too-long", "huge"],
+)
+def test_an_unusable_identity_is_refused_exactly_like_a_missing_one(version: str, user_arn: str) -> None:
+    bad = make_event("GET", "/documents", version=version, caller=user_arn)
+    missing = make_event("GET", "/documents", version=version, caller=None)
+
+    with pytest.raises(MissingIdentityError) as refused:
+        caller_from_request(parse_event(bad, fallback_request_id="x"))
+    with pytest.raises(MissingIdentityError) as absent:
+        caller_from_request(parse_event(missing, fallback_request_id="x"))
+
+    assert refused.value.message == absent.value.message == NO_IDENTITY_MESSAGE
+    assert refused.value.code == absent.value.code == "missing_identity"
 
 
 def test_v2_without_iam_authorizer_is_refused() -> None:
