@@ -23,6 +23,14 @@ BASE_RESPONSE_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
 }
 """Sent on every response: documents are private (never cached) and never content-sniffed."""
+DOWNLOAD_SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+"""Sent with document bytes, on top of ``attachment``: a browser that renders the bytes anyway (an
+old one, a viewer that ignores the disposition, a top-level navigation) runs no script, loads nothing,
+gets an opaque origin (``sandbox``) and cannot be framed by another site. ``frame-ancestors`` is not
+covered by ``default-src``, so it is named; ``X-Frame-Options`` covers browsers without CSP level 2."""
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 

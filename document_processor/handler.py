@@ -25,6 +25,7 @@ from document_processor.errors import (
     StorageUnavailableError,
 )
 from document_processor.events import (
+    DOWNLOAD_SECURITY_HEADERS,
     PAYLOAD_V1,
     Request,
     Response,
@@ -217,6 +218,7 @@ class Application:
             "Content-Type": download.content_type,
             "Content-Disposition": content_disposition(download.document.filename),
             "ETag": download.etag,
+            **DOWNLOAD_SECURITY_HEADERS,
         }
         return Response(status=200, headers=headers, body=download.body)
 

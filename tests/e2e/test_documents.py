@@ -58,6 +58,9 @@ def test_upload_then_read_back_byte_for_byte(
     assert content.headers["content-type"].split(";")[0] == sample.content_type
     assert content.headers["etag"]
     assert content.headers["content-disposition"].startswith("attachment")
+    assert content.headers["content-security-policy"] == "default-src 'none'; sandbox; frame-ancestors 'none'"
+    assert content.headers["x-frame-options"] == "DENY"
+    assert content.headers["x-content-type-options"] == "nosniff"
 
 
 def test_content_disposition_filename_is_kept_sanitised(alice: ApiClient) -> None:

@@ -326,6 +326,32 @@ def test_binary_round_trip_is_byte_for_byte(lam: Lambda, version: str) -> None:
     )
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"<html><script>alert(document.domain)</script></html>", "text/plain"),
+        (make_pdf(1), "application/pdf"),
+        (make_png(2, 2), "image/png"),
+    ],
+    ids=["text", "pdf", "png"],
+)
+def test_downloads_can_neither_run_content_nor_be_framed(
+    lam: Lambda, version: str, data: bytes, content_type: str
+) -> None:
+    document_id = uploaded_id(lam, data, content_type, version=version)
+
+    headers = lam.call(make_event("GET", f"/documents/{document_id}/content", version=version))["headers"]
+
+    directives = [directive.strip() for directive in headers["Content-Security-Policy"].split(";")]
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'; sandbox")
+    assert directives == ["default-src 'none'", "sandbox", "frame-ancestors 'none'"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Content-Disposition"].startswith("attachment")
+
+
 def test_text_download_declares_utf8(lam: Lambda) -> None:
     document_id = uploaded_id(lam, "naïve\n".encode(), "text/plain")
 
