@@ -42,7 +42,12 @@ class Request(NamedTuple):
     method: str
     """HTTP method, upper case."""
     path: str
-    """Request path relative to the API (no stage), as routed."""
+    """Request path relative to the API (no stage), as the client sent it."""
+    resource: str | None
+    """REST (v1): the resource path template API Gateway matched (``event["resource"]``, ``""`` when
+    absent); the handler dispatches on it. ``None`` for function URLs (v2), which route by path."""
+    path_parameters: dict[str, str]
+    """REST (v1): API Gateway's ``pathParameters`` for ``resource``; empty for v2."""
     public_path: str
     """The path as the client addressed it (with the stage for REST), for ``Location`` headers."""
     headers: dict[str, str]
@@ -82,11 +87,15 @@ def parse_event(event: object, *, fallback_request_id: str) -> Request:
         query = parse_qs(_text(event.get("rawQueryString")), keep_blank_values=True)
         public_path = path
         version = PAYLOAD_V2
+        resource: str | None = None
+        path_parameters: dict[str, str] = {}
     else:
         method, path = _text(event.get("httpMethod")), _text(event.get("path"))
         query = _v1_query(event)
         public_path = _text(context.get("path")) or path
         version = PAYLOAD_V1
+        resource = _text(event.get("resource"))
+        path_parameters = _v1_path_parameters(event)
     if not method or not path:
         raise BadRequestError("The event has no HTTP method or path.")
     raw_headers = event.get("headers")
@@ -100,6 +109,8 @@ def parse_event(event: object, *, fallback_request_id: str) -> Request:
         payload_version=version,
         method=method.upper(),
         path=path,
+        resource=resource,
+        path_parameters=path_parameters,
         public_path=public_path,
         headers=headers,
         query=query,
@@ -150,6 +161,18 @@ def _v1_query(event: dict[str, Any]) -> dict[str, list[str]]:
     if isinstance(single, dict):
         return {str(name): [str(value)] for name, value in single.items() if value is not None}
     return {}
+
+
+def _v1_path_parameters(event: dict[str, Any]) -> dict[str, str]:
+    """``pathParameters`` (``null`` when the resource has none); a value that is not text is a 400."""
+    raw = event.get("pathParameters")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in raw.items()
+    ):
+        raise BadRequestError("The event's path parameters are not a map of strings.")
+    return dict(raw)
 
 
 def _text(value: object) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from document_processor.documents import DocumentService
 from document_processor.errors import (
+    BadRequestError,
     ConfigurationError,
     ErrorCode,
     MethodNotAllowedError,
@@ -36,7 +37,7 @@ from document_processor.events import (
 from document_processor.filenames import content_disposition
 from document_processor.identity import Caller, caller_from_request
 from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
-from document_processor.routes import ROUTES, match_path
+from document_processor.routes import ROUTES, RouteMatch, match_path, path_agrees, routes_for_path
 from document_processor.settings import Settings, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
 from document_processor.validation import decode_body, encode_cursor, list_parameters, require_document_id
@@ -157,8 +158,13 @@ class Application:
         return logging.ERROR
 
     def _route(self, request: Request) -> tuple[str, Operation, dict[str, str]]:
-        """Dispatch through the shared route table, so the handler serves exactly what the API declares."""
-        match = match_path(request.path)
+        """Dispatch through the shared route table, so the handler serves exactly what the API declares.
+
+        A REST (v1) event is dispatched on the route API Gateway matched and authorised (``resource`` and
+        ``pathParameters``), never on a path re-parsed here; a ``path`` that names another route is a 400.
+        Function-URL (v2) events carry no route, so they are matched by path.
+        """
+        match = match_path(request.path) if request.resource is None else _gateway_route(request)
         if match is None:
             raise NotFoundError("No such route.", code=ErrorCode.ROUTE_NOT_FOUND)
         route = match.routes_by_method.get(request.method)
@@ -221,6 +227,20 @@ class Application:
             **DOWNLOAD_SECURITY_HEADERS,
         }
         return Response(status=200, headers=headers, body=download.body)
+
+
+def _gateway_route(request: Request) -> RouteMatch | None:
+    """The declared route API Gateway matched for a REST event; ``None`` if the table has no such resource."""
+    if not request.resource:
+        raise BadRequestError("The event names no API Gateway resource.")
+    routes = routes_for_path(request.resource)
+    if not routes:
+        return None
+    if not path_agrees(request.resource, request.path_parameters, request.path):
+        raise BadRequestError("The event's path does not match the route API Gateway matched.")
+    return RouteMatch(
+        path=request.resource, path_parameters=dict(request.path_parameters), routes_by_method=routes
+    )
 
 
 def _error_body(

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PATH_PARAMETER_PREFIX = "{"
 
@@ -111,6 +116,34 @@ def match_path(request_path: str, routes: tuple[Route, ...] = ROUTES) -> RouteMa
     return RouteMatch(
         path=template, path_parameters=parameters, routes_by_method=routes_for_path(template, routes)
     )
+
+
+def path_agrees(template: str, path_parameters: Mapping[str, str], request_path: str) -> bool:
+    """Whether ``request_path`` is ``template`` with exactly ``path_parameters`` filled in.
+
+    This is how the handler checks that a REST event's ``path`` names the route in its ``resource`` and
+    ``pathParameters`` (what API Gateway matched and authorised). Segment by segment: a literal must be
+    the same, a ``{name}`` must be one non-empty segment equal to its parameter, and the parameter names
+    must be exactly the template's. Segments are compared percent-decoded, so a parameter passed either
+    encoded or decoded agrees with the same path; an encoded ``/`` still stays inside its segment.
+    """
+    template_segments = template.split("/")
+    request_segments = request_path.split("/")
+    if template_segments[0] != "" or len(template_segments) != len(request_segments):
+        return False
+    names: set[str] = set()
+    for template_segment, request_segment in zip(template_segments, request_segments, strict=True):
+        expected = template_segment
+        if template_segment.startswith(PATH_PARAMETER_PREFIX):
+            name = template_segment[1:-1]
+            value = path_parameters.get(name)
+            if not value or not request_segment:
+                return False
+            names.add(name)
+            expected = value
+        if unquote(expected) != unquote(request_segment):
+            return False
+    return names == set(path_parameters)
 
 
 @lru_cache(maxsize=8)

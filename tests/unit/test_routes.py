@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from document_processor.routes import ROUTES, Route, match_path, resource_paths, routes_for_path
+from document_processor.routes import ROUTES, Route, match_path, path_agrees, resource_paths, routes_for_path
+
+SEGMENT = st.text(st.characters(codec="ascii", exclude_characters="/%?#"), min_size=1, max_size=12)
 
 
 def test_every_method_and_path_pair_is_declared_once() -> None:
@@ -69,3 +73,52 @@ def test_allowed_methods_lists_every_method_on_the_path() -> None:
 
 def test_segments_drop_the_leading_slash() -> None:
     assert Route("GET", "/documents/{id}/content", "x", "y").segments == ("documents", "{id}", "content")
+
+
+@pytest.mark.parametrize(
+    ("template", "parameters", "request_path"),
+    [
+        ("/health", {}, "/health"),
+        ("/documents/{id}", {"id": "abc"}, "/documents/abc"),
+        ("/documents/{id}/content", {"id": "abc"}, "/documents/abc/content"),
+        ("/documents/{id}", {"id": "a%2Fb"}, "/documents/a%2Fb"),
+        ("/documents/{id}", {"id": "a/b"}, "/documents/a%2Fb"),
+        ("/documents/{id}", {"id": "a b"}, "/documents/a%20b"),
+    ],
+)
+def test_a_path_agrees_with_its_template_and_parameters(
+    template: str, parameters: dict[str, str], request_path: str
+) -> None:
+    assert path_agrees(template, parameters, request_path)
+
+
+@pytest.mark.parametrize(
+    ("template", "parameters", "request_path"),
+    [
+        ("/documents/{id}", {"id": "abc"}, "/documents/abc/content"),
+        ("/documents/{id}/content", {"id": "abc"}, "/documents/abc"),
+        ("/documents/{id}", {"id": "abc"}, "/documents/abd"),
+        ("/documents/{id}", {"id": "a/b"}, "/documents/a/b"),
+        ("/documents/{id}", {}, "/documents/abc"),
+        ("/documents/{id}", {"id": ""}, "/documents/"),
+        ("/documents/{id}", {"id": "abc", "extra": "x"}, "/documents/abc"),
+        ("/documents", {}, "/health"),
+        ("/documents", {}, "/dev/documents"),
+        ("/documents", {}, "/documents/"),
+        ("/documents", {}, "documents"),
+        ("documents", {}, "documents"),
+    ],
+)
+def test_a_path_naming_another_route_disagrees(
+    template: str, parameters: dict[str, str], request_path: str
+) -> None:
+    assert not path_agrees(template, parameters, request_path)
+
+
+@given(st.lists(SEGMENT, min_size=1, max_size=4), st.lists(SEGMENT, min_size=1, max_size=4))
+def test_paths_agree_exactly_when_they_fill_the_template(first: list[str], second: list[str]) -> None:
+    template = "/" + "/".join(f"{{p{index}}}" for index in range(len(first)))
+    parameters = {f"p{index}": value for index, value in enumerate(first)}
+
+    assert path_agrees(template, parameters, "/" + "/".join(first))
+    assert path_agrees(template, parameters, "/" + "/".join(second)) == (first == second)

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from document_processor.handler import Application
+from document_processor.routes import match_path
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
 
@@ -89,6 +90,12 @@ def make_event(
             event["requestContext"]["authorizer"]["iam"]["accountId"] = caller.split(":")[4]
     else:
         event = load_event("rest_api_v1.json")
+        # API Gateway names the resource it matched; a path the table lacks stands for a resource the
+        # deployed API has but the function does not (API Gateway itself never forwards unknown paths).
+        route = match_path(path)
+        event["resource"] = route.path if route else path
+        event["pathParameters"] = (route.path_parameters or None) if route else None
+        event["requestContext"]["resourcePath"] = event["resource"]
         event["httpMethod"] = method
         event["path"] = path
         event["requestContext"]["httpMethod"] = method

@@ -23,6 +23,20 @@ def test_rest_v1_fixture_normalises() -> None:
     assert request.headers["x-forwarded-proto"] == "https"
     assert request.query == {}
     assert request.body is None
+    assert (request.resource, request.path_parameters) == ("/documents", {})
+
+
+def test_rest_v1_carries_the_matched_resource_and_its_parameters() -> None:
+    event = load_event("rest_api_v1.json")
+    event.update(path="/documents/abc", resource="/documents/{id}", pathParameters={"id": "abc"})
+
+    request = parse_event(event, fallback_request_id="lambda-id")
+
+    assert (request.resource, request.path_parameters, request.path) == (
+        "/documents/{id}",
+        {"id": "abc"},
+        "/documents/abc",
+    )
 
 
 def test_function_url_v2_fixture_normalises() -> None:
@@ -35,6 +49,7 @@ def test_function_url_v2_fixture_normalises() -> None:
     assert (request.method, request.path, request.public_path) == ("GET", "/documents", "/documents")
     assert request.request_id == "2b7c1a4e-0c2d-4f38-9d5e-5a1c2f3b4d6e"
     assert request.query == {"limit": ["5", "6"], "cursor": ["abc"]}
+    assert (request.resource, request.path_parameters) == (None, {})
 
 
 def test_v1_without_multi_value_query_uses_the_single_value_map() -> None:

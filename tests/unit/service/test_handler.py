@@ -109,6 +109,101 @@ def test_an_event_that_is_not_http_is_a_400(lam: Lambda) -> None:
     assert_error(lam.call({"detail-type": "Scheduled Event"}), 400, "invalid_request")
 
 
+def rest_event(
+    method: str, path: str, resource: str, path_parameters: dict[str, str] | None
+) -> dict[str, Any]:
+    """A REST event whose ``resource``/``pathParameters`` are given as they are, whatever ``path`` says."""
+    event = make_event(method, path)
+    event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["pathParameters"] = path_parameters
+    return event
+
+
+def test_a_rest_event_is_served_for_the_route_api_gateway_matched(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, b"matched", "text/plain")
+
+    response = lam.call(
+        rest_event("GET", f"/documents/{document_id}/content", "/documents/{id}/content", {"id": document_id})
+    )
+
+    assert response["statusCode"] == 200
+    assert base64.b64decode(response["body"]) == b"matched"
+
+
+@pytest.mark.parametrize(
+    ("path", "resource", "parameters"),
+    [
+        # the path names the metadata route, the gateway matched (and authorised) the bytes
+        ("/documents/{document}", "/documents/{id}/content", {"id": "{document}"}),
+        # and the other way round
+        ("/documents/{document}/content", "/documents/{id}", {"id": "{document}"}),
+        # the path names another document than the gateway's parameter
+        ("/documents/{other}", "/documents/{id}", {"id": "{document}"}),
+        # the gateway matched the collection, the path names one document
+        ("/documents/{document}", "/documents", None),
+        # parameters that are not the template's
+        ("/documents/{document}", "/documents/{id}", None),
+        ("/documents/{document}", "/documents/{id}", {"id": "{document}", "extra": "x"}),
+        ("/documents/{document}", "/documents/{id}", {"documentId": "{document}"}),
+        # a stage or base path left in ``path``
+        ("/dev/documents/{document}", "/documents/{id}", {"id": "{document}"}),
+    ],
+)
+def test_a_rest_event_whose_path_disagrees_with_its_route_is_refused(
+    lam: Lambda, path: str, resource: str, parameters: dict[str, str] | None
+) -> None:
+    document_id = uploaded_id(lam, b"mine", "text/plain")
+    other_id = uploaded_id(lam, b"also mine", "text/plain")
+    ids = {"document": document_id, "other": other_id}
+    filled = {name: value.format(**ids) for name, value in (parameters or {}).items()}
+    calls: list[str] = []
+    lam.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+
+    event = rest_event("GET", path.format(**ids), resource, filled if parameters is not None else None)
+    error = assert_error(lam.call(event), 400, "invalid_request")
+
+    assert error["message"] == "The event's path does not match the route API Gateway matched."
+    assert calls == []
+
+
+def test_a_rest_event_without_a_resource_is_refused(lam: Lambda) -> None:
+    event = make_event("GET", "/documents")
+    del event["resource"]
+
+    assert_error(lam.call(event), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("parameters", [["id"], {"id": 7}, "id=abc"])
+def test_path_parameters_that_are_not_a_map_of_strings_are_refused(lam: Lambda, parameters: object) -> None:
+    event = make_event("GET", f"/documents/{'a' * 32}")
+    event["pathParameters"] = parameters
+
+    assert_error(lam.call(event), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("resource", ["/{proxy+}", "/documents/{id}/versions", "/nope"])
+def test_a_resource_the_function_does_not_declare_is_404_whatever_the_path(
+    lam: Lambda, resource: str
+) -> None:
+    event = rest_event("GET", "/documents", resource, None)
+
+    assert_error(lam.call(event), 404, "route_not_found")
+
+
+@pytest.mark.parametrize("document_id", ["..%2F..%2Fetc", "../../etc"])
+def test_an_encoded_or_decoded_parameter_agrees_with_its_encoded_path(lam: Lambda, document_id: str) -> None:
+    event = rest_event("GET", "/documents/..%2F..%2Fetc", "/documents/{id}", {"id": document_id})
+
+    assert_error(lam.call(event), 400, "invalid_id")
+
+
+def test_function_url_events_route_by_raw_path(lam: Lambda) -> None:
+    event = make_event("GET", "/health", version="2.0")
+    event.update(resource="/documents/{id}", pathParameters={"id": "a" * 32})
+
+    assert body_json(lam.call(event)) == {"status": "ok"}
+
+
 # --- upload ---------------------------------------------------------------------------------------
 
 
