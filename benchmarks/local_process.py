@@ -25,6 +25,7 @@ from document_processor.settings import (
     ENV_LOG_LEVEL,
     ENV_MAX_DOCUMENT_BYTES,
     ENV_METRICS_NAMESPACE,
+    ENV_OWNER_SCOPE,
     ENV_SERVICE_NAME,
 )
 
@@ -40,6 +41,7 @@ SERVICE_SETTING_VARIABLES = (
     ENV_LOG_LEVEL,
     ENV_METRICS_NAMESPACE,
     ENV_SERVICE_NAME,
+    ENV_OWNER_SCOPE,
 )
 """Service settings a developer's shell may hold; the child starts without them (service defaults)."""
 _SERVING = re.compile(r"serving the API on (http://127\.0\.0\.1:\d+)")

@@ -176,7 +176,7 @@ class Application:
         """The service and the verified caller; only ``/health`` skips this, so it answers unconfigured."""
         if self.service is None:
             raise ConfigurationError("The service is not configured.")
-        caller = caller_from_request(request)
+        caller = caller_from_request(request, scope=self.settings.owner_scope)
         REQUEST_FIELDS.get()["caller"] = caller.principal
         return self.service, caller
 

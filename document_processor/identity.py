@@ -1,9 +1,10 @@
 """The caller's identity, read only from the request context that API Gateway / the function URL
 filled in after verifying the SigV4 signature. Headers are never consulted: a client controls them.
 
-A principal is normalised so that every session of one IAM role is one owner (assumed-role session
-ARNs carry a per-session suffix), then hashed into the ``<owner-key>`` segment of the object key. The
-key is derived from the caller on every request, so another caller's documents are unreachable by
+A principal is normalised so that, by default, every session of one IAM role is one owner (assumed-role
+session ARNs carry a per-session suffix that whoever assumes the role chooses); with ``OwnerScope.SESSION``
+each session is its own owner. The principal is then hashed into the ``<owner-key>`` segment of the object
+key. The key is derived from the caller on every request, so another caller's documents are unreachable by
 construction rather than by a check that could be forgotten.
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from document_processor.errors import MissingIdentityError
 from document_processor.events import PAYLOAD_V1
+from document_processor.settings import OwnerScope
 
 if TYPE_CHECKING:
     from document_processor.events import Request
@@ -69,11 +71,14 @@ class Caller(NamedTuple):
     """The authenticated principal behind a request."""
 
     principal: str
-    """Normalised principal ARN (assumed-role sessions collapse to their role)."""
+    """Normalised principal ARN (in role scope, assumed-role sessions collapse to their role)."""
     account_id: str
     """The principal's 12-digit AWS account."""
     owner_key: str
-    """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects."""
+    """SHA-256 hex of the normalised principal: the key segment that scopes this caller's objects.
+
+    Hex of a hash keeps the segment 64 characters of ``[0-9a-f]`` whatever the principal (no ``/``, no
+    length surprises in S3 keys), and distinct principals (distinct ARN strings) get distinct keys."""
 
 
 def _caller(principal: str, account_id: str) -> Caller:
@@ -82,11 +87,13 @@ def _caller(principal: str, account_id: str) -> Caller:
 
 
 @lru_cache(maxsize=CALLER_CACHE_SIZE)
-def normalise_principal(arn: str) -> Caller:
+def normalise_principal(arn: str, scope: OwnerScope = OwnerScope.ROLE) -> Caller:
     """Parse and normalise an IAM/STS principal ARN; raise ``ValueError`` for anything else.
 
-    ``arn:aws:sts::123456789012:assumed-role/Role/session`` becomes ``arn:aws:iam::123456789012:role/Role``
-    (the session ARN does not carry the role's path, so the path is dropped consistently).
+    In role scope ``arn:aws:sts::123456789012:assumed-role/Role/session`` becomes
+    ``arn:aws:iam::123456789012:role/Role`` (the session ARN does not carry the role's path, so the path
+    is dropped consistently). In session scope the session ARN is kept whole: its owner is that role
+    *and* that session name, and it can never equal an IAM user's, a role's or another session's ARN.
     """
     match = _ARN.fullmatch(arn) if len(arn) <= MAX_PRINCIPAL_LENGTH else None
     if match is None:
@@ -102,6 +109,8 @@ def normalise_principal(arn: str) -> Caller:
             return _caller(arn, account)
     if service == "sts":
         assumed = _ASSUMED_ROLE.fullmatch(resource)
+        if assumed and scope is OwnerScope.SESSION:
+            return _caller(arn, account)
         if assumed:
             return _caller(f"arn:{partition}:iam::{account}:role/{assumed.group(1)}", account)
         if _FEDERATED_USER.fullmatch(resource):
@@ -109,7 +118,7 @@ def normalise_principal(arn: str) -> Caller:
     raise ValueError("unsupported principal type")
 
 
-def caller_from_request(request: Request) -> Caller:
+def caller_from_request(request: Request, *, scope: OwnerScope = OwnerScope.ROLE) -> Caller:
     """The verified caller: ``identity.userArn`` (REST, v1) or ``authorizer.iam.userArn`` (function URL, v2).
 
     The account the gateway reports must agree with the ARN's; a request with no usable identity (none,
@@ -127,7 +136,7 @@ def caller_from_request(request: Request) -> Caller:
     if not isinstance(user_arn, str) or not user_arn:
         raise MissingIdentityError(NO_IDENTITY_MESSAGE)
     try:
-        caller = normalise_principal(user_arn)
+        caller = normalise_principal(user_arn, scope)
     except ValueError:
         raise MissingIdentityError(NO_IDENTITY_MESSAGE) from None
     reported_account = source.get("accountId")

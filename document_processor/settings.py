@@ -9,6 +9,7 @@ else, which is visible and cheap, where an import-time crash would put the funct
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -40,8 +41,23 @@ ENV_ALLOWED_CONTENT_TYPES = "ALLOWED_CONTENT_TYPES"
 ENV_LOG_LEVEL = "LOG_LEVEL"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_OWNER_SCOPE = "OWNER_SCOPE"
 
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class OwnerScope(StrEnum):
+    """Which principal owns a document when the caller is an assumed-role session."""
+
+    ROLE = "role"
+    """Every session of one IAM role is one owner (the default: safe whoever names the sessions)."""
+    SESSION = "session"
+    """Each role session name is its own owner. Only as trustworthy as the session names: whoever calls
+    ``AssumeRole`` chooses them, unless IAM Identity Center sets them or the role's trust policy pins
+    ``sts:RoleSessionName`` (see docs/security.md)."""
+
+
+DEFAULT_OWNER_SCOPE = OwnerScope.ROLE
 
 
 class Settings(NamedTuple):
@@ -59,6 +75,8 @@ class Settings(NamedTuple):
     """CloudWatch namespace of the embedded-metric-format metrics. Default ``DEFAULT_METRICS_NAMESPACE``."""
     service_name: str
     """``Service`` dimension of every metric and field of every log line. Default ``DEFAULT_SERVICE_NAME``."""
+    owner_scope: OwnerScope = DEFAULT_OWNER_SCOPE
+    """Owner of an assumed-role session's documents: its role or the session. Default ``role``."""
     problems: tuple[str, ...] = ()
     """Every configuration problem found; when non-empty, only ``/health`` is served."""
 
@@ -72,6 +90,7 @@ def load_settings(
     log_level: str | None = None,
     metrics_namespace: str | None = None,
     service_name: str | None = None,
+    owner_scope: str | None = None,
 ) -> Settings:
     """Resolve every setting (explicit argument > ``environ`` > default) and collect every problem."""
     env = os.environ if environ is None else environ
@@ -111,6 +130,17 @@ def load_settings(
         problems.append(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
         level = DEFAULT_LOG_LEVEL
 
+    raw_scope = (owner_scope if owner_scope is not None else env.get(ENV_OWNER_SCOPE, "")).strip()
+    scope = DEFAULT_OWNER_SCOPE
+    if raw_scope:
+        try:
+            scope = OwnerScope(raw_scope.lower())
+        except ValueError:
+            problems.append(
+                f"{ENV_OWNER_SCOPE} must be one of {', '.join(OwnerScope)}, got {raw_scope!r}; "
+                "an unknown scope is never guessed, since it decides who owns which documents."
+            )
+
     return Settings(
         documents_bucket=bucket or None,
         max_document_bytes=max_bytes,
@@ -120,6 +150,7 @@ def load_settings(
         or env.get(ENV_METRICS_NAMESPACE, "")
         or DEFAULT_METRICS_NAMESPACE,
         service_name=service_name or env.get(ENV_SERVICE_NAME, "") or DEFAULT_SERVICE_NAME,
+        owner_scope=scope,
         problems=tuple(problems),
     )
 

@@ -15,7 +15,7 @@ from dataclasses import fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lib.settings import ApiLoggingLevel, EncryptionMode, TapStackArgs
+from lib.settings import ApiLoggingLevel, EncryptionMode, OwnerScope, TapStackArgs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -46,6 +46,7 @@ CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
         "forceDestroy": "force_destroy",
         "maxDocumentBytes": "max_document_bytes",
         "allowedContentTypes": "allowed_content_types",
+        "ownerScope": "owner_scope",
         "noncurrentVersionExpirationDays": "noncurrent_version_expiration_days",
         "accessLogExpirationDays": "access_log_expiration_days",
         "apiLoggingLevel": "api_logging_level",
@@ -244,6 +245,7 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
         "force_destroy": _parse_bool,
         "max_document_bytes": _parse_int,
         "allowed_content_types": _parse_string_list,
+        "owner_scope": _enum_parser(OwnerScope),
         "noncurrent_version_expiration_days": _parse_int,
         "access_log_expiration_days": _parse_int,
         "api_logging_level": _enum_parser(ApiLoggingLevel),

@@ -52,6 +52,8 @@ class LambdaStackArgs:
     """``MAX_DOCUMENT_BYTES``."""
     allowed_content_types: tuple[str, ...]
     """``ALLOWED_CONTENT_TYPES`` (comma-joined)."""
+    owner_scope: str = "role"
+    """``OWNER_SCOPE``: ``role`` (default) or ``session`` (``lib.settings.OwnerScope``)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS mode: the key the bucket and log group use; default none (SSE-S3)."""
     memory_mb: int = DEFAULT_LAMBDA_MEMORY_MB
@@ -138,6 +140,7 @@ class LambdaStack(pulumi.ComponentResource):
                     "DOCUMENTS_BUCKET": args.bucket_name,
                     "MAX_DOCUMENT_BYTES": str(args.max_document_bytes),
                     "ALLOWED_CONTENT_TYPES": ",".join(args.allowed_content_types),
+                    "OWNER_SCOPE": args.owner_scope,
                     "LOG_LEVEL": LOG_LEVEL,
                     "METRICS_NAMESPACE": METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,

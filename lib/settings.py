@@ -51,6 +51,15 @@ class ApiLoggingLevel(StrEnum):
     ERROR = "ERROR"
 
 
+class OwnerScope(StrEnum):
+    """Who owns an assumed-role session's documents (the function's ``OWNER_SCOPE``)."""
+
+    ROLE = "role"
+    """Every session of one IAM role is one owner: safe whoever chooses the session names."""
+    SESSION = "session"
+    """Each role session is its own owner: only when session names are trustworthy (docs/security.md)."""
+
+
 @dataclass(frozen=True)
 class TapStackArgs:
     """Everything that varies between deployments. Each field's config key is in ``lib.config``."""
@@ -95,6 +104,8 @@ class TapStackArgs:
     """Largest accepted document in bytes; default 4,500,000."""
     allowed_content_types: tuple[str, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
     """Media types accepted on upload; default PDF, PNG, JPEG, plain text."""
+    owner_scope: OwnerScope = OwnerScope.ROLE
+    """Owner of an assumed-role session's documents: ``role`` (default) or ``session``."""
     noncurrent_version_expiration_days: int = DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS
     """Days a replaced or deleted document version is kept; default 90."""
     access_log_expiration_days: int = DEFAULT_ACCESS_LOG_EXPIRATION_DAYS

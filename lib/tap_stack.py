@@ -149,6 +149,7 @@ class TapStack(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 max_document_bytes=args.max_document_bytes,
                 allowed_content_types=args.allowed_content_types,
+                owner_scope=str(args.owner_scope),
                 kms_key_arn=self.kms_key_arn,
                 memory_mb=args.lambda_memory_mb,
                 reserved_concurrency=args.reserved_concurrency,

@@ -14,6 +14,7 @@ from lib.settings import (
     DEFAULT_ALLOWED_CONTENT_TYPES,
     ApiLoggingLevel,
     EncryptionMode,
+    OwnerScope,
     TapStackArgs,
 )
 
@@ -48,6 +49,7 @@ def test_no_config_gives_the_secure_defaults() -> None:
     assert args.max_document_bytes == 4_500_000
     assert args.allowed_content_types == DEFAULT_ALLOWED_CONTENT_TYPES
     assert args.api_logging_level is ApiLoggingLevel.INFO
+    assert args.owner_scope is OwnerScope.ROLE
 
 
 def test_every_key_is_parsed_into_its_typed_field() -> None:
@@ -72,6 +74,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         "forceDestroy": "true",
         "maxDocumentBytes": "1000000",
         "allowedContentTypes": '["application/pdf"]',
+        "ownerScope": "session",
         "noncurrentVersionExpirationDays": "30",
         "accessLogExpirationDays": "90",
         "apiLoggingLevel": "ERROR",
@@ -101,6 +104,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         force_destroy=True,
         max_document_bytes=1_000_000,
         allowed_content_types=("application/pdf",),
+        owner_scope=OwnerScope.SESSION,
         noncurrent_version_expiration_days=30,
         access_log_expiration_days=90,
         api_logging_level=ApiLoggingLevel.ERROR,
@@ -126,6 +130,9 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         ({"tags": "{"}, "tags: must be a map of strings to strings; got '{'"),
         ({"encryptionMode": "sse-s3"}, "encryptionMode: must be one of SSE_S3, KMS; got 'sse-s3'"),
         ({"apiLoggingLevel": "DEBUG"}, "apiLoggingLevel: must be one of INFO, ERROR; got 'DEBUG'"),
+        ({"ownerScope": "Session"}, "ownerScope: must be one of role, session; got 'Session'"),
+        ({"ownerScope": "user"}, "ownerScope: must be one of role, session; got 'user'"),
+        ({"ownerScope": ""}, "ownerScope: must be one of role, session; got ''"),
         (
             {"environmentSuffix": "Prod_1"},
             f"environmentSuffix: {SUFFIX_RULE}; got 'Prod_1'",

@@ -6,7 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 from lib.lambda_asset import HANDLER
+from lib.settings import OwnerScope, TapStackArgs
 from tests.unit.infra.conftest import as_list, of_type, one, policy_of, statement
+from tests.unit.infra.synth import synthesize
 
 if TYPE_CHECKING:
     from tests.unit.infra.synth import CapturedResource, Synthesis
@@ -65,10 +67,17 @@ def test_function_environment_matches_the_service_contract(resources: list[Captu
         "DOCUMENTS_BUCKET": bucket.id,
         "MAX_DOCUMENT_BYTES": "4500000",
         "ALLOWED_CONTENT_TYPES": "application/pdf,image/png,image/jpeg,text/plain",
+        "OWNER_SCOPE": "role",
         "LOG_LEVEL": "INFO",
         "METRICS_NAMESPACE": "SecureDocumentApi",
         "POWERTOOLS_SERVICE_NAME": "document-api",
     }
+
+
+def test_session_owner_scope_reaches_the_function_environment() -> None:
+    function = one(synthesize(TapStackArgs(owner_scope=OwnerScope.SESSION)), FUNCTION)
+
+    assert function.inputs["environment"]["variables"]["OWNER_SCOPE"] == "session"
 
 
 def test_function_role_trusts_only_lambda_and_waits_for_its_policy(resources: list[CapturedResource]) -> None:

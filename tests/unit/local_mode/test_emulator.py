@@ -61,7 +61,12 @@ def test_objects_are_stored_encrypted(emulator: S3Emulator) -> None:
 
 
 def test_handler_environment_points_at_the_emulator_with_fake_credentials(emulator: S3Emulator) -> None:
-    environ = {"AWS_PROFILE": "production", "AWS_SESSION_TOKEN": "real", "MAX_DOCUMENT_BYTES": "100"}
+    environ = {
+        "AWS_PROFILE": "production",
+        "AWS_SESSION_TOKEN": "real",
+        "MAX_DOCUMENT_BYTES": "100",
+        "OWNER_SCOPE": "session",
+    }
     prepare_environment(environ, emulator)
     assert environ["AWS_ENDPOINT_URL_S3"] == emulator.endpoint_url
     assert environ["DOCUMENTS_BUCKET"] == "emulator-test-bucket"
@@ -69,6 +74,7 @@ def test_handler_environment_points_at_the_emulator_with_fake_credentials(emulat
     assert "AWS_PROFILE" not in environ
     assert "AWS_SESSION_TOKEN" not in environ
     assert environ["MAX_DOCUMENT_BYTES"] == "100"
+    assert environ["OWNER_SCOPE"] == "session"
     assert handler_environment(emulator).items() <= environ.items()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from document_processor.identity import normalise_principal
+from document_processor.settings import OwnerScope
 from local_mode.errors import InvalidCallerError
 from local_mode.identity import DEFAULT_LOCAL_CALLER, caller_identity
 
@@ -71,3 +73,21 @@ def test_role_arn_caller_is_a_role_id() -> None:
     identity = caller_identity("arn:aws:iam::111122223333:role/Deployer", source_ip="x", user_agent=None)
     assert identity["caller"].startswith("AROA")
     assert identity["userArn"] == "arn:aws:iam::111122223333:role/Deployer"
+
+
+@pytest.mark.parametrize(("scope", "same_owner"), [(OwnerScope.ROLE, True), (OwnerScope.SESSION, False)])
+def test_local_sessions_of_one_role_follow_the_owner_scope(scope: OwnerScope, same_owner: bool) -> None:
+    """``OWNER_SCOPE=session make run`` plus ``X-Local-Caller: <assumed-role ARN>`` plays two sessions."""
+    owners = {
+        normalise_principal(
+            caller_identity(
+                f"arn:aws:sts::111122223333:assumed-role/Writer/{session}",
+                source_ip="127.0.0.1",
+                user_agent=None,
+            )["userArn"],
+            scope,
+        ).owner_key
+        for session in ("alice", "bob")
+    }
+
+    assert (len(owners) == 1) is same_owner

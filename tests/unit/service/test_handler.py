@@ -593,6 +593,37 @@ def test_every_session_of_a_role_is_one_owner(lam: Lambda) -> None:
     assert response["statusCode"] == 200
 
 
+def test_in_session_scope_each_session_of_a_role_is_its_own_owner(s3: Any) -> None:
+    lam = build_lambda(s3, OWNER_SCOPE="session")
+    document_id = uploaded_id(lam, make_pdf(1), caller=ALICE)
+
+    for method, suffix in [("GET", ""), ("GET", "/content"), ("DELETE", "")]:
+        response = lam.call(
+            make_event(method, f"/documents/{document_id}{suffix}", caller=ALICE_OTHER_SESSION)
+        )
+        assert_error(response, 404, "not_found")
+    assert body_json(lam.call(make_event("GET", "/documents", caller=ALICE_OTHER_SESSION)))["items"] == []
+    assert lam.call(make_event("GET", f"/documents/{document_id}", caller=ALICE))["statusCode"] == 200
+    [stored] = object_versions(s3)
+    assert stored["Key"] == f"documents/{hashlib.sha256(ALICE.encode()).hexdigest()}/{document_id}"
+    assert s3.head_object(Bucket=BUCKET, Key=stored["Key"])["Metadata"]["owner"] == ALICE
+
+
+def test_in_role_scope_the_key_is_the_roles(lam: Lambda) -> None:
+    document_id = uploaded_id(lam, make_pdf(1), caller=ALICE)
+
+    [stored] = object_versions(lam.s3)
+    role = "arn:aws:iam::111122223333:role/DocumentWriter"
+    assert stored["Key"] == f"documents/{hashlib.sha256(role.encode()).hexdigest()}/{document_id}"
+
+
+def test_an_unknown_owner_scope_serves_only_health(s3: Any) -> None:
+    lam = build_lambda(s3, OWNER_SCOPE="per-user")
+
+    assert lam.call(make_event("GET", "/health"))["statusCode"] == 200
+    assert_error(lam.call(make_event("GET", "/documents")), 500, "configuration_error")
+
+
 def test_object_recording_another_owner_is_not_served(lam: Lambda) -> None:
     document_id = "0" * 32
     key = object_key(normalise_principal(ALICE), document_id)

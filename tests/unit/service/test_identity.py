@@ -24,10 +24,24 @@ from document_processor.identity import (
     caller_from_request,
     normalise_principal,
 )
+from document_processor.settings import OwnerScope
 from tests.unit.service.conftest import make_event
 
 NAME = st.from_regex(r"[A-Za-z0-9+=,.@_-]{1,64}", fullmatch=True)
 SESSION = st.from_regex(r"[A-Za-z0-9+=,.@_-]{2,64}", fullmatch=True)
+ACCOUNT = st.from_regex(r"[0-9]{12}", fullmatch=True)
+PARTITION = st.sampled_from(sorted(PARTITIONS))
+PRINCIPAL = st.one_of(
+    st.builds("arn:{}:iam::{}:user/{}".format, PARTITION, ACCOUNT, NAME),
+    st.builds("arn:{}:iam::{}:user/team/{}".format, PARTITION, ACCOUNT, NAME),
+    st.builds("arn:{}:iam::{}:role/{}".format, PARTITION, ACCOUNT, NAME),
+    st.builds("arn:{}:iam::{}:root".format, PARTITION, ACCOUNT),
+    st.builds("arn:{}:sts::{}:assumed-role/{}/{}".format, PARTITION, ACCOUNT, NAME, SESSION),
+    st.builds(
+        "arn:{}:sts::{}:federated-user/{}".format, PARTITION, ACCOUNT, SESSION.filter(lambda n: len(n) <= 32)
+    ),
+)
+"""Every kind of principal ARN IAM issues, in every partition."""
 LONGEST_PATH = "/" + "/".join(["p" * 254, "q" * 255]) + "/"
 """A 512-character IAM path (IAM's maximum, both slashes included)."""
 
@@ -184,6 +198,62 @@ def test_an_unusable_identity_is_refused_exactly_like_a_missing_one(version: str
 
     assert refused.value.message == absent.value.message == NO_IDENTITY_MESSAGE
     assert refused.value.code == absent.value.code == "missing_identity"
+
+
+@given(NAME, SESSION, SESSION)
+def test_in_session_scope_every_session_is_its_own_owner(role: str, first: str, second: str) -> None:
+    arn = "arn:aws:sts::111122223333:assumed-role/{}/{}".format
+    one = normalise_principal(arn(role, first), OwnerScope.SESSION)
+    other = normalise_principal(arn(role, second), OwnerScope.SESSION)
+
+    assert one.principal == arn(role, first)
+    assert (one.owner_key == other.owner_key) == (first == second)
+    assert one.owner_key != normalise_principal(f"arn:aws:iam::111122223333:role/{role}").owner_key
+    assert one.owner_key != normalise_principal(arn(role, first)).owner_key, "role scope collapses it"
+
+
+@given(PRINCIPAL, PRINCIPAL)
+def test_distinct_principals_never_share_an_owner_key_in_session_scope(first: str, second: str) -> None:
+    one = normalise_principal(first, OwnerScope.SESSION)
+    other = normalise_principal(second, OwnerScope.SESSION)
+
+    assert (one.owner_key == other.owner_key) == (first == second)
+    assert one.principal == first
+    assert len(one.owner_key) == 64
+    assert set(one.owner_key) <= set("0123456789abcdef")
+
+
+def _role_scope_owner(arn: str) -> str:
+    """The specification of role scope: a session belongs to its role, everything else to itself."""
+    _, partition, service, _, account, resource = arn.split(":", 5)
+    if service == "sts" and resource.startswith("assumed-role/"):
+        return f"arn:{partition}:iam::{account}:role/{resource.split('/')[1]}"
+    return arn
+
+
+@given(PRINCIPAL, PRINCIPAL)
+def test_in_role_scope_owner_keys_are_equal_exactly_for_the_same_role_or_principal(
+    first: str, second: str
+) -> None:
+    one = normalise_principal(first, OwnerScope.ROLE)
+    other = normalise_principal(second, OwnerScope.ROLE)
+
+    assert (one.owner_key == other.owner_key) == (_role_scope_owner(first) == _role_scope_owner(second))
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_the_request_scope_decides_a_sessions_owner(version: str) -> None:
+    session = "arn:aws:sts::111122223333:assumed-role/Writer/alice@example.com"
+    request = parse_event(
+        make_event("GET", "/documents", version=version, caller=session), fallback_request_id="x"
+    )
+
+    assert caller_from_request(request).principal == "arn:aws:iam::111122223333:role/Writer"
+    assert (
+        caller_from_request(request, scope=OwnerScope.ROLE).principal
+        == "arn:aws:iam::111122223333:role/Writer"
+    )
+    assert caller_from_request(request, scope=OwnerScope.SESSION).principal == session
 
 
 def test_v2_without_iam_authorizer_is_refused() -> None:

@@ -8,6 +8,7 @@ from document_processor.settings import (
     DEFAULT_ALLOWED_CONTENT_TYPES,
     DEFAULT_MAX_DOCUMENT_BYTES,
     MAX_DOCUMENT_BYTES_CEILING,
+    OwnerScope,
     load_settings,
 )
 
@@ -22,6 +23,7 @@ def test_defaults_apply_when_only_the_bucket_is_set() -> None:
     assert settings.log_level == "INFO"
     assert settings.metrics_namespace == "SecureDocumentApi"
     assert settings.service_name == "document-api"
+    assert settings.owner_scope is OwnerScope.ROLE
     assert settings.problems == ()
 
 
@@ -108,3 +110,36 @@ def test_an_empty_allow_list_is_a_problem() -> None:
 
     assert len(settings.problems) == 1
     assert settings.problems[0].startswith("ALLOWED_CONTENT_TYPES must be a non-empty")
+
+
+@pytest.mark.parametrize(
+    ("raw", "scope"),
+    [
+        ("role", OwnerScope.ROLE),
+        ("session", OwnerScope.SESSION),
+        (" Session ", OwnerScope.SESSION),
+        ("", OwnerScope.ROLE),
+    ],
+)
+def test_owner_scope_is_read_from_the_environment(raw: str, scope: OwnerScope) -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": raw})
+
+    assert settings.owner_scope is scope
+    assert settings.problems == ()
+
+
+def test_an_explicit_owner_scope_wins_over_the_environment() -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": "role"}, owner_scope="session")
+
+    assert settings.owner_scope is OwnerScope.SESSION
+
+
+@pytest.mark.parametrize("raw", ["sessions", "user", "ROLE_SESSION", "*"])
+def test_an_unknown_owner_scope_is_a_problem_not_a_guess(raw: str) -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": raw})
+
+    assert settings.problems == (
+        f"OWNER_SCOPE must be one of role, session, got {raw!r}; an unknown scope is never guessed, "
+        "since it decides who owns which documents.",
+    )
+    assert settings.owner_scope is OwnerScope.ROLE
