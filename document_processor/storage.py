@@ -27,11 +27,13 @@ from botocore.exceptions import (
 )
 
 from document_processor.errors import StorageError, StorageUnavailableError
+from document_processor.runtime_checks import require_s3_features
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from boto3.session import Session
     from mypy_boto3_s3 import S3Client
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 1.0
@@ -103,8 +105,14 @@ def create_s3_client(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
     read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    session: Session | None = None,
 ) -> S3Client:
-    """The S3 client, with bounded timeouts and retries (region and endpoint from the standard AWS env)."""
+    """The S3 client, with bounded timeouts and retries (region and endpoint from the standard AWS env).
+
+    ``session``: default boto3's default session, which caches the credentials it resolved first; a
+    client that must not reuse them (after a SnapStart restore) is made from a fresh one. Raises
+    ``UnsupportedSdkError`` if the loaded SDK cannot send what this module sends.
+    """
     import boto3  # boto3 is the cold-start floor; imported where the client is made
     from botocore.config import Config
 
@@ -114,7 +122,9 @@ def create_s3_client(
         # total_max_attempts counts the first try; botocore's "max_attempts" key counts retries only.
         retries={"mode": "standard", "total_max_attempts": max_attempts},
     )
-    return boto3.client("s3", config=config)
+    client = boto3.client("s3", config=config) if session is None else session.client("s3", config=config)
+    require_s3_features(client)
+    return client
 
 
 class DocumentStore:
@@ -123,6 +133,10 @@ class DocumentStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
         self._bucket = bucket
+
+    def replace_client(self, client: S3Client) -> None:
+        """Use ``client`` from now on (after a SnapStart restore: fresh connections and credentials)."""
+        self._client = client
 
     def put_new(
         self, key: str, body: bytes, *, content_type: str, checksum_sha256: str, metadata: dict[str, str]
