@@ -39,6 +39,7 @@ from document_processor.identity import Caller, caller_from_request
 from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
 from document_processor.routes import ROUTES, RouteMatch, match_path, path_agrees, routes_for_path
 from document_processor.settings import Settings, load_settings
+from document_processor.snapstart import renew_after_restore
 from document_processor.storage import DocumentStore, create_s3_client
 from document_processor.validation import decode_body, encode_cursor, list_parameters, require_document_id
 
@@ -100,8 +101,11 @@ class Application:
             except Exception:
                 LOGGER.exception("Could not create the S3 client: only /health will be served")
             else:
+                store = DocumentStore(s3, settings.documents_bucket)
+                if client is None:  # the module's own client, which SnapStart renews after a restore
+                    renew_after_restore(store)
                 service = DocumentService(
-                    DocumentStore(s3, settings.documents_bucket),
+                    store,
                     allowed_content_types=settings.allowed_content_types,
                 )
         return cls(settings, service, request_log_sink=request_log_sink)
