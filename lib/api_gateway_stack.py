@@ -36,7 +36,7 @@ class ApiGatewayStackArgs:
     function_name: pulumi.Input[str]
     """The function the permissions are granted on."""
     function_invoke_arn: pulumi.Input[str]
-    """The AWS_PROXY integration target."""
+    """The AWS_PROXY integration target (with SnapStart, the alias's invoke ARN)."""
     log_retention_days: int
     """Retention of the access and execution log groups."""
     throttling_rate_limit: float
@@ -55,6 +55,8 @@ class ApiGatewayStackArgs:
     """Manage the account-wide CloudWatch role setting; default on."""
     routes: tuple[Route, ...] = field(default=ROUTES)
     """The route table; default ``document_processor.routes.ROUTES``."""
+    function_qualifier: pulumi.Input[str] | None = None
+    """The alias the integration invokes, which the permissions must name (SnapStart); default none."""
 
 
 class ApiGatewayStack(pulumi.ComponentResource):
@@ -207,6 +209,8 @@ class ApiGatewayStack(pulumi.ComponentResource):
                 f"{name}-invoke-{route.method.lower()}-{api_routes.path_slug(route.path)}",
                 action="lambda:InvokeFunction",
                 function=args.function_name,
+                # A permission on the function does not cover its alias: it must name the alias invoked.
+                qualifier=args.function_qualifier,
                 principal="apigateway.amazonaws.com",
                 source_arn=_invoke_source_arn(rest_api.execution_arn, stage.stage_name, route),
                 opts=child,

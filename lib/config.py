@@ -43,6 +43,7 @@ CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
         "throttlingBurstLimit": "throttling_burst_limit",
         "reservedConcurrency": "reserved_concurrency",
         "lambdaMemoryMb": "lambda_memory_mb",
+        "enableSnapStart": "enable_snap_start",
         "forceDestroy": "force_destroy",
         "maxDocumentBytes": "max_document_bytes",
         "allowedContentTypes": "allowed_content_types",
@@ -242,6 +243,7 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
         "throttling_burst_limit": _parse_int,
         "reserved_concurrency": _optional(_parse_int),
         "lambda_memory_mb": _parse_int,
+        "enable_snap_start": _parse_bool,
         "force_destroy": _parse_bool,
         "max_document_bytes": _parse_int,
         "allowed_content_types": _parse_string_list,
@@ -355,6 +357,16 @@ def _check_reserved_concurrency(value: int | None, _: TapStackArgs) -> list[str]
     return [f"must be between {low} and {high} when set (0 would stop the function); got {value}"]
 
 
+SNAP_START_UNAVAILABLE_REGIONS = ("ap-east-2", "ap-southeast-6")
+"""Commercial regions without Lambda SnapStart (Taipei, New Zealand), per the Lambda developer guide."""
+
+
+def _check_snap_start(value: bool, args: TapStackArgs) -> list[str]:
+    if value and args.region in SNAP_START_UNAVAILABLE_REGIONS:
+        return [f"Lambda SnapStart is not available in {args.region!r}; set it to false or deploy elsewhere"]
+    return []
+
+
 def _check_content_types(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
     if not value:
         return ["must list at least one media type"]
@@ -388,6 +400,7 @@ _CHECKS: Mapping[str, Callable[[Any, TapStackArgs], list[str]]] = MappingProxyTy
         ),
         "reserved_concurrency": _check_reserved_concurrency,
         "lambda_memory_mb": _range_check(*LAMBDA_MEMORY_MB_RANGE, "Lambda's limits"),
+        "enable_snap_start": _check_snap_start,
         "max_document_bytes": _range_check(
             1, MAX_DOCUMENT_BYTES_LIMIT, "Lambda's 6 MB synchronous payload after base64 encoding"
         ),

@@ -25,6 +25,9 @@ DEFAULT_TIMEOUT_SECONDS: Final = 25
 """Below API Gateway's 29-second integration timeout, so the function's own timeout answers first."""
 LOG_LEVEL: Final = "INFO"
 METRICS_NAMESPACE: Final = "SecureDocumentApi"
+SNAP_START_ALIAS: Final = "live"
+"""With SnapStart, the alias the API and the function URL invoke: snapshots exist only for published
+versions, so invoking the unqualified function (``$LATEST``) would start every environment cold."""
 SERVICE_NAME: Final = "document-api"
 
 
@@ -64,6 +67,8 @@ class LambdaStackArgs:
     """Default none: unreserved."""
     enable_function_url: bool = True
     """Create an ``AWS_IAM`` function URL; default on."""
+    enable_snap_start: bool = False
+    """SnapStart on published versions, invoked through the ``live`` alias; default off."""
 
 
 class LambdaStack(pulumi.ComponentResource):
@@ -72,6 +77,9 @@ class LambdaStack(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     function_arn: pulumi.Output[str]
     invoke_arn: pulumi.Output[str]
+    """What the API integrates with: the ``live`` alias's invoke ARN with SnapStart, else the function's."""
+    qualifier: pulumi.Output[str] | None
+    """The alias invocations and permissions name (SnapStart); ``None``: the unqualified function."""
     role_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     log_group_arn: pulumi.Output[str]
@@ -129,6 +137,13 @@ class LambdaStack(pulumi.ComponentResource):
                 subnet_ids=args.subnet_ids, security_group_ids=[args.security_group_id]
             ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            # SnapStart snapshots a version when it is published, so it needs every change published.
+            publish=args.enable_snap_start,
+            snap_start=(
+                aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
+                if args.enable_snap_start
+                else None
+            ),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON",
                 log_group=log_group.name,
@@ -150,11 +165,24 @@ class LambdaStack(pulumi.ComponentResource):
             # permissions live in the inline policy, which no input of the function refers to.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
+        invoke_arn: pulumi.Output[str] = function.invoke_arn
+        qualifier: pulumi.Output[str] | None = None
+        if args.enable_snap_start:
+            alias = aws.lambda_.Alias(
+                f"{name}-alias",
+                name=SNAP_START_ALIAS,
+                description="The published version the API and the function URL invoke (SnapStart)",
+                function_name=function.name,
+                function_version=function.version,
+                opts=child,
+            )
+            invoke_arn, qualifier = alias.invoke_arn, alias.name
         function_url: pulumi.Output[str | None] = pulumi.Output.from_input(None)
         if args.enable_function_url:
             url = aws.lambda_.FunctionUrl(
                 f"{name}-function-url",
                 function_name=function.name,
+                qualifier=qualifier,
                 authorization_type="AWS_IAM",
                 opts=child,
             )
@@ -162,7 +190,8 @@ class LambdaStack(pulumi.ComponentResource):
 
         self.function_name = function.name
         self.function_arn = function.arn
-        self.invoke_arn = function.invoke_arn
+        self.invoke_arn = invoke_arn
+        self.qualifier = qualifier
         self.role_arn = role.arn
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn

@@ -98,6 +98,8 @@ class TapStackArgs:
     """Reserved concurrency of the function; default none (unreserved)."""
     lambda_memory_mb: int = DEFAULT_LAMBDA_MEMORY_MB
     """Function memory in MB; default 512."""
+    enable_snap_start: bool = False
+    """Lambda SnapStart: a published version behind the ``live`` alias, snapshot billed; default off."""
     force_destroy: bool = False
     """Let ``pulumi destroy`` delete non-empty buckets (throwaway stacks only); default off."""
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES

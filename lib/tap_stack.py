@@ -154,6 +154,7 @@ class TapStack(pulumi.ComponentResource):
                 memory_mb=args.lambda_memory_mb,
                 reserved_concurrency=args.reserved_concurrency,
                 enable_function_url=args.enable_function_url,
+                enable_snap_start=args.enable_snap_start,
             ),
             opts=components,
         )
@@ -165,6 +166,7 @@ class TapStack(pulumi.ComponentResource):
                 partition=self.partition,
                 function_name=self.compute.function_name,
                 function_invoke_arn=self.compute.invoke_arn,
+                function_qualifier=self.compute.qualifier,
                 log_retention_days=args.log_retention_days,
                 throttling_rate_limit=args.throttling_rate_limit,
                 throttling_burst_limit=args.throttling_burst_limit,

@@ -146,7 +146,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
                 f"{arn}/invocations"
             )
-            return given, {"arn": arn, "invokeArn": invoke}
+            version = "1" if inputs.get("publish") else "$LATEST"
+            return given, {"arn": arn, "invokeArn": invoke, "version": version}
+        if typ == "aws:lambda/alias:Alias":
+            arn = self._arn("lambda", f"function:{inputs['functionName']}:{given}")
+            invoke = (
+                f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+                f"{arn}/invocations"
+            )
+            return arn, {"arn": arn, "invokeArn": invoke}
         if typ == "aws:lambda/functionUrl:FunctionUrl":
             return f"{name}-id", {"functionUrl": f"https://mockurl.lambda-url.{self.region}.on.aws/"}
         if typ == "aws:apigateway/restApi:RestApi":

@@ -46,6 +46,7 @@ def test_no_config_gives_the_secure_defaults() -> None:
     assert args.force_destroy is False
     assert args.reserved_concurrency is None
     assert args.lambda_memory_mb == 512
+    assert args.enable_snap_start is False
     assert args.max_document_bytes == 4_500_000
     assert args.allowed_content_types == DEFAULT_ALLOWED_CONTENT_TYPES
     assert args.api_logging_level is ApiLoggingLevel.INFO
@@ -71,6 +72,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         "throttlingBurstLimit": "20",
         "reservedConcurrency": "5",
         "lambdaMemoryMb": "1024",
+        "enableSnapStart": "true",
         "forceDestroy": "true",
         "maxDocumentBytes": "1000000",
         "allowedContentTypes": '["application/pdf"]',
@@ -101,6 +103,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         throttling_burst_limit=20,
         reserved_concurrency=5,
         lambda_memory_mb=1024,
+        enable_snap_start=True,
         force_destroy=True,
         max_document_bytes=1_000_000,
         allowed_content_types=("application/pdf",),
@@ -190,6 +193,12 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
             "reservedConcurrency: must be between 1 and 1000 when set (0 would stop the function); got 0",
         ),
         ({"lambdaMemoryMb": "64"}, "lambdaMemoryMb: must be between 128 and 10240 (Lambda's limits); got 64"),
+        ({"enableSnapStart": "on"}, "enableSnapStart: must be true or false; got 'on'"),
+        (
+            {"enableSnapStart": "true", "region": "ap-east-2", "allowedRegions": '["ap-east-2"]'},
+            "enableSnapStart: Lambda SnapStart is not available in 'ap-east-2'; set it to false or deploy "
+            "elsewhere",
+        ),
         (
             {"maxDocumentBytes": "6000000"},
             "maxDocumentBytes: must be between 1 and 4500000 (Lambda's 6 MB synchronous payload after base64 "
