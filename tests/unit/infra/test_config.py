@@ -283,8 +283,9 @@ def test_validate_args_checks_arguments_built_in_code() -> None:
     ]
 
 
-def test_the_example_stack_file_uses_only_documented_keys_with_valid_values() -> None:
-    stack_file = Path(__file__).resolve().parents[3] / "Pulumi.dev.yaml"
+def example_stack(name: str) -> tuple[dict[str, object], dict[str, str]]:
+    """An example stack file's config, and its project keys as the program receives them."""
+    stack_file = Path(__file__).resolve().parents[3] / f"Pulumi.{name}.yaml"
     config = yaml.safe_load(stack_file.read_text(encoding="utf-8"))["config"]
     prefix = "secure-document-api:"
     # Pulumi hands scalars to the program as text and structured values as JSON.
@@ -293,9 +294,32 @@ def test_the_example_stack_file_uses_only_documented_keys_with_valid_values() ->
         for key, value in config.items()
         if key.startswith(prefix)
     }
+    return config, raw
+
+
+def test_the_example_stack_file_uses_only_documented_keys_with_valid_values() -> None:
+    config, raw = example_stack("dev")
 
     args = parse_config(raw)
 
     assert set(raw) <= set(CONFIG_KEYS)
     assert args.region == config["aws:region"]
     assert args.tags == {"CostCenter": "document-platform"}
+
+
+def test_the_production_example_stack_file_is_valid_and_production_grade() -> None:
+    config, raw = example_stack("prod")
+
+    args = parse_config(raw)
+
+    assert set(raw) <= set(CONFIG_KEYS)
+    assert (args.region, args.environment_suffix) == (config["aws:region"], "prod")
+    assert args.encryption_mode is EncryptionMode.KMS
+    assert args.enable_waf is True
+    assert args.log_retention_days == 1827  # five years, above the one-year baseline
+    assert args.access_log_expiration_days == 1827
+    assert args.alarm_email == "platform-oncall@example.com"  # the value the file marks CHANGE ME
+    assert args.enable_function_url is False  # only the API, behind the WAF and the access log
+    assert args.manage_api_gateway_account is False  # the account stack owns the region's setting
+    assert args.force_destroy is False
+    assert args.reserved_concurrency is None  # new accounts cannot reserve any
