@@ -1,0 +1,192 @@
+"""Every value the program sends to AWS satisfies the AWS API's own constraints.
+
+The stack is built for the longest environment suffixes the config accepts, in both encryption
+modes, with every optional feature on; each resource's inputs (with Pulumi's auto-names and the
+provider's default tags filled in) are checked against the botocore service models and the few
+documented rules the models lack (``tests.unit.infra.aws_constraints``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lib.config import MAX_ENVIRONMENT_SUFFIX_LENGTH, validate_args
+from lib.settings import EncryptionMode, TapStackArgs
+from tests.unit.infra import aws_constraints as c
+from tests.unit.infra.synth import synthesize
+
+if TYPE_CHECKING:
+    from tests.unit.infra.synth import CapturedResource
+
+SUFFIXES = (
+    "a" * MAX_ENVIRONMENT_SUFFIX_LENGTH,
+    "a-" * (MAX_ENVIRONMENT_SUFFIX_LENGTH // 2 - 1) + "ab",
+    "z" + "9" * (MAX_ENVIRONMENT_SUFFIX_LENGTH - 1),
+)
+"""The longest suffixes the config accepts: letters, hyphens every other character, digits."""
+
+VARIANTS = [(suffix, mode) for suffix in SUFFIXES for mode in EncryptionMode]
+
+
+def everything_on(suffix: str, mode: EncryptionMode) -> TapStackArgs:
+    """Every optional resource switched on, so every type the program can create is built."""
+    return TapStackArgs(
+        environment_suffix=suffix,
+        encryption_mode=mode,
+        enable_waf=True,
+        enable_function_url=True,
+        manage_api_gateway_account=True,
+        alarm_email="alarms@example.com",
+        reserved_concurrency=10,
+        enable_snap_start=True,
+        tags={"CostCentre": "documents-1234", "Owner": "platform-team"},
+    )
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{s}-{m.value}" for s, m in VARIANTS])
+def built(request: pytest.FixtureRequest) -> list[CapturedResource]:
+    suffix, mode = request.param
+    args = everything_on(suffix, mode)
+    assert validate_args(args) == [], "the variant must be one the config accepts"
+    return synthesize(args)
+
+
+def aws_resources(resources: list[CapturedResource]) -> list[CapturedResource]:
+    return [r for r in resources if r.custom and r.type != c.PROVIDER_TYPE]
+
+
+def test_suffixes_are_the_longest_accepted() -> None:
+    assert {len(suffix) for suffix in SUFFIXES} == {MAX_ENVIRONMENT_SUFFIX_LENGTH}
+    for suffix in SUFFIXES:
+        assert validate_args(TapStackArgs(environment_suffix=suffix)) == []
+        assert validate_args(TapStackArgs(environment_suffix=suffix + "a")) != []
+
+
+def test_every_input_satisfies_the_aws_api(built: list[CapturedResource]) -> None:
+    tags = c.provider_default_tags(built)
+    found = [problem for resource in aws_resources(built) for problem in c.problems(resource, tags)]
+    assert found == []
+
+
+def test_every_resource_type_is_mapped(built: list[CapturedResource]) -> None:
+    """A new resource type fails here until its inputs are mapped (or listed as unconstrained)."""
+    types = {r.type for r in aws_resources(built)}
+    assert types - set(c.FIELDS) == set()
+    assert types - set(c.UNCONSTRAINED) == set()
+
+
+def test_every_input_is_accounted_for(built: list[CapturedResource]) -> None:
+    """Each input the program sets is either checked or listed as unconstrained, with a reason."""
+    tags = c.provider_default_tags(built)
+    unaccounted = {(r.type, path) for r in built if r.custom for path in c.unaccounted_inputs(r, tags)}
+    assert unaccounted == set()
+
+
+def test_auto_named_inputs_are_checked(built: list[CapturedResource]) -> None:
+    """Where Pulumi picks the name, the checked value is the longest name it can pick."""
+    auto_named = [
+        r
+        for r in aws_resources(built)
+        if (prop := c.autonamed_input(r.type)) is not None and prop not in r.inputs
+    ]
+    assert auto_named, "the program leaves some names to Pulumi (e.g. lambda permission statement ids)"
+    tags = c.provider_default_tags(built)
+    for resource in auto_named:
+        prop = c.autonamed_input(resource.type)
+        assert prop is not None
+        prefix = resource.inputs.get(f"{prop}Prefix")
+        expected = f"{prefix}{c.NAME_PREFIX_SAMPLE}" if prefix else f"{resource.name}-{c.AUTONAME_SAMPLE}"
+        assert c.effective_inputs(resource, tags)[prop] == expected
+        assert prop in {field.path for field in c.FIELDS[resource.type]} | set(c.UNCONSTRAINED[resource.type])
+
+
+def test_default_tags_reach_every_taggable_type(built: list[CapturedResource]) -> None:
+    for resource in aws_resources(built):
+        if c.taggable(resource.type):
+            paths = {field.path for field in c.FIELDS[resource.type]}
+            assert {"tags{}", "tags*"} <= paths, resource.type
+
+
+def test_mapped_members_exist_and_are_scalar_or_lists() -> None:
+    """Every mapped member resolves in the installed models (a renamed member fails here)."""
+    for fields in c.FIELDS.values():
+        for spec in fields:
+            for member in spec.members:
+                assert member.shape["type"] in {"string", "integer", "long", "double", "list"}, member
+
+
+def test_mapped_members_are_constrained_or_carry_a_rule() -> None:
+    """A member the model leaves free must come with a documented rule, or belong in UNCONSTRAINED."""
+    for type_token, fields in c.FIELDS.items():
+        for spec in fields:
+            constrained = any(member.constrained for member in spec.members)
+            assert constrained or spec.rules, f"{type_token} {spec.path}: nothing to check"
+
+
+@pytest.mark.parametrize("rule", c.RULES, ids=[rule.summary[:40] for rule in c.RULES])
+def test_every_hand_written_rule_has_a_source(rule: c.Rule) -> None:
+    """The model's own documentation still states the rule, or an AWS page is cited."""
+    if rule.documented_in is not None:
+        assert rule.quote in rule.documented_in.documentation
+    else:
+        assert re.fullmatch(r"https://docs\.aws\.amazon\.com/\S+", rule.source), rule.summary
+
+
+@pytest.mark.parametrize(
+    ("constraint", "good", "bad"),
+    [
+        (c.SG_DESCRIPTION, "HTTPS egress: to S3 only", "HTTPS egress \u2014 to S3 only"),
+        (c.SG_NAME, "doc-processor-dev-lambda", "sg-doc-processor"),
+        (c.SG_RULE_DESCRIPTION, "HTTPS to S3", "HTTPS & S3"),
+        (c.S3_BUCKET_NAME, "docs-dev-123456789012-us-east-1", "Docs-dev"),
+        (c.S3_BUCKET_NAME, "docs.dev.example", "docs..dev"),
+        (c.S3_BUCKET_NAME, "abc", "192.168.1.10"),
+        (c.S3_BUCKET_NAME, "a" * 63, "a" * 64),
+        (c.STAGE_NAME, "dev-1_a", "dev.1"),
+        (c.SNS_TOPIC_NAME, "doc-processor-dev-alarms", "doc processor"),
+        (c.DASHBOARD_NAME, "doc-processor-dev", "doc/processor"),
+        (c.KMS_ALIAS_NAME, "alias/doc-processor-dev", "alias/aws/doc"),
+        (c.LOG_RETENTION, 365, 366),
+        (c.WAF_EVALUATION_WINDOW, 300, 301),
+        (c.LAMBDA_RESERVED_VARIABLE, "DOCUMENTS_BUCKET", "AWS_REGION"),
+        (c.IAM_TRUST_POLICY, "x" * 2048 + " " * 10, "x" * 2049),
+        (c.APIGW_TAG_VALUE, "secure-document-api", "two words"),
+        (c.EC2_TAG_KEY, "Name", "aws:Name"),
+        (c.Member("iam", "CreateRole", "RoleName"), "doc-processor-dev-lambda", "doc processor"),
+        (c.Member("iam", "CreateRole", "RoleName"), "a" * 64, "a" * 65),
+        (c.Member("iam", "CreateRole", "Description"), "Execution role", "Execution role \u2192 S3"),
+        (c.Member("iam", "CreateRole", "Tags[].Value"), "team a", "team!"),
+        (c.Member("lambda", "CreateFunction", "Runtime"), "python3.13", "python3.99"),
+        (c.Member("lambda", "AddPermission", "StatementId"), "tap-api-invoke-get-0a1b2c3", "tap api"),
+        (c.Member("wafv2", "CreateWebACL", "Description"), "Protects the stage", "Protects (the) stage"),
+        (c.Member("wafv2", "CreateWebACL", "Name"), "doc-api-dev", "doc.api"),
+        (
+            c.Member("logs", "CreateLogGroup", "logGroupName"),
+            "/aws/lambda/doc-processor-dev",
+            "/aws/lambda/a b",
+        ),
+        (c.Member("kms", "ScheduleKeyDeletion", "PendingWindowInDays"), 30, 0),
+        (c.Member("lambda", "CreateFunction", "Architectures"), ["arm64"], ["arm64", "x86_64"]),
+    ],
+)
+def test_constraints_accept_and_reject(constraint: c.Member | c.Rule, good: object, bad: object) -> None:
+    """The checks themselves work: a valid value passes, a known-invalid one is caught."""
+    assert constraint.problems(good) == []
+    assert constraint.problems(bad) != []
+
+
+def test_auto_names_are_as_long_as_pulumi_makes_them() -> None:
+    """Pulumi appends a hyphen and seven hex digits to the logical name."""
+    assert re.fullmatch(r"[0-9a-f]{7}", c.AUTONAME_SAMPLE)
+
+
+def test_values_at_reads_lists_maps_and_keys() -> None:
+    inputs = {"rules": [{"name": "a"}, {"name": "b"}], "tags": {"K": "v"}, "x": None}
+    assert list(c.values_at(inputs, "rules[].name")) == ["a", "b"]
+    assert list(c.values_at(inputs, "tags{}")) == ["K"]
+    assert list(c.values_at(inputs, "tags*")) == ["v"]
+    assert list(c.values_at(inputs, "x.y")) == []
+    assert list(c.values_at(inputs, "missing")) == []
