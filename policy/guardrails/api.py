@@ -1,12 +1,13 @@
 """API Gateway (REST): APIGateway.1/3/4/5 (CKV_AWS_59/73/76/225/276, CKV2_AWS_4/29/53/70) and the
 project's rules: every method is ``AWS_IAM`` (never ``NONE``), data trace logging is off, and the
-web ACL's managed rules really block (only the common rule set's body-size rule is counted).
+web ACL's managed rules really block (body rules are counted only where a later rule re-blocks them
+for every request but a document upload).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from . import tokens
 from ._support import (
@@ -16,6 +17,7 @@ from ._support import (
     is_true,
     label,
     nested,
+    number,
     of_type,
     props_only,
     resource_policy,
@@ -38,9 +40,33 @@ REQUIRED_MANAGED_RULE_GROUPS: Final = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
-COUNTED_RULES: Final = frozenset({("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")})
-"""The only managed rule that may be downgraded to count: it blocks every body over 8 KB, i.e. every
-real upload; the handler enforces the real size limit."""
+BODY_RULE_LABELS: Final[Mapping[tuple[str, str], str]] = {
+    (
+        "AWSManagedRulesCommonRuleSet",
+        "SizeRestrictions_BODY",
+    ): "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body",
+    (
+        "AWSManagedRulesCommonRuleSet",
+        "EC2MetaDataSSRF_BODY",
+    ): "awswaf:managed:aws:core-rule-set:EC2MetaDataSSRF_Body",
+    ("AWSManagedRulesCommonRuleSet", "GenericLFI_BODY"): "awswaf:managed:aws:core-rule-set:GenericLFI_Body",
+    ("AWSManagedRulesCommonRuleSet", "GenericRFI_BODY"): "awswaf:managed:aws:core-rule-set:GenericRFI_Body",
+    ("AWSManagedRulesCommonRuleSet", "CrossSiteScripting_BODY"): (
+        "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body"
+    ),
+    ("AWSManagedRulesKnownBadInputsRuleSet", "JavaDeserializationRCE_BODY"): (
+        "awswaf:managed:aws:known-bad-inputs:JavaDeserializationRCE_Body"
+    ),
+    (
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "Log4JRCE_BODY",
+    ): "awswaf:managed:aws:known-bad-inputs:Log4JRCE_Body",
+}
+"""The managed rules that inspect the request body, with the labels they add (AWS WAF developer
+guide, baseline rule groups). Only these may be counted, since a document is not an HTML form and
+trips them, and only when a later blocking rule matches the label outside uploads."""
+UPLOAD_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+"""What an upload exemption must name: a request method that carries a body (never GET, never any)."""
 ENFORCING_ACTIONS: Final = frozenset({"block", "captcha", "challenge"})
 
 
@@ -107,7 +133,8 @@ def web_acl_violations(props: Props) -> list[str]:
     """Project (DESIGN §3): the AWS managed groups and a rate rule are in force, not just counted.
 
     Counting a whole group (``override_action=count``) is the usual shortcut when one of its rules
-    blocks uploads; it turns the group into a log-only monitor. Only the body-size rule may count.
+    blocks uploads; it turns the group into a log-only monitor. Only the body rules may count, and
+    each only if a later rule blocks its label for every request except a document upload.
     """
     problems: list[str] = []
     rules = [r for r in as_list(props.get("rules")) if isinstance(r, Mapping)]
@@ -130,12 +157,22 @@ def web_acl_violations(props: Props) -> list[str]:
                 sorted(k for k, v in action.items() if v is not None) if isinstance(action, Mapping) else []
             )
             name = text(nested(override, "name"))
-            if set(used) <= ENFORCING_ACTIONS or (group, name) in COUNTED_RULES:
+            if set(used) <= ENFORCING_ACTIONS:
                 continue
-            problems.append(
-                f"rule {rule.get('name')!r}: {group}/{name} is overridden to {used}, so it no longer "
-                f"blocks; only {sorted(f'{g}/{r}' for g, r in COUNTED_RULES)} may be counted."
-            )
+            label = BODY_RULE_LABELS.get((group, name))
+            if label is None:
+                problems.append(
+                    f"rule {rule.get('name')!r}: {group}/{name} is overridden to {used}, so it no longer "
+                    "blocks; only the body rules "
+                    f"{sorted(f'{g}/{r}' for g, r in BODY_RULE_LABELS)} may be counted."
+                )
+            elif not any(_reblocks_outside_uploads(later, label) for later in _after(rules, rule)):
+                problems.append(
+                    f"rule {rule.get('name')!r}: {group}/{name} is counted but no later blocking rule "
+                    f"re-blocks its label {label!r} outside uploads; add a rule after the group with "
+                    f"action block and statement and(label_match_statement {label!r}, "
+                    "not(and(the upload's method, the upload's uri_path)))."
+                )
     missing = [group for group in REQUIRED_MANAGED_RULE_GROUPS if group not in groups]
     if missing:
         problems.append(
@@ -148,6 +185,65 @@ def web_acl_violations(props: Props) -> list[str]:
     ):
         problems.append("the web ACL has no blocking rate-based rule; add one (aggregate_key_type 'IP').")
     return problems
+
+
+def _after(rules: Sequence[Mapping[str, Any]], rule: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The rules WAF evaluates after ``rule`` (higher priority number): only they see its labels."""
+    priority = number(rule.get("priority"))
+    return [
+        other
+        for other in rules
+        if priority is not None and (later := number(other.get("priority"))) is not None and later > priority
+    ]
+
+
+def _reblocks_outside_uploads(rule: Mapping[str, Any], label: str) -> bool:
+    """Whether ``rule`` blocks every request carrying ``label`` except, at most, document uploads.
+
+    Accepted statements: the label match alone, an ``or`` of label matches including it, or an
+    ``and`` of one of those with ``not`` statements that each name one upload (its method and path).
+    Anything else could narrow the re-block in ways this check cannot see, so it does not count.
+    """
+    if nested(rule, "action", "block") is None:
+        return False
+    statement = rule.get("statement")
+    if not isinstance(statement, Mapping):
+        return False
+    if _matches_label(statement, label):
+        return True
+    members = [m for m in as_list(nested(statement, "andStatement", "statements")) if isinstance(m, Mapping)]
+    label_parts = [m for m in members if _matches_label(m, label)]
+    exemptions = [m for m in members if m not in label_parts]
+    return len(label_parts) == 1 and all(_is_upload_exemption(m) for m in exemptions)
+
+
+def _matches_label(statement: Mapping[str, Any], label: str) -> bool:
+    """A label match on ``label`` (scope LABEL), or an ``or`` with one among its direct members."""
+    match = statement.get("labelMatchStatement")
+    if isinstance(match, Mapping):
+        return text(match.get("scope")) == "LABEL" and text(match.get("key")) == label
+    members = as_list(nested(statement, "orStatement", "statements"))
+    return any(isinstance(m, Mapping) and _matches_label(m, label) for m in members)
+
+
+def _is_upload_exemption(statement: Mapping[str, Any]) -> bool:
+    """``not(and(method is exactly an upload method, uri_path matches ...))``."""
+    inner = nested(statement, "notStatement", "statement")
+    if not isinstance(inner, Mapping):
+        return False
+    parts = [p for p in as_list(nested(inner, "andStatement", "statements")) if isinstance(p, Mapping)]
+    names_method = any(
+        nested(p, "byteMatchStatement", "fieldToMatch", "method") is not None
+        and text(nested(p, "byteMatchStatement", "positionalConstraint")) == "EXACTLY"
+        and text(nested(p, "byteMatchStatement", "searchString")) in UPLOAD_METHODS
+        for p in parts
+    )
+    names_path = any(
+        nested(p, kind, "fieldToMatch", "uriPath") is not None
+        for p in parts
+        for kind in ("byteMatchStatement", "regexMatchStatement")
+    )
+    return names_method and names_path
 
 
 # --- stack checks --------------------------------------------------------------------------------
@@ -246,7 +342,8 @@ POLICIES: Final[list[Policy]] = [
     resource_policy(
         name="project-waf-managed-rules-block",
         description="The web ACL runs the AWS managed IP reputation, common and known-bad-inputs groups "
-        "and a rate rule, all blocking; only the common set's body-size rule is counted (DESIGN §3).",
+        "and a rate rule, all blocking; only body rules are counted, each re-blocked by label outside "
+        "document uploads (DESIGN §3).",
         resource_types=tokens.WEB_ACL,
         check=props_only(web_acl_violations),
     ),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from document_processor.routes import ROUTES, resource_paths
 from lib import api_routes
-from lib.waf import BODY_SIZE_RULE, COMMON_RULE_GROUP, IP_REPUTATION_RULE_GROUP, KNOWN_BAD_INPUTS_RULE_GROUP
+from lib.waf import COMMON_RULE_GROUP, IP_REPUTATION_RULE_GROUP, KNOWN_BAD_INPUTS_RULE_GROUP
 from tests.unit.infra.conftest import of_type, one
 from tests.unit.infra.synth import MOCK_ACCOUNT_ID, MOCK_REST_API_ID
 
@@ -177,13 +177,13 @@ def test_waf_web_acl_protects_the_stage_with_managed_rules_and_a_rate_limit(
         statement = rules[group]["statement"]["managedRuleGroupStatement"]
         assert (statement["vendorName"], statement["name"]) == ("AWS", group)
         assert rules[group]["overrideAction"] == {"none": {}}
-    overrides = rules[COMMON_RULE_GROUP]["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"]
-    assert overrides == [{"name": BODY_SIZE_RULE, "actionToUse": {"count": {}}}]
+    # Which rules are counted, and how they are re-blocked outside uploads: tests/unit/infra/test_waf.py.
+    assert rules["BodyInspectionOutsideUploads"]["action"] == {"block": {}}
     rate = rules["RateLimitPerIp"]
     assert rate["action"] == {"block": {}}
     assert rate["statement"]["rateBasedStatement"]["limit"] == 1000
     assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
-    assert sorted(rule["priority"] for rule in rules.values()) == [0, 1, 2, 3]
+    assert sorted(rule["priority"] for rule in rules.values()) == [0, 1, 2, 3, 4]
 
 
 def test_account_cloudwatch_role_is_managed_and_retained_on_delete(resources: list[CapturedResource]) -> None:

@@ -480,20 +480,173 @@ def test_api_gateway_permission_for_one_method_path_with_a_parameter_passes() ->
     )
 
 
-def test_web_acl_may_count_only_the_body_size_rule() -> None:
-    def acl(*counted: str) -> dict[str, Any]:
-        return web_acl(
-            managed_group("AWSManagedRulesAmazonIpReputationList"),
-            managed_group("AWSManagedRulesCommonRuleSet", counted=counted),
-            managed_group("AWSManagedRulesKnownBadInputsRuleSet"),
-            RATE_RULE,
-        )
+COMMON_BODY_RULES: dict[str, str] = {
+    "SizeRestrictions_BODY": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body",
+    "CrossSiteScripting_BODY": "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body",
+    "GenericLFI_BODY": "awswaf:managed:aws:core-rule-set:GenericLFI_Body",
+}
+UPLOAD_EXEMPTION: dict[str, Any] = {
+    "notStatement": {
+        "statement": {
+            "andStatement": {
+                "statements": [
+                    {
+                        "byteMatchStatement": {
+                            "fieldToMatch": {"method": {}},
+                            "positionalConstraint": "EXACTLY",
+                            "searchString": "POST",
+                            "textTransformations": [{"priority": 0.0, "type": "NONE"}],
+                        }
+                    },
+                    {
+                        "regexMatchStatement": {
+                            "fieldToMatch": {"uriPath": {}},
+                            "regexString": "^(/[^/]+)*/documents$",
+                            "textTransformations": [{"priority": 0.0, "type": "NONE"}],
+                        }
+                    },
+                ]
+            }
+        }
+    }
+}
 
-    assert api.web_acl_violations(acl("SizeRestrictions_BODY")) == []
-    messages = api.web_acl_violations(acl("SizeRestrictions_BODY", "CrossSiteScripting_BODY"))
+
+def label_rule(
+    labels: list[str],
+    *,
+    action: str = "block",
+    priority: float = 3.0,
+    exemptions: tuple[dict[str, Any], ...] = (UPLOAD_EXEMPTION,),
+) -> dict[str, Any]:
+    """A custom rule re-blocking the counted rules' labels except for what ``exemptions`` negate."""
+    any_label = {
+        "orStatement": {"statements": [{"labelMatchStatement": {"scope": "LABEL", "key": k}} for k in labels]}
+    }
+    return {
+        "name": "BodyInspectionOutsideUploads",
+        "priority": priority,
+        "action": {action: {}},
+        "statement": {"andStatement": {"statements": [any_label, *exemptions]}} if exemptions else any_label,
+    }
+
+
+def body_scoped_acl(counted: tuple[str, ...], *extra: dict[str, Any]) -> dict[str, Any]:
+    return web_acl(
+        managed_group("AWSManagedRulesAmazonIpReputationList"),
+        managed_group("AWSManagedRulesCommonRuleSet", counted=counted),
+        managed_group("AWSManagedRulesKnownBadInputsRuleSet"),
+        *extra,
+        RATE_RULE,
+    )
+
+
+def test_web_acl_may_count_body_rules_that_a_later_label_rule_re_blocks_outside_uploads() -> None:
+    counted = tuple(COMMON_BODY_RULES)
+
+    assert (
+        api.web_acl_violations(body_scoped_acl(counted, label_rule(list(COMMON_BODY_RULES.values())))) == []
+    )
+    # Blocking the label everywhere (no exemption) is stricter still, and fine.
+    assert (
+        api.web_acl_violations(
+            body_scoped_acl(counted, label_rule(list(COMMON_BODY_RULES.values()), exemptions=()))
+        )
+        == []
+    )
+
+
+def test_web_acl_may_not_count_a_rule_that_does_not_inspect_the_body() -> None:
+    labels = [*COMMON_BODY_RULES.values(), "awswaf:managed:aws:core-rule-set:NoUserAgent_Header"]
+
+    messages = api.web_acl_violations(body_scoped_acl(("NoUserAgent_HEADER",), label_rule(labels)))
 
     assert len(messages) == 1
-    assert "AWSManagedRulesCommonRuleSet/CrossSiteScripting_BODY is overridden to ['count']" in messages[0]
+    assert "AWSManagedRulesCommonRuleSet/NoUserAgent_HEADER is overridden to ['count']" in messages[0]
+    assert "only the body rules" in messages[0]
+
+
+@pytest.mark.parametrize(
+    ("reblock", "why"),
+    [
+        (None, "no label rule at all (the shortcut: count the body rules and stop there)"),
+        (label_rule(list(COMMON_BODY_RULES.values()), action="count"), "the label rule only counts"),
+        (
+            label_rule(list(COMMON_BODY_RULES.values()), priority=0.5),
+            "evaluated before the group adds labels",
+        ),
+        (label_rule(list(COMMON_BODY_RULES.values())[:2]), "GenericLFI_Body is not matched"),
+        (
+            label_rule(
+                ["awswaf:managed:aws:core-rule-set:GenericLFI_BODY", *list(COMMON_BODY_RULES.values())[:2]]
+            ),
+            "the rule name, not the label (labels end in _Body)",
+        ),
+        (
+            label_rule(
+                list(COMMON_BODY_RULES.values()),
+                exemptions=(
+                    {
+                        "notStatement": {
+                            "statement": UPLOAD_EXEMPTION["notStatement"]["statement"]["andStatement"][
+                                "statements"
+                            ][1]
+                        }
+                    },
+                ),
+            ),
+            "the exemption names a path but any method",
+        ),
+        (
+            label_rule(
+                list(COMMON_BODY_RULES.values()),
+                exemptions=(
+                    {
+                        "notStatement": {
+                            "statement": {
+                                "andStatement": {
+                                    "statements": [
+                                        {
+                                            "byteMatchStatement": {
+                                                "fieldToMatch": {"method": {}},
+                                                "positionalConstraint": "EXACTLY",
+                                                "searchString": "GET",
+                                            }
+                                        },
+                                        UPLOAD_EXEMPTION["notStatement"]["statement"]["andStatement"][
+                                            "statements"
+                                        ][1],
+                                    ]
+                                }
+                            }
+                        }
+                    },
+                ),
+            ),
+            "the exemption's method carries no body",
+        ),
+        (
+            label_rule(
+                list(COMMON_BODY_RULES.values()),
+                exemptions=(UPLOAD_EXEMPTION, {"byteMatchStatement": {"fieldToMatch": {"uriPath": {}}}}),
+            ),
+            "an extra condition narrows the re-block",
+        ),
+    ],
+)
+def test_counted_body_rules_without_a_real_re_block_are_reported(
+    reblock: dict[str, Any] | None, why: str
+) -> None:
+    extra = (reblock,) if reblock is not None else ()
+
+    messages = api.web_acl_violations(body_scoped_acl(tuple(COMMON_BODY_RULES), *extra))
+
+    unblocked = [m for m in messages if "is counted but no later blocking rule re-blocks its label" in m]
+    assert unblocked, why
+    assert all("not(and(the upload's method, the upload's uri_path))" in m for m in unblocked)
+    if reblock is not None and why == "GenericLFI_Body is not matched":
+        assert len(unblocked) == 1
+        assert "'awswaf:managed:aws:core-rule-set:GenericLFI_Body'" in unblocked[0]
 
 
 def test_web_acl_without_the_managed_groups_or_a_blocking_rate_rule_is_reported() -> None:
