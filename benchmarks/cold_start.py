@@ -45,13 +45,19 @@ DEFAULT_ROUNDS = 25
 
 _S3_CLIENT = (
     "from botocore.config import Config\n"
-    f'boto3.client("s3", config=Config(connect_timeout={DEFAULT_CONNECT_TIMEOUT_SECONDS!r}, '
+    f'client = boto3.client("s3", config=Config(connect_timeout={DEFAULT_CONNECT_TIMEOUT_SECONDS!r}, '
     f"read_timeout={DEFAULT_READ_TIMEOUT_SECONDS!r}, "
     f'retries={{"mode": "standard", "total_max_attempts": {DEFAULT_MAX_ATTEMPTS!r}}}))\n'
 )
 """The client ``create_s3_client`` makes, built from the same constants so the floor cannot drift."""
 FLOOR = "import boto3\n" + _S3_CLIENT
 HANDLER = "import document_processor.handler"
+SDK_CHECK = (
+    FLOOR + "from document_processor.runtime_checks import require_s3_features\nrequire_s3_features(client)\n"
+)
+"""The floor plus the start-up check of the S3 model (``runtime_checks``): the cost of not bundling."""
+BUNDLED_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six")
+"""What bundling a pinned SDK would add to the zip (the runtime provides all of it today)."""
 POWERTOOLS = (
     "import boto3\n"
     "from aws_lambda_powertools import Logger, Metrics\n"
@@ -123,7 +129,7 @@ def run(*, rounds: int = DEFAULT_ROUNDS) -> Result:
     with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
         compiled, source_only = Path(scratch) / "compiled", Path(scratch) / "source-only"
         warm = _environment(compiled, write_bytecode=True)
-        for code in (FLOOR, HANDLER, POWERTOOLS):
+        for code in (FLOOR, HANDLER, POWERTOOLS, SDK_CHECK):
             _run(code, warm)
         # The same caches minus the package's own bytecode, and no writing: it stays uncompiled.
         shutil.copytree(compiled, source_only)
@@ -134,6 +140,7 @@ def run(*, rounds: int = DEFAULT_ROUNDS) -> Result:
             "handler": (HANDLER, read_only),
             "handler from source": (HANDLER, _environment(source_only, write_bytecode=False)),
             "powertools": (POWERTOOLS, read_only),
+            "floor + SDK check": (SDK_CHECK, read_only),
         }
         samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in programs}
         for _ in range(rounds):
@@ -190,6 +197,34 @@ def run(*, rounds: int = DEFAULT_ROUNDS) -> Result:
             f"handler {peak['handler'] / 1024:.1f} MiB (+{extra_kib / 1024:.2f} MiB)",
             f"handler without its bytecode (a zip without __pycache__): {relative('handler from source')}",
             f"for comparison, floor + Powertools Logger/Metrics: {relative('powertools')}",
+            f"start-up SDK check alone (floor + runtime_checks): {relative('floor + SDK check')}",
+            _bundle_line(),
             instruction_line,
         ],
+    )
+
+
+def _bundle_line() -> str:
+    """The alternative to the check: the size a pinned SDK would add to the deployment package."""
+    import io
+    import zipfile
+    from importlib.metadata import distribution
+
+    unpacked = 0
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name in BUNDLED_SDK:
+            dist = distribution(name)
+            for file in dist.files or ():
+                path = Path(str(dist.locate_file(file)))
+                if (
+                    path.is_file()
+                    and "__pycache__" not in file.parts
+                    and not file.parts[0].endswith(".dist-info")
+                ):
+                    unpacked += path.stat().st_size
+                    bundle.write(path, str(file))
+    return (
+        f"bundling the SDK instead ({', '.join(BUNDLED_SDK)}) would add {unpacked / 2**20:.1f} MiB "
+        f"unpacked, {len(archive.getvalue()) / 2**20:.1f} MiB zipped, to every cold start's code download"
     )
