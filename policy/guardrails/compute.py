@@ -60,6 +60,7 @@ EXECUTE_API_SOURCE_ARN: Final = re.compile(
 )
 """``<execution arn>/<stage>/<METHOD>/<path>``: the method ARN API Gateway invokes with."""
 API_GATEWAY_PRINCIPAL: Final = "apigateway.amazonaws.com"
+SNAP_START_ON: Final = "PublishedVersions"
 SECRET_VALUE: Final = re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
 """An AWS access key id or a PEM private key: values that are secrets whatever their name."""
 
@@ -242,6 +243,47 @@ def availability_zone_findings(
     return findings
 
 
+def snap_start_alias_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    """Project: a SnapStart function is invoked through an alias (or version), never unqualified.
+
+    Snapshots exist only for published versions. An API integration or function URL on the
+    unqualified function runs ``$LATEST``, which starts every environment cold while the snapshots are
+    billed; and a permission without the alias's qualifier does not let API Gateway invoke the alias.
+    """
+    findings: list[Finding] = []
+    for function in of_type(resources_, tokens.LAMBDA_FUNCTION):
+        if text(nested(function.props, "snapStart", "applyOn")) != SNAP_START_ON:
+            continue
+        unqualified = text(function.props.get("invokeArn"))
+        for integration in of_type(resources_, tokens.API_INTEGRATION):
+            if unqualified and text(integration.props.get("uri")) == unqualified:
+                findings.append(
+                    Finding(
+                        f"integration {label(integration)} invokes SnapStart function {label(function)} "
+                        "unqualified ($LATEST, which has no snapshot); set its uri to the alias's "
+                        "invoke_arn.",
+                        integration.urn,
+                    )
+                )
+        invokers = [
+            *((p, "function") for p in of_type(resources_, tokens.LAMBDA_PERMISSION)),
+            *((u, "functionName") for u in of_type(resources_, tokens.LAMBDA_FUNCTION_URL)),
+        ]
+        for invoker, key in invokers:
+            if refers_to(invoker.props.get(key), function, "name", "arn") and not text(
+                invoker.props.get("qualifier")
+            ):
+                findings.append(
+                    Finding(
+                        f"{label(invoker)} is on SnapStart function {label(function)} without a qualifier "
+                        "(it applies to $LATEST, not to the alias that is invoked); set qualifier to the "
+                        "alias.",
+                        invoker.urn,
+                    )
+                )
+    return findings
+
+
 # --- the policies --------------------------------------------------------------------------------
 
 
@@ -320,5 +362,11 @@ POLICIES: Final[list[Policy]] = [
         name="lambda-5-subnets-in-two-azs",
         description="Lambda functions' subnets span at least two availability zones (Lambda.5).",
         check=resources_only(availability_zone_findings),
+    ),
+    stack_policy(
+        name="project-lambda-snapstart-through-alias",
+        description="A SnapStart function's API integrations, permissions and function URL name its alias "
+        "(published versions are the only ones with snapshots).",
+        check=resources_only(snap_start_alias_findings),
     ),
 ]

@@ -34,6 +34,7 @@ LAMBDA_FUNCTION_URL: Final = ("aws:lambda/functionUrl:FunctionUrl",)
 
 REST_API: Final = ("aws:apigateway/restApi:RestApi",)
 API_METHOD: Final = ("aws:apigateway/method:Method",)
+API_INTEGRATION: Final = ("aws:apigateway/integration:Integration",)
 API_STAGE: Final = ("aws:apigateway/stage:Stage",)
 API_METHOD_SETTINGS: Final = ("aws:apigateway/methodSettings:MethodSettings",)
 WEB_ACL: Final = ("aws:wafv2/webAcl:WebAcl",)

@@ -21,6 +21,7 @@ VARIANTS: dict[str, TapStackArgs] = {
     "function-url-off": TapStackArgs(enable_function_url=False),
     "api-gateway-account-unmanaged": TapStackArgs(manage_api_gateway_account=False),
     "reserved-concurrency": TapStackArgs(reserved_concurrency=10),
+    "snap-start": TapStackArgs(enable_snap_start=True),
     "break-glass-and-auditors": TapStackArgs(
         break_glass_principal_arns=(f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/break-glass",),
         auditor_principal_arns=(f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/security-audit",),

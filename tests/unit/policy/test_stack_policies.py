@@ -432,6 +432,37 @@ STACK_CASES: list[StackCase] = [
     ),
 ]
 
+STACK_CASES += [
+    StackCase(
+        "project-lambda-snapstart-through-alias",
+        "snap-start",
+        lambda s: with_state(
+            s,
+            "aws:apigateway/integration:Integration",
+            "get-health-integration",
+            _set(uri=find(s, "aws:lambda/function:Function").state["invokeArn"]),
+        ),
+        ("integration 'tap-api-get-health-integration'", "unqualified ($LATEST"),
+    ),
+    StackCase(
+        "project-lambda-snapstart-through-alias",
+        "snap-start",
+        lambda s: with_state(s, "aws:lambda/permission:Permission", "invoke-get-health", _unqualified),
+        ("'tap-api-invoke-get-health'", "without a qualifier"),
+    ),
+    StackCase(
+        "project-lambda-snapstart-through-alias",
+        "snap-start",
+        lambda s: with_state(s, "aws:lambda/functionUrl:FunctionUrl", "function-url", _unqualified),
+        ("'tap-compute-function-url'", "without a qualifier"),
+    ),
+]
+
+
+def _unqualified(state: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in state.items() if key != "qualifier"}
+
+
 STACK_POLICIES = {p.name: p for p in POLICIES if isinstance(p, StackValidationPolicy)}
 
 
