@@ -5,6 +5,7 @@
 #                  lock into build/lambda-deps, for Python 3.13 on arm64, and compile everything the
 #                  function imports to Python 3.13 bytecode; the Pulumi program zips the result
 #   make bench   - run the benchmarks (each prints ratios against a baseline measured in the same run)
+#   make deployer-policy - regenerate deploy/deployer-policy-*.json (the deployer's IAM policies)
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
@@ -81,6 +82,12 @@ run: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# The least-privilege policies of whoever runs `pulumi up` (lib/deployer_policy.py; README, "Deployer
+# permissions"); a unit test fails when the committed files and the generator disagree.
+.PHONY: deployer-policy
+deployer-policy: setup
+	$(BIN)/python -m lib.deployer_policy --output-dir deploy
 
 clean:
 	rm -rf $(TOOLS) $(VENV) build .coverage .mypy_cache .pytest_cache .ruff_cache
