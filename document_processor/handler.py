@@ -36,7 +36,13 @@ from document_processor.events import (
 )
 from document_processor.filenames import content_disposition
 from document_processor.identity import Caller, caller_from_request
-from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
+from document_processor.observability import (
+    REQUEST_FIELDS,
+    REQUEST_LOG,
+    RequestLog,
+    configure_logging,
+    write_line,
+)
 from document_processor.routes import ROUTES, RouteMatch, match_path, path_agrees, routes_for_path
 from document_processor.settings import Settings, load_settings
 from document_processor.snapstart import renew_after_restore
@@ -122,7 +128,7 @@ class Application:
             log_level=self._log_level,
             sink=self._request_log_sink,
         )
-        token = REQUEST_FIELDS.set(fields)
+        token, log_token = REQUEST_FIELDS.set(fields), REQUEST_LOG.set(record)
         payload_version, level = PAYLOAD_V1, logging.INFO
         try:
             try:
@@ -147,6 +153,7 @@ class Application:
             fields.update(status=response.status, durationMs=round((time.perf_counter() - started) * 1000, 3))
             record.emit(level=level, message="Request completed")
         finally:
+            REQUEST_LOG.reset(log_token)
             REQUEST_FIELDS.reset(token)
         return render_response(response, payload_version)
 

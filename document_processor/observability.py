@@ -33,6 +33,8 @@ QUIET_LIBRARY_LOGGERS: tuple[str, ...] = ("pypdf",)
 
 REQUEST_FIELDS: ContextVar[dict[str, Any]] = ContextVar("request_fields", default={})  # noqa: B039
 """Fields added to every log line of the current request (request ids, caller)."""
+REQUEST_LOG: ContextVar[RequestLog | None] = ContextVar("request_log", default=None)
+"""The current request's access line, for code below the handler that has something to count."""
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -88,6 +90,13 @@ def configure_logging(settings: Settings) -> logging.Logger:
     return logger
 
 
+def count_fact_skipped(fact: str, limit: str) -> None:
+    """Count a document stored without ``fact`` because ``limit`` ran out, on the current request."""
+    record = REQUEST_LOG.get()
+    if record is not None:
+        record.skip_fact(fact, limit)
+
+
 def write_line(line: str) -> None:
     """Write one line to stdout (the default metrics sink)."""
     sys.stdout.write(line + "\n")
@@ -120,6 +129,8 @@ class RequestLog:
         self._sink = sink
         self._values: dict[str, tuple[float, str]] = {}
         self._rejection: str | None = None
+        self._facts_skipped: list[str] = []
+        self._skip_limit: str | None = None
 
     def add_metric(self, name: str, value: float, unit: str = "Count") -> None:
         """Add ``value`` to the metric ``name`` for this request."""
@@ -130,9 +141,15 @@ class RequestLog:
         """Count one rejected request with ``reason`` (an error code) as its dimension."""
         self._rejection = reason
 
+    def skip_fact(self, fact: str, limit: str) -> None:
+        """Count a fact left out because its budget ran out, with the first ``limit`` as dimension."""
+        self._facts_skipped.append(fact)
+        self._skip_limit = self._skip_limit or limit
+        self.fields["factsSkipped"] = list(self._facts_skipped)
+
     def emit(self, *, level: int, message: str) -> None:
         """Write the line; below the configured log level it is written only if it carries metrics."""
-        has_metrics = bool(self._values) or self._rejection is not None
+        has_metrics = bool(self._values) or self._rejection is not None or bool(self._facts_skipped)
         if level < self._log_level and not has_metrics:
             return
         now = time.time()
@@ -169,5 +186,14 @@ class RequestLog:
                 }
             )
             document.update({"Reason": self._rejection, "Rejections": 1})
+        if self._facts_skipped:
+            directives.append(
+                {
+                    "Namespace": self._namespace,
+                    "Dimensions": [["Service", "Limit"]],
+                    "Metrics": [{"Name": "FactsSkipped", "Unit": "Count"}],
+                }
+            )
+            document.update({"Limit": self._skip_limit, "FactsSkipped": len(self._facts_skipped)})
         document["_aws"] = {"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}
         return document

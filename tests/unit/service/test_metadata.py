@@ -1,4 +1,5 @@
-"""Type-specific facts from real documents; unreadable content is refused."""
+"""Type-specific facts from real documents; unreadable content is refused, costly content described
+without the fact (the complexity bombs are in test_fact_bombs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pypdf
 import pytest
 
 from document_processor.errors import UnsupportedMediaTypeError
-from document_processor.metadata import PDF_MAX_DECOMPRESSED_BYTES, PDF_MAX_PAGE_TREE_DEPTH, describe
+from document_processor.fact_budget import Limit
+from document_processor.metadata import (
+    PDF_MAX_DECOMPRESSED_BYTES,
+    PDF_MAX_PAGE_TREE_DEPTH,
+    describe,
+    pdf_budget,
+)
 from tests.unit.service.samples import make_jpeg, make_pdf, make_png
 
 
@@ -105,24 +112,24 @@ def _pdf_with_inflating_xref_stream(inflated_bytes: int) -> bytes:
 
 
 def test_decompression_is_bounded() -> None:
-    # Given a PDF that pypdf's own defaults would count (so the refusal below is the service's limit)
+    # Given a PDF that pypdf's own defaults would count (so the outcome below is the service's limit)
     bomb = _pdf_with_inflating_xref_stream(PDF_MAX_DECOMPRESSED_BYTES + 1_000_000)
     assert len(bomb) < 100_000
     assert len(pypdf.PdfReader(io.BytesIO(bomb), strict=False).pages) == 1
     assert describe("application/pdf", _pdf_with_inflating_xref_stream(0)) == {"pageCount": 1}
+    budget = pdf_budget()
 
-    # When the service describes it, Then it is refused rather than inflated
-    with pytest.raises(UnsupportedMediaTypeError) as raised:
-        describe("application/pdf", bomb)
-
-    assert raised.value.code == "malformed_document"
+    # When the service describes it, Then it is described without a page count rather than inflated
+    assert describe("application/pdf", bomb, budget) == {}
+    assert budget.exceeded is Limit.DECOMPRESSED_BYTES
+    assert budget.decompressed_bytes <= PDF_MAX_DECOMPRESSED_BYTES
 
 
 def test_page_tree_depth_is_bounded() -> None:
-    with pytest.raises(UnsupportedMediaTypeError) as raised:
-        describe("application/pdf", _nested_page_tree(PDF_MAX_PAGE_TREE_DEPTH + 5))
+    budget = pdf_budget()
 
-    assert raised.value.code == "malformed_document"
+    assert describe("application/pdf", _nested_page_tree(PDF_MAX_PAGE_TREE_DEPTH + 5), budget) == {}
+    assert budget.exceeded is Limit.DEPTH
 
 
 @pytest.mark.parametrize(
