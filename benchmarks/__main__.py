@@ -1,8 +1,9 @@
 """Run every benchmark and print its ratio against the baseline measured in the same run.
 
 Usage: ``python -m benchmarks`` (what ``make bench`` runs): cold start, warm overhead, upload pipeline,
-then the load benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone,
-with options). Exits 0 whether or not goals are met: the numbers are information for docs/service.md
+fact-extraction bombs (about 70 s; ``python -m benchmarks.fact_bombs`` runs it alone), then the load
+benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone, with options).
+Exits 0 whether or not goals are met: the numbers are information for docs/service.md
 and docs/limits.md, not a gate (timings on shared machines are noisy). It does exit non-zero if a
 benchmark cannot run (for example a load request fails or a download differs).
 """
@@ -23,13 +24,13 @@ BENCHMARK_ENVIRONMENT = {
 
 
 def main() -> int:
-    """Run the four benchmarks in order, printing each report as it finishes."""
+    """Run the five benchmarks in order, printing each report as it finishes."""
     for name, value in BENCHMARK_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from benchmarks import cold_start, load, upload, warm
+    from benchmarks import cold_start, fact_bombs, load, upload, warm
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    for benchmark in (cold_start, warm, upload, load):
+    for benchmark in (cold_start, warm, upload, fact_bombs, load):
         result = benchmark.run()
         print(result.report(), flush=True)
     return 0
