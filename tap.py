@@ -1,7 +1,9 @@
 """Pulumi entry point: read and validate the stack's config, build ``TapStack``, export its outputs.
 
-All parsing and validation is in ``lib.config`` (pure, tested); this file only gathers the raw
-values. A bad value stops the program before any resource is registered, with every problem listed.
+The CLI runs the project directory, whose ``__main__.py`` calls ``main()`` (that file says why the
+program is the directory and not this file). All parsing and validation is in ``lib.config`` (pure,
+tested); this file only gathers the raw values. A bad value stops the program before any resource is
+registered, with every problem listed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,3 @@ def main() -> TapStack:
     for name, value in stack.outputs.items():
         pulumi.export(name, value)
     return stack
-
-
-if __name__ == "__main__":  # Pulumi runs the program as __main__; tests may import it.
-    main()

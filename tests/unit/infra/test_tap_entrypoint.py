@@ -1,4 +1,8 @@
-"""tap.py: config gathered from Pulumi, ENVIRONMENT_SUFFIX honoured, every output exported."""
+"""tap.py: config gathered from Pulumi, ENVIRONMENT_SUFFIX honoured, every output exported.
+
+The program is run the way the CLI starts it (the project directory, see Pulumi.yaml); that it also
+loads from outside the project, with nothing on sys.path, is test_cli_loading.py's job.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from tests.unit.infra.test_tap_stack import REQUIRED_OUTPUTS
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-TAP = Path(__file__).resolve().parents[3] / "tap.py"
+PROGRAM = Path(__file__).resolve().parents[3]
+"""The project directory: Pulumi.yaml names no ``main``, so the CLI runs this directory's ``__main__.py``."""
 
 
 @pytest.fixture
@@ -37,10 +42,10 @@ def stack_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str
 
 
 def run_tap() -> dict[str, object]:
-    """Run tap.py as Pulumi does (``__main__``) and resolve the stack outputs it exported."""
+    """Run the program as Pulumi does (``__main__``) and resolve the stack outputs it exported."""
 
     def program() -> pulumi.Output[dict[str, object]]:
-        runpy.run_path(str(TAP), run_name="__main__")
+        runpy.run_path(str(PROGRAM), run_name="__main__")
         root = pulumi.runtime.settings.get_root_resource()
         return pulumi.Output.from_input(dict(root.outputs))  # type: ignore[union-attr]
 
