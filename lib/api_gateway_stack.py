@@ -14,12 +14,11 @@ from typing import Final
 import pulumi
 import pulumi_aws as aws
 
-from document_processor.routes import BINARY_MEDIA_TYPES, ROUTES, Route, resource_paths
+from document_processor.routes import ROUTES, Route, resource_paths
 from lib import api_routes, naming, policies, waf
 from lib.log_groups import managed_log_group
 from lib.settings import DEFAULT_WAF_RATE_LIMIT, ApiLoggingLevel
 
-INTEGRATION_TIMEOUT_MS: Final = 29_000
 PUSH_TO_CLOUDWATCH_POLICY: Final = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
@@ -85,17 +84,13 @@ class ApiGatewayStack(pulumi.ComponentResource):
             name=naming.api_name(env),
             description="Secure document API (IAM-authenticated)",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
-            binary_media_types=list(BINARY_MEDIA_TYPES),
+            # What a deployment snapshots comes from api_routes as data, which the deployment's
+            # fingerprint hashes too (see deployment_snapshot).
+            **api_routes.rest_api_arguments(),
             opts=child,
         )
         validator = aws.apigateway.RequestValidator(
-            f"{name}-request-validator",
-            rest_api=rest_api.id,
-            name="parameters",
-            validate_request_parameters=True,
-            # Bodies are raw documents, not JSON: the handler validates them.
-            validate_request_body=False,
-            opts=child,
+            f"{name}-request-validator", rest_api=rest_api.id, **api_routes.REQUEST_VALIDATOR, opts=child
         )
 
         resources: dict[str, pulumi.Output[str]] = {"/": rest_api.root_resource_id}
@@ -109,7 +104,8 @@ class ApiGatewayStack(pulumi.ComponentResource):
             )
             resources[path] = resource.id
 
-        integration_config = {"type": "AWS_PROXY", "httpMethod": "POST", "timeoutMs": INTEGRATION_TIMEOUT_MS}
+        # One value for the integrations and the fingerprint: what they target is what is hashed.
+        integration_uri = args.function_invoke_arn
         deployed: list[pulumi.Resource] = []
         for route in args.routes:
             resource_name = f"{name}-{route.method.lower()}-{api_routes.path_slug(route.path)}"
@@ -117,11 +113,7 @@ class ApiGatewayStack(pulumi.ComponentResource):
                 f"{resource_name}-method",
                 rest_api=rest_api.id,
                 resource_id=resources[route.path],
-                http_method=route.method,
-                authorization="AWS_IAM",
-                operation_name=route.operation,
-                request_validator_id=validator.id,
-                request_parameters=api_routes.method_request_parameters(route),
+                **api_routes.method_arguments(route, request_validator_id=validator.id),
                 opts=child,
             )
             integration = aws.apigateway.Integration(
@@ -129,10 +121,7 @@ class ApiGatewayStack(pulumi.ComponentResource):
                 rest_api=rest_api.id,
                 resource_id=resources[route.path],
                 http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
-                uri=args.function_invoke_arn,
-                timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
+                **api_routes.integration_arguments(uri=integration_uri),
                 opts=child,
             )
             deployed.extend((method, integration))
@@ -140,12 +129,13 @@ class ApiGatewayStack(pulumi.ComponentResource):
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=rest_api.id,
-            description="Managed by Pulumi; replaced whenever the routes or the integration change",
+            description="Managed by Pulumi; replaced whenever what it snapshots changes",
             triggers={
-                "redeployment": pulumi.Output.from_input(args.function_invoke_arn).apply(
+                # Resources, methods, integrations, the validator and binary media types: the
+                # stage serves the old snapshot until a new deployment replaces it.
+                "redeployment": pulumi.Output.from_input(integration_uri).apply(
                     lambda uri: api_routes.deployment_fingerprint(
-                        args.routes,
-                        {**integration_config, "uri": uri, "binaryMediaTypes": list(BINARY_MEDIA_TYPES)},
+                        api_routes.deployment_snapshot(args.routes, integration_uri=uri)
                     )
                 )
             },
@@ -227,7 +217,9 @@ class ApiGatewayStack(pulumi.ComponentResource):
                 default_action=aws.wafv2.WebAclDefaultActionArgs(
                     allow=aws.wafv2.WebAclDefaultActionAllowArgs()
                 ),
-                rules=waf.web_acl_rules(rate_limit=args.waf_rate_limit, metric_prefix=metric_prefix),
+                rules=waf.web_acl_rules(
+                    rate_limit=args.waf_rate_limit, metric_prefix=metric_prefix, routes=args.routes
+                ),
                 visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                     cloudwatch_metrics_enabled=True, metric_name=metric_prefix, sampled_requests_enabled=True
                 ),

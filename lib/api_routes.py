@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from document_processor.routes import PATH_PARAMETER_PREFIX
+from document_processor.routes import BINARY_MEDIA_TYPES, PATH_PARAMETER_PREFIX, resource_paths
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,6 +42,21 @@ ACCESS_LOG_FIELDS: Final[Mapping[str, str]] = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 """One JSON object per request: who (IAM identity), what, outcome, latency; never bodies."""
+
+INTEGRATION_TIMEOUT_MS: Final = 29_000
+"""API Gateway's default (and, without a quota increase, maximum) integration timeout."""
+REQUEST_VALIDATOR: Final[Mapping[str, Any]] = {
+    "name": "parameters",
+    "validate_request_parameters": True,
+    # Bodies are raw documents, not JSON: the handler validates them.
+    "validate_request_body": False,
+}
+"""The API's one request validator's arguments (every method uses it)."""
+
+# The arguments below are data first: the stack creates the resources from exactly these dicts and
+# the deployment's fingerprint hashes the same dicts, so nothing can be set on what a deployment
+# snapshots without changing the fingerprint (tests/unit/infra/test_deployment_fingerprint.py
+# checks the synthesized resources carry no input the snapshot lacks).
 
 
 def access_log_format() -> str:
@@ -83,10 +98,55 @@ def invoke_source_arn(execution_arn: str, stage_name: str, route: Route) -> str:
     return f"{execution_arn}/{stage_name}/{route.method}/{'/'.join(segments)}"
 
 
-def deployment_fingerprint(routes: tuple[Route, ...], integration: Mapping[str, Any]) -> str:
-    """A hash of everything a deployment snapshots, so the deployment is replaced when it changes."""
-    payload = {
-        "routes": [[route.method, route.path, route.operation] for route in routes],
-        "integration": dict(integration),
+def rest_api_arguments() -> dict[str, Any]:
+    """The ``RestApi`` arguments a deployment snapshots (the rest, name and endpoint type, apply at
+    once). Binary media types decide how the deployed API encodes bodies."""
+    return {"binary_media_types": list(BINARY_MEDIA_TYPES)}
+
+
+def method_arguments(route: Route, *, request_validator_id: Any) -> dict[str, Any]:
+    """A route's ``Method`` arguments (besides its API and resource): SigV4 on every method, the
+    request validator, every path parameter required."""
+    return {
+        "http_method": route.method,
+        "authorization": "AWS_IAM",
+        "operation_name": route.operation,
+        "request_validator_id": request_validator_id,
+        "request_parameters": method_request_parameters(route),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def integration_arguments(*, uri: Any) -> dict[str, Any]:
+    """Every route's ``Integration`` arguments (besides its API, resource and method): a Lambda
+    proxy integration (always invoked with POST) of ``uri``."""
+    return {
+        "type": "AWS_PROXY",
+        "integration_http_method": "POST",
+        "uri": uri,
+        "timeout_milliseconds": INTEGRATION_TIMEOUT_MS,
+    }
+
+
+def deployment_snapshot(routes: tuple[Route, ...], *, integration_uri: str) -> dict[str, Any]:
+    """Everything a deployment of this API snapshots, as the arguments the stack passes.
+
+    The validator appears by its settings (its id exists only after creation, and changes only with
+    the API); each method names it the same way.
+    """
+    return {
+        "restApi": rest_api_arguments(),
+        "requestValidator": dict(REQUEST_VALIDATOR),
+        "resources": list(resource_paths(routes)),
+        "methods": {
+            f"{route.method} {route.path}": {
+                "method": method_arguments(route, request_validator_id=dict(REQUEST_VALIDATOR)),
+                "integration": integration_arguments(uri=integration_uri),
+            }
+            for route in routes
+        },
+    }
+
+
+def deployment_fingerprint(snapshot: Mapping[str, Any]) -> str:
+    """A hash of a ``deployment_snapshot``, so the deployment is replaced whenever it changes."""
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -71,21 +71,15 @@ def test_every_route_has_one_iam_authorized_validated_method_and_a_proxy_integra
     }
 
 
-def test_deployment_is_fingerprinted_by_routes_and_integration_and_waits_for_methods(
+def test_deployment_is_fingerprinted_by_what_it_snapshots_and_waits_for_methods(
     resources: list[CapturedResource],
 ) -> None:
+    # What the fingerprint covers: tests/unit/infra/test_deployment_fingerprint.py.
     deployment = one(resources, "aws:apigateway/deployment:Deployment")
     function = one(resources, "aws:lambda/function:Function")
 
     expected = api_routes.deployment_fingerprint(
-        ROUTES,
-        {
-            "type": "AWS_PROXY",
-            "httpMethod": "POST",
-            "timeoutMs": 29000,
-            "uri": function.state["invokeArn"],
-            "binaryMediaTypes": ["*/*"],
-        },
+        api_routes.deployment_snapshot(ROUTES, integration_uri=function.state["invokeArn"])
     )
     assert deployment.inputs["triggers"] == {"redeployment": expected}
     for member in of_type(resources, "aws:apigateway/method:Method") + of_type(

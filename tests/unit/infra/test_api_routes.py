@@ -43,12 +43,21 @@ def test_access_log_format_is_one_json_object_of_context_variables() -> None:
     assert all(value.startswith("$context.") for value in parsed.values())
 
 
-def test_the_deployment_fingerprint_changes_with_routes_and_integration_only() -> None:
-    integration = {"type": "AWS_PROXY", "uri": "u"}
-    base = api_routes.deployment_fingerprint(ROUTES, integration)
+def test_the_deployment_fingerprint_is_stable_and_changes_with_the_route_table() -> None:
+    base = api_routes.deployment_fingerprint(api_routes.deployment_snapshot(ROUTES, integration_uri="u"))
 
-    assert api_routes.deployment_fingerprint(ROUTES, dict(integration)) == base
-    assert api_routes.deployment_fingerprint(ROUTES[:-1], integration) != base
+    assert (
+        api_routes.deployment_fingerprint(api_routes.deployment_snapshot(ROUTES, integration_uri="u")) == base
+    )
+    assert (
+        api_routes.deployment_fingerprint(api_routes.deployment_snapshot(ROUTES[:-1], integration_uri="u"))
+        != base
+    )
     renamed = (*ROUTES[:-1], Route(ROUTES[-1].method, "/documents/{id}/bytes", ROUTES[-1].operation, ""))
-    assert api_routes.deployment_fingerprint(renamed, integration) != base
-    assert api_routes.deployment_fingerprint(ROUTES, {**integration, "uri": "v"}) != base
+    assert (
+        api_routes.deployment_fingerprint(api_routes.deployment_snapshot(renamed, integration_uri="u"))
+        != base
+    )
+    assert (
+        api_routes.deployment_fingerprint(api_routes.deployment_snapshot(ROUTES, integration_uri="v")) != base
+    )
