@@ -10,6 +10,10 @@ so a missing build is reported with the command that fixes it instead of deployi
 every cold start compiles the service in memory (measured: about 3% of the cold-start floor, see
 docs/service.md). The service's own bytecode is ``checked-hash``: Python verifies it against the
 source on import, so a source edited after ``make package`` still runs as edited, just slower.
+
+On a machine without Python 3.13, ``make test`` builds the package without bytecode and says so in
+``BYTECODE_SKIPPED_MARKER`` beside the dependencies directory; only then may modules ship without it
+(``make package``, the deployment build, needs 3.13 and removes the marker).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ MAX_LISTED_FILES: Final = 5
 """How many offending files an error names before it just counts the rest."""
 BYTECODE_CACHE_TAG: Final = "cpython-313"
 """``sys.implementation.cache_tag`` of the function's runtime (lib/lambda_stack.py: python3.13)."""
+BYTECODE_SKIPPED_MARKER: Final = "lambda-bytecode.skipped"
+"""Written next to ``build/lambda-deps`` by ``make test-package`` when it found no Python 3.13 (Makefile)."""
 
 
 class LambdaPackageError(RuntimeError):
@@ -69,13 +75,21 @@ def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = H
         raise LambdaPackageError(f"dependencies would overwrite the service package: {', '.join(clashes)}")
     files.update(dependencies)
     uncompiled = sorted(name for name in files if name.endswith(".py") and bytecode_path(name) not in files)
-    if uncompiled:
+    if uncompiled and bytecode_skipped(dependencies_dir) is None:
         shown = ", ".join(uncompiled[:MAX_LISTED_FILES])
         more = f" and {len(uncompiled) - MAX_LISTED_FILES} more" if len(uncompiled) > MAX_LISTED_FILES else ""
         raise LambdaPackageError(
             f"no {BYTECODE_CACHE_TAG} bytecode for {shown}{more}; run `{PACKAGE_COMMAND}` first"
         )
     return dict(sorted(files.items()))
+
+
+def bytecode_skipped(dependencies_dir: Path) -> str | None:
+    """Why this build has no bytecode (the marker's text), or None for a normal ``make package`` build."""
+    marker = dependencies_dir.parent / BYTECODE_SKIPPED_MARKER
+    if not marker.is_file():
+        return None
+    return marker.read_text(encoding="utf-8").strip() or "no reason recorded"
 
 
 def bytecode_path(source: str, *, cache_tag: str = BYTECODE_CACHE_TAG) -> str:

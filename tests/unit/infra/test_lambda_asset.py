@@ -9,9 +9,11 @@ import pulumi
 import pytest
 
 from lib.lambda_asset import (
+    BYTECODE_SKIPPED_MARKER,
     HANDLER,
     LambdaPackageError,
     bytecode_path,
+    bytecode_skipped,
     handler_module_path,
     lambda_archive,
     package_files,
@@ -28,6 +30,15 @@ PYTHON_3_13_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
 @pytest.fixture(scope="module")
 def real_package() -> dict[str, Path]:
     return package_files(DEFAULT_LAMBDA_PACKAGE_DIR, DEFAULT_LAMBDA_DEPENDENCIES_DIR)
+
+
+@pytest.fixture(scope="module")
+def real_compiled_package(real_package: dict[str, Path]) -> dict[str, Path]:
+    """The real package, for the bytecode checks: skipped when `make test` had no Python 3.13."""
+    reason = bytecode_skipped(DEFAULT_LAMBDA_DEPENDENCIES_DIR)
+    if reason is not None:
+        pytest.skip(f"the package was built without bytecode ({BYTECODE_SKIPPED_MARKER}): {reason}")
+    return real_package
 
 
 def test_the_package_holds_the_handler_the_route_table_and_the_locked_dependencies(
@@ -65,19 +76,23 @@ def test_the_service_code_in_the_package_imports_nothing_from_the_infrastructure
         assert not roots & {"lib", "pulumi", "pulumi_aws", "local_mode"}, name
 
 
-def test_every_module_ships_with_runtime_bytecode_and_no_other(real_package: dict[str, Path]) -> None:
-    sources = {name for name in real_package if name.endswith(".py")}
-    compiled = {name for name in real_package if name.endswith(".pyc")}
+def test_every_module_ships_with_runtime_bytecode_and_no_other(
+    real_compiled_package: dict[str, Path],
+) -> None:
+    sources = {name for name in real_compiled_package if name.endswith(".py")}
+    compiled = {name for name in real_compiled_package if name.endswith(".pyc")}
 
     assert compiled == {bytecode_path(source) for source in sources}
     assert all(name.endswith(".cpython-313.pyc") for name in compiled)
-    assert not [name for name in real_package if not name.endswith((".py", ".pyc")) and "__pycache__" in name]
+    assert not [
+        name for name in real_compiled_package if not name.endswith((".py", ".pyc")) and "__pycache__" in name
+    ]
 
 
 def test_the_service_bytecode_is_python_3_13_and_checked_against_its_source(
-    real_package: dict[str, Path],
+    real_compiled_package: dict[str, Path],
 ) -> None:
-    for name, path in real_package.items():
+    for name, path in real_compiled_package.items():
         if not (name.startswith("document_processor/") and name.endswith(".pyc")):
             continue
         header = path.read_bytes()[:16]
@@ -152,6 +167,26 @@ def test_a_module_without_runtime_bytecode_names_the_command_to_run(tmp_path: Pa
         match=r"no cpython-313 bytecode for document_processor/handler\.py; run `make package` first",
     ):
         package_files(package, deps)
+
+
+def test_a_build_made_without_python_3_13_ships_sources_only_and_says_why(tmp_path: Path) -> None:
+    package, deps = make_package(tmp_path)
+    for compiled in [*(package / "__pycache__").iterdir(), *(deps / "pypdf" / "__pycache__").iterdir()]:
+        compiled.unlink()
+    (deps.parent / BYTECODE_SKIPPED_MARKER).write_text("NOTE: Python 3.13 was not found.\n")
+
+    files = package_files(package, deps)
+
+    assert bytecode_skipped(deps) == "NOTE: Python 3.13 was not found."
+    assert "document_processor/handler.py" in files
+    assert "pypdf/__init__.py" in files
+    assert not [name for name in files if name.endswith(".pyc")]
+
+
+def test_a_normal_build_has_no_reason_to_skip_bytecode(tmp_path: Path) -> None:
+    _, deps = make_package(tmp_path)
+
+    assert bytecode_skipped(deps) is None
 
 
 def test_missing_dependencies_name_the_command_to_run(tmp_path: Path) -> None:
