@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from document_processor.handler import Application
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
 from local_mode.emulator import FAKE_CREDENTIALS, S3Emulator, create_documents_bucket
@@ -22,6 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from mypy_boto3_s3 import S3Client
+
+    from document_processor.handler import Application
 
 REGION = "us-east-1"
 
@@ -81,6 +82,11 @@ def fresh_bucket(emulator: S3Emulator) -> str:
 
 def deploy(emulator: S3Emulator, bucket: str, *, client: S3Client | None = None) -> Deployment:
     """The application with default settings on ``bucket``, using the real client factory."""
+    # Imported here, not at the top: importing the handler module is the function's cold start (it
+    # reads the environment and logs what is missing), which at conftest import would run outside
+    # any test, unconfigured, and print a configuration error during collection.
+    from document_processor.handler import Application
+
     lines: list[str] = []
     settings = load_settings({"DOCUMENTS_BUCKET": bucket})
     app = Application.from_settings(

@@ -13,13 +13,14 @@ from urllib.parse import urlencode
 import pytest
 from moto import mock_aws
 
-from document_processor.handler import Application
 from document_processor.routes import match_path
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from document_processor.handler import Application
 
 EVENTS_DIR = Path(__file__).parent / "events"
 BUCKET = "test-documents-bucket"
@@ -163,6 +164,11 @@ def lam(s3: Any) -> Lambda:
 
 def build_lambda(s3: Any, **environ: str) -> Lambda:
     """An application from ``environ`` (plus the bucket), recording its metric lines."""
+    # Imported here, not at the top: importing the handler module is the function's cold start (it
+    # reads the environment and logs what is missing), which at conftest import would run outside
+    # any test, unconfigured, and print a configuration error during collection.
+    from document_processor.handler import Application
+
     lines: list[str] = []
     settings = load_settings({"DOCUMENTS_BUCKET": BUCKET, **environ})
     app = Application.from_settings(settings, client=s3, request_log_sink=lines.append)
