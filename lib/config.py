@@ -74,14 +74,20 @@ RESERVED_CONCURRENCY_RANGE = (1, 1_000)
 LAMBDA_MEMORY_MB_RANGE = (128, 10_240)
 MAX_DOCUMENT_BYTES_LIMIT = 4_500_000
 """Lambda's 6 MB synchronous payload after base64's 4/3 growth and the event envelope."""
-MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_KEY_LENGTH = 127
+"""EC2's limit (the other tagged services allow 128)."""
 MAX_TAG_VALUE_LENGTH = 256
+TAG_CHARACTERS = "letters, digits and _ . : / = + -"
+"""What every tagged service accepts in tag keys and values: IAM, Lambda, CloudWatch Logs and WAF allow
+letters, digits, spaces and _ . : / = + - @; API Gateway's set is [a-zA-Z+-=._:/] (no space, no @).
+Default tags reach every resource, so only the intersection is safe."""
 
 _ENVIRONMENT_SUFFIX = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
 _PRINCIPAL = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)/[\w+=,.@/-]+")
 _ACCOUNT_ROOT = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:root")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_TAG_TEXT = re.compile(r"[A-Za-z0-9_.:/=+-]*")
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
@@ -297,8 +303,14 @@ def _check_tags(value: Mapping[str, str], _: TapStackArgs) -> list[str]:
             problems.append(f"tag {key!r} uses the reserved 'aws:' prefix")
         elif not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
             problems.append(f"tag key {key!r} must be 1-{MAX_TAG_KEY_LENGTH} characters")
+        elif not _TAG_TEXT.fullmatch(key):
+            problems.append(f"tag key {key!r} may contain only {TAG_CHARACTERS}")
         if len(tag_value) > MAX_TAG_VALUE_LENGTH:
             problems.append(f"tag {key!r} has a value longer than {MAX_TAG_VALUE_LENGTH} characters")
+        elif not _TAG_TEXT.fullmatch(tag_value):
+            problems.append(
+                f"tag {key!r} has a value with characters other than {TAG_CHARACTERS}: {tag_value!r}"
+            )
     return problems
 
 

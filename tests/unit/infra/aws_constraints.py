@@ -56,6 +56,26 @@ def service_model(service: str) -> dict[str, Any]:
     return model
 
 
+@functools.cache
+def _walk(service: str, root: str, path: str) -> tuple[str, str]:
+    """(shape name, documentation) of a member; cached, the models are large."""
+    shapes: dict[str, Any] = service_model(service)["shapes"]
+    operations: dict[str, Any] = service_model(service)["operations"]
+    shape_name = operations[root]["input"]["shape"] if root in operations else root
+    documentation = ""
+    for step in re.findall(r"[^.\[{]+|\[\]|\{key\}|\{value\}", path):
+        shape = shapes[shape_name]
+        if step == "[]":
+            reference = shape["member"]
+        elif step in ("{key}", "{value}"):
+            reference = shape[step[1:-1]]
+        else:
+            reference = shape["members"][step]
+        shape_name = reference["shape"]
+        documentation = reference.get("documentation") or shapes[shape_name].get("documentation", "")
+    return shape_name, documentation
+
+
 @dataclass(frozen=True)
 class Member:
     """One member of an AWS API input, as the service model names it.
@@ -72,21 +92,7 @@ class Member:
         return f"{self.service} {self.root} {self.path}"
 
     def _walk(self) -> tuple[str, str]:
-        shapes: dict[str, Any] = service_model(self.service)["shapes"]
-        operations: dict[str, Any] = service_model(self.service)["operations"]
-        shape_name = operations[self.root]["input"]["shape"] if self.root in operations else self.root
-        documentation = ""
-        for step in re.findall(r"[^.\[{]+|\[\]|\{key\}|\{value\}", self.path):
-            shape = shapes[shape_name]
-            if step == "[]":
-                reference = shape["member"]
-            elif step in ("{key}", "{value}"):
-                reference = shape[step[1:-1]]
-            else:
-                reference = shape["members"][step]
-            shape_name = reference["shape"]
-            documentation = reference.get("documentation") or shapes[shape_name].get("documentation", "")
-        return shape_name, documentation
+        return _walk(self.service, self.root, self.path)
 
     @property
     def shape_name(self) -> str:

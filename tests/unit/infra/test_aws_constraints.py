@@ -12,6 +12,8 @@ import re
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from lib.config import MAX_ENVIRONMENT_SUFFIX_LENGTH, validate_args
 from lib.settings import EncryptionMode, TapStackArgs
@@ -190,3 +192,31 @@ def test_values_at_reads_lists_maps_and_keys() -> None:
     assert list(c.values_at(inputs, "tags*")) == ["v"]
     assert list(c.values_at(inputs, "x.y")) == []
     assert list(c.values_at(inputs, "missing")) == []
+
+
+TAG_ALPHABET = st.sampled_from("aZ09_.:/=+-" + " @!,;<\t\u00e9\u4e2d" + "\u2014")
+"""What the config accepts, and characters some tagged service refuses (space, @, ',', non-ASCII, ...)."""
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(key=st.text(TAG_ALPHABET, max_size=6), value=st.text(TAG_ALPHABET, max_size=6))
+def test_every_tag_the_config_accepts_every_tagged_service_accepts(key: str, value: str) -> None:
+    """Configured tags become default tags on every resource: the config may accept only what all accept."""
+    assume(validate_args(TapStackArgs(tags={key: value})) == [])
+    tag_fields = [spec for fields in c.FIELDS.values() for spec in fields if spec.path in {"tags{}", "tags*"}]
+    assert tag_fields
+    for spec in tag_fields:
+        checked = key if spec.path == "tags{}" else value
+        constraints: tuple[c.Member | c.Rule, ...] = (*spec.members, *spec.rules)
+        for constraint in constraints:
+            assert constraint.problems(checked) == [], (spec.path, constraint)
+
+
+@pytest.mark.parametrize(("key", "value"), [("CostCenter", "document-platform"), ("a" * 127, "v" * 256)])
+def test_typical_and_longest_tags_are_accepted_by_the_config_and_by_aws(key: str, value: str) -> None:
+    """The longest tags the config accepts (the property test above draws short ones)."""
+    assert validate_args(TapStackArgs(tags={key: value})) == []
+    for spec in (spec for fields in c.FIELDS.values() for spec in fields if spec.path in {"tags{}", "tags*"}):
+        checked = key if spec.path == "tags{}" else value
+        constraints: tuple[c.Member | c.Rule, ...] = (*spec.members, *spec.rules)
+        assert [p for constraint in constraints for p in constraint.problems(checked)] == []

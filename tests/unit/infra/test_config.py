@@ -159,7 +159,22 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
             "tags: tag 'Environment' is set by the program and cannot be overridden",
         ),
         ({"tags": '{"aws:owner": "x"}'}, "tags: tag 'aws:owner' uses the reserved 'aws:' prefix"),
-        ({"tags": '{"": "x"}'}, "tags: tag key '' must be 1-128 characters"),
+        ({"tags": '{"": "x"}'}, "tags: tag key '' must be 1-127 characters"),
+        ({"tags": '{"' + "k" * 128 + '": "x"}'}, f"tags: tag key {'k' * 128!r} must be 1-127 characters"),
+        (
+            {"tags": '{"Cost Centre": "x"}'},
+            "tags: tag key 'Cost Centre' may contain only letters, digits and _ . : / = + -",
+        ),
+        (
+            {"tags": '{"Owner": "ops@example.com"}'},
+            "tags: tag 'Owner' has a value with characters other than letters, digits and _ . : / = + -: "
+            "'ops@example.com'",
+        ),
+        (
+            {"tags": '{"Team": "Platform Team"}'},
+            "tags: tag 'Team' has a value with characters other than letters, digits and _ . : / = + -: "
+            "'Platform Team'",
+        ),
         ({"tags": '{"k": "' + "v" * 257 + '"}'}, "tags: tag 'k' has a value longer than 256 characters"),
         (
             {"logRetentionDays": "0"},
