@@ -88,7 +88,8 @@ REST_APIS: Final = tuple(
 )
 API_ACCOUNT: Final = _arn("apigateway", "/account", account=False)
 WEB_ACLS: Final = _arn("wafv2", f"regional/webacl/{API_PREFIX}*/*")
-MANAGED_RULE_SETS: Final = _arn("wafv2", "regional/managedruleset/*/*")
+MANAGED_RULE_SETS: Final = f"arn:{PARTITION}:wafv2:{REGION}:*:regional/managedruleset/*/*"
+"""The AWS managed rule groups the web ACL references (owned by their vendor, not this account)."""
 STAGES: Final = _arn("apigateway", "/restapis/*/stages/*", account=False)
 ANY: Final = "*"
 PUSH_TO_CLOUDWATCH_POLICY: Final = (
