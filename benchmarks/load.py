@@ -35,10 +35,14 @@ from typing import TYPE_CHECKING
 import httpx
 
 from benchmarks.local_process import local_mode_process
-from local_mode.identity import LOCAL_CALLER_HEADER
+from local_mode.emulator import DEFAULT_REGION
+from local_mode.principals import new_user
+from local_mode.signing import BotocoreSigV4, credentials_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from local_mode.principals import Principal
 
 DEFAULT_WORKERS = 8
 DEFAULT_UPLOADS_PER_WORKER = 50
@@ -47,7 +51,6 @@ DEFAULT_SEED = 20261126
 DEFAULT_MAX_SAMPLE_BYTES = 256 * 1024
 """Largest generated document: sizes spread from a few bytes to this (log-uniform)."""
 DEFAULT_TIMEOUT_SECONDS = 30.0
-BENCHMARK_CALLER = "arn:aws:iam::111122223333:user/load-benchmark"
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,11 @@ def mixed_documents(
 
 
 class ClientPool:
-    """One keep-alive ``httpx.Client`` per worker thread, all as the same caller."""
+    """One keep-alive ``httpx.Client`` per worker thread, all signing as the same principal."""
 
-    def __init__(self, base_url: str, *, caller: str = BENCHMARK_CALLER) -> None:
+    def __init__(self, base_url: str, principal: Principal, *, region: str = DEFAULT_REGION) -> None:
         self._base_url = base_url
-        self._caller = caller
+        self._auth = BotocoreSigV4(credentials_of(principal), region)
         self._local = threading.local()
         self._clients: list[httpx.Client] = []
         self._lock = threading.Lock()
@@ -152,7 +155,7 @@ class ClientPool:
         if client is None:
             client = httpx.Client(
                 base_url=self._base_url,
-                headers={LOCAL_CALLER_HEADER: self._caller},
+                auth=self._auth,
                 timeout=DEFAULT_TIMEOUT_SECONDS,
             )
             self._local.client = client
@@ -248,10 +251,17 @@ def _expect(results: Sequence[Timed], status: int, what: str) -> None:
         raise RuntimeError(f"{len(failed)} {what} failed, e.g. {failed[0].status}: {failed[0].body[:200]!r}")
 
 
-def measure(base_url: str, *, workers: int, uploads_per_worker: int, seed: int = DEFAULT_SEED) -> list[str]:
-    """Run the three batches against ``base_url``; the report lines."""
+def measure(
+    base_url: str,
+    principal: Principal,
+    *,
+    workers: int,
+    uploads_per_worker: int,
+    seed: int = DEFAULT_SEED,
+) -> list[str]:
+    """Run the three batches against ``base_url``, signing as ``principal``; the report lines."""
     samples = mixed_documents(workers * uploads_per_worker, seed=seed)
-    pool = ClientPool(base_url)
+    pool = ClientPool(base_url, principal)
     try:
         health_check = partial(timed, pool, "GET", "/health")
         run_all(workers, [health_check] * workers * 5)  # warm-up: connections, imports, caches
@@ -308,9 +318,12 @@ def run(
     seed: int = DEFAULT_SEED,
 ) -> LoadResult:
     """Start local mode, measure the three batches, stop it (``python -m benchmarks`` runs this)."""
-    with local_mode_process() as running:
+    principal = new_user("load-benchmark")
+    with local_mode_process([principal]) as running:
         return LoadResult(
-            measure(running.api_url, workers=workers, uploads_per_worker=uploads_per_worker, seed=seed)
+            measure(
+                running.api_url, principal, workers=workers, uploads_per_worker=uploads_per_worker, seed=seed
+            )
         )
 
 

@@ -3,7 +3,9 @@ and what the end-to-end suite runs against (one launcher, so both start and stop
 
 The child runs with the service's default settings whatever the caller's shell holds, so the limits a
 benchmark or a test assumes are the ones local mode applies; its stdout (the banner, then the
-handler's JSON log lines) is kept in a file for the life of the block.
+handler's JSON log lines) is kept in a file for the life of the block. The principals that may sign
+are the caller's: written to a principals file in the block's temporary directory and named by
+``LOCAL_PRINCIPALS``, so the child never creates or reads the developer's ``.local/principals.json``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from document_processor.settings import (
     ENV_OWNER_SCOPE,
     ENV_SERVICE_NAME,
 )
+from local_mode.principals import PRINCIPALS_VARIABLE, write_principals
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
+
+    from local_mode.principals import Principal
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_START_TIMEOUT_SECONDS = 60.0
@@ -83,15 +88,21 @@ def _wait_for_banner(
 
 @contextmanager
 def local_mode_process(
+    principals: Sequence[Principal],
     *,
     start_timeout: float = DEFAULT_START_TIMEOUT_SECONDS,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
 ) -> Iterator[RunningLocalMode]:
-    """Run ``python -m local_mode`` with ``PORT=0`` for the block; always stop it (SIGTERM, then kill)."""
+    """Run ``python -m local_mode`` with ``PORT=0`` for the block, accepting signatures by ``principals``.
+
+    Always stopped at the end (SIGTERM, then kill).
+    """
     with tempfile.TemporaryDirectory(prefix="local-mode-") as directory:
         stdout, stderr = Path(directory) / "stdout", Path(directory) / "stderr"
+        principals_file = Path(directory) / "principals.json"
+        write_principals(principals_file, principals)
         environ = {name: value for name, value in os.environ.items() if name not in SERVICE_SETTING_VARIABLES}
-        environ.update(PORT="0", PYTHONUNBUFFERED="1")
+        environ.update(PORT="0", PYTHONUNBUFFERED="1", **{PRINCIPALS_VARIABLE: str(principals_file)})
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "local_mode"], cwd=REPO_ROOT, env=environ, stdout=out, stderr=err

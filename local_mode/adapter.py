@@ -2,8 +2,9 @@
 
 For each request it applies API Gateway's front-door rules in API Gateway's order: the 10 MB payload
 limit, the route table (undeclared paths and methods get 403 ``Missing Authentication Token``, as
-with IAM authorisation), the caller (the local-only ``X-Local-Caller`` header standing in for SigV4),
-then builds a REST proxy v1 event, checks Lambda's 6 MB invocation payload limit, calls the handler
+with IAM authorisation), the SigV4 signature (``local_mode.sigv4``: the verified signer becomes
+``requestContext.identity``, and nothing else in the request can name a caller), then builds a REST
+proxy v1 event, checks Lambda's 6 MB invocation payload limit, calls the handler
 and converts its result back to HTTP. A handler exception or malformed result becomes API Gateway's
 502, and the reason is logged to stderr so it is not lost.
 """
@@ -21,14 +22,17 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from document_processor.routes import ROUTES, Route, match_path
-from local_mode.errors import InvalidCallerError, InvalidProxyResponseError
+from local_mode.errors import InvalidProxyResponseError
 from local_mode.events import EventOptions, IncomingRequest, build_rest_event, header_value
-from local_mode.identity import DEFAULT_LOCAL_CALLER, LOCAL_CALLER_HEADER, caller_identity
+from local_mode.identity import caller_identity
 from local_mode.lambda_context import LocalLambdaContext
 from local_mode.responses import HttpResponse, gateway_error, proxy_result_to_http
+from local_mode.sigv4 import SignatureRejected, SignedRequest, SigV4Verifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from local_mode.principals import Principal
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -54,12 +58,18 @@ class ApiGatewayAdapter:
 
     handler: LambdaHandler
     """``lambda_handler(event, context)``."""
+    verifier: SigV4Verifier
+    """Checks each request's SigV4 signature and says who signed it."""
     routes: tuple[Route, ...] = ROUTES
     """The route table the deployed API is built from."""
     options: EventOptions = field(default_factory=EventOptions)
     """Stage, API id, account and binary media types."""
-    default_caller: str = DEFAULT_LOCAL_CALLER
-    """Principal ARN used when the request has no ``X-Local-Caller`` header."""
+    unverified_principal: Principal | None = None
+    """Benchmark baseline only: skip verification and treat every request as this principal's.
+
+    Set in code by ``benchmarks/sigv4.py`` to measure what verification costs; local mode itself
+    never sets it (no setting or variable reaches it).
+    """
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -89,17 +99,25 @@ class ApiGatewayAdapter:
                 403, "Missing Authentication Token", error_type="MissingAuthenticationTokenException"
             )
 
-        caller = header_value(headers, LOCAL_CALLER_HEADER) or self.default_caller
-        try:
-            identity = caller_identity(
-                caller,
-                source_ip=request.remote_addr or "127.0.0.1",
-                user_agent=header_value(headers, "User-Agent"),
-            )
-        except InvalidCallerError as error:
-            return gateway_error(403, str(error), error_type="IncompleteSignatureException")
-        forwarded = [(name, value) for name, value in headers if name.lower() != LOCAL_CALLER_HEADER.lower()]
-        forwarded += [
+        host = header_value(headers, "Host") or request.host
+        query = request.query_string.decode("latin-1")
+        principal = self.unverified_principal
+        if principal is None:
+            url = f"{request.scheme}://{host}{raw_path}" + (f"?{query}" if query else "")
+            try:
+                principal = self.verifier.verify(SignedRequest(request.method, url, headers, body))
+            except SignatureRejected as rejected:
+                return gateway_error(rejected.status, rejected.message, error_type=rejected.error_type)
+        identity = caller_identity(
+            principal.arn,
+            access_key=principal.access_key_id,
+            source_ip=request.remote_addr or "127.0.0.1",
+            user_agent=header_value(headers, "User-Agent"),
+        )
+        # Like API Gateway, every header reaches the function, the signature's too: the handler takes
+        # the caller from the request context only.
+        forwarded = [
+            *headers,
             (
                 "X-Amzn-Trace-Id",
                 f"Root=1-{request_id.replace('-', '')[:8]}-{request_id.replace('-', '')[8:32]}",
@@ -111,7 +129,7 @@ class ApiGatewayAdapter:
         incoming = IncomingRequest(
             method=request.method,
             raw_path=raw_path,
-            query_string=request.query_string.decode("latin-1"),
+            query_string=query,
             headers=forwarded,
             body=body,
             source_ip=request.remote_addr or "127.0.0.1",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from local_mode.errors import ConfigurationError
@@ -22,6 +23,10 @@ class LocalModeConfig:
 
     port: int = DEFAULT_PORT
     """TCP port on 127.0.0.1; 0 lets the OS pick a free one (the URL printed at start-up says which)."""
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """The environment the settings came from (``LOCAL_PRINCIPALS`` is read from it at start-up)."""
+    cwd: Path = field(default_factory=Path.cwd)
+    """Directory relative principals paths (and the default ``.local/principals.json``) resolve in."""
 
 
 def parse_port(value: str | None) -> int:
@@ -39,4 +44,4 @@ def parse_port(value: str | None) -> int:
 
 def load_config(environ: Mapping[str, str]) -> LocalModeConfig:
     """Read and validate every local-mode setting from ``environ``."""
-    return LocalModeConfig(port=parse_port(environ.get(PORT_VARIABLE)))
+    return LocalModeConfig(port=parse_port(environ.get(PORT_VARIABLE)), environ=dict(environ))

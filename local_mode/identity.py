@@ -1,10 +1,10 @@
-"""The caller identity local mode plays, in the shape API Gateway's IAM authorisation produces.
+"""The verified signer, in the shapes API Gateway's IAM authorisation puts it in the event.
 
 Deployed, API Gateway verifies the SigV4 signature and writes the signer into
-``requestContext.identity``. Locally nothing is signed; the caller is taken from the local-only
-``X-Local-Caller`` header (a principal ARN), or is the default local developer. The adapter removes
-that header before the handler sees the event: the handler reads identity only from the request
-context, exactly as when deployed.
+``requestContext.identity`` (REST, payload v1); a Lambda function URL with ``AWS_IAM`` auth writes it
+into ``requestContext.authorizer.iam`` (payload v2). Local mode verifies the signature the same way
+(``local_mode.sigv4``) and builds these from the principal that signed: nothing in a request's headers
+ever names the caller.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ from typing import Any
 
 from local_mode.errors import InvalidCallerError
 
-LOCAL_CALLER_HEADER = "X-Local-Caller"
-"""Local-only request header naming the principal ARN to play (never read by the deployed handler)."""
-
-DEFAULT_LOCAL_CALLER = "arn:aws:iam::000000000000:user/local-developer"
-"""The caller when no ``X-Local-Caller`` header is sent."""
-
-_PRINCIPAL_ARN = re.compile(
+PRINCIPAL_ARN = re.compile(
     r"arn:(?P<partition>aws|aws-cn|aws-us-gov):(?P<service>iam|sts)::(?P<account>\d{12}):"
     r"(?P<resource>root|user/[\w+=,.@/-]{1,512}|role/[\w+=,.@/-]{1,512}"
     r"|assumed-role/[\w+=,.@-]{1,64}/[\w+=,.@-]{2,64}|federated-user/[\w+=,.@-]{2,32})",
     re.ASCII,
 )
+"""The IAM and STS principal ARNs a SigV4 signer can be."""
 _EXAMPLE_ARNS = (
     "arn:aws:iam::111122223333:user/alice or arn:aws:sts::111122223333:assumed-role/Reader/session"
 )
@@ -38,32 +33,38 @@ def _unique_id(prefix: str, arn: str) -> str:
     return prefix + digest[:17]
 
 
-def caller_identity(caller_arn: str, *, source_ip: str, user_agent: str | None) -> dict[str, Any]:
-    """``requestContext.identity`` for a request signed by ``caller_arn``.
-
-    Raises ``InvalidCallerError`` when the value is not an IAM or STS principal ARN, because API
-    Gateway could never have authenticated such a caller.
-    """
-    match = _PRINCIPAL_ARN.fullmatch(caller_arn)
+def _account_and_caller(caller_arn: str) -> tuple[str, str]:
+    """The account and API Gateway's ``caller`` (``AIDA...``, ``AROA...:session``, or the account)."""
+    match = PRINCIPAL_ARN.fullmatch(caller_arn)
     if match is None:
         raise InvalidCallerError(
-            f"{LOCAL_CALLER_HEADER} must be an IAM or STS principal ARN such as {_EXAMPLE_ARNS}; "
-            f"got {caller_arn!r}"
+            f"a signer must be an IAM or STS principal ARN such as {_EXAMPLE_ARNS}; got {caller_arn!r}"
         )
     account = match["account"]
     resource = match["resource"]
     if resource == "root":
-        caller = account
-    elif resource.startswith("assumed-role/"):
+        return account, account
+    if resource.startswith("assumed-role/"):
         _, role, session = resource.split("/")
         role_arn = f"arn:{match['partition']}:iam::{account}:role/{role}"
-        caller = f"{_unique_id('AROA', role_arn)}:{session}"
-    elif resource.startswith("role/"):
-        caller = _unique_id("AROA", caller_arn)
-    else:
-        caller = _unique_id("AIDA", caller_arn)
+        return account, f"{_unique_id('AROA', role_arn)}:{session}"
+    if resource.startswith("role/"):
+        return account, _unique_id("AROA", caller_arn)
+    return account, _unique_id("AIDA", caller_arn)
+
+
+def caller_identity(
+    caller_arn: str, *, access_key: str, source_ip: str, user_agent: str | None
+) -> dict[str, Any]:
+    """``requestContext.identity`` (REST, payload v1) for a request signed by ``caller_arn``.
+
+    ``access_key`` is the key id the request was signed with. Raises ``InvalidCallerError`` when
+    ``caller_arn`` is not an IAM or STS principal ARN, because API Gateway could never have
+    authenticated such a caller.
+    """
+    account, caller = _account_and_caller(caller_arn)
     return {
-        "accessKey": _unique_id("ASIA", caller_arn),
+        "accessKey": access_key,
         "accountId": account,
         "apiKey": None,
         "apiKeyId": None,
@@ -78,4 +79,20 @@ def caller_identity(caller_arn: str, *, source_ip: str, user_agent: str | None) 
         "user": caller,
         "userAgent": user_agent,
         "userArn": caller_arn,
+    }
+
+
+def function_url_authorizer(caller_arn: str, *, access_key: str) -> dict[str, Any]:
+    """``requestContext.authorizer`` of a function-URL (payload v2) request signed by ``caller_arn``."""
+    account, caller = _account_and_caller(caller_arn)
+    return {
+        "iam": {
+            "accessKey": access_key,
+            "accountId": account,
+            "callerId": caller,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": caller_arn,
+            "userId": caller,
+        }
     }

@@ -21,15 +21,18 @@ from local_mode.adapter import RAW_HEADERS_ENVIRON_KEY, ApiGatewayAdapter, Lambd
 from local_mode.emulator import FAKE_CREDENTIALS, LOOPBACK, S3Emulator
 from local_mode.errors import LocalModeError
 from local_mode.events import EventOptions
-from local_mode.identity import DEFAULT_LOCAL_CALLER, LOCAL_CALLER_HEADER
+from local_mode.principals import principals_from_environment
+from local_mode.sigv4 import SERVICE, SigV4Verifier
 
 if TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
+    from pathlib import Path
     from types import FrameType
 
     from _typeshed.wsgi import WSGIEnvironment
 
     from local_mode.config import LocalModeConfig
+    from local_mode.principals import Principal
 
 HANDLER_MODULE = "document_processor.handler"
 HANDLER_NAME = "lambda_handler"
@@ -93,21 +96,32 @@ def load_handler() -> LambdaHandler:
     return handler
 
 
-def banner(url: str, emulator: S3Emulator) -> str:
-    """What to print at start-up: where the API is, and requests that work as written."""
-    return "\n".join(
-        [
-            f"Local mode: serving the API on {url}",
-            f"S3 emulator (moto): {emulator.endpoint_url}, bucket {emulator.bucket!r} "
-            "(in memory: documents live until this process stops)",
-            f"Caller: {DEFAULT_LOCAL_CALLER} (send {LOCAL_CALLER_HEADER}: <principal ARN> to play another)",
-            "Try:",
-            f"  curl -sS {url}/health",
-            f"  curl -sS -X POST -H 'Content-Type: text/plain' --data-binary 'hello' {url}/documents",
-            f"  curl -sS {url}/documents",
-            "Press Ctrl-C to stop.",
-        ]
+def banner(
+    url: str, emulator: S3Emulator, *, principals_file: Path, principals: list[Principal], created: bool
+) -> str:
+    """What to print at start-up: where the API is, who may sign, and requests that work as written."""
+    origin = "created with fresh random keys" if created else "loaded"
+    sigv4 = (
+        f'--aws-sigv4 "aws:amz:{emulator.region}:{SERVICE}" '
+        '--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"'
     )
+    lines = [
+        f"Local mode: serving the API on {url}",
+        f"S3 emulator (moto): {emulator.endpoint_url}, bucket {emulator.bucket!r} "
+        "(in memory: documents live until this process stops)",
+        f"Requests must be SigV4-signed (service {SERVICE}, region {emulator.region}), as when deployed.",
+        f"Principals ({origin}: {principals_file}); paste one line to sign as that principal:",
+    ]
+    for principal in principals:
+        lines += [f"  # {principal.arn}", f"  {principal.export_line()}"]
+    lines += [
+        'Try (temporary credentials also need: -H "X-Amz-Security-Token: $AWS_SESSION_TOKEN"):',
+        f"  curl -sS {sigv4} {url}/health",
+        f"  curl -sS {sigv4} -H 'Content-Type: text/plain' --data-binary 'hello' {url}/documents",
+        f"  curl -sS {sigv4} {url}/documents",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
 
 
 class _Stop(Exception):
@@ -123,12 +137,17 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     # Both servers are werkzeug servers sharing this logger: silence it, so the emulator's S3 traffic
     # does not drown the API's access log (``RawHeadersRequestHandler.log_request``).
     logging.getLogger(WERKZEUG_LOGGER).setLevel(logging.ERROR)
+    principals_file, principals, created = principals_from_environment(config.environ, config.cwd)
     emulator = S3Emulator()
     emulator.start()
     server: BaseWSGIServer | None = None
     try:
         prepare_environment(os.environ, emulator)
-        adapter = ApiGatewayAdapter(load_handler(), options=EventOptions(region=emulator.region))
+        adapter = ApiGatewayAdapter(
+            load_handler(),
+            SigV4Verifier(principals, region=emulator.region),
+            options=EventOptions(region=emulator.region),
+        )
         try:
             server = make_server(
                 LOOPBACK, config.port, adapter, threaded=True, request_handler=RawHeadersRequestHandler
@@ -139,7 +158,14 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
                 f"cannot listen on {LOOPBACK}:{config.port}; set PORT to a free port (or PORT=0 for any)"
             ) from error
         url = f"http://{LOOPBACK}:{server.server_port}"
-        print(banner(url, emulator), file=out, flush=True)
+        text = banner(
+            url,
+            emulator,
+            principals_file=principals_file,
+            principals=list(principals.values()),
+            created=created,
+        )
+        print(text, file=out, flush=True)
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         try:
             server.serve_forever()  # werkzeug's loop returns on Ctrl-C (it handles KeyboardInterrupt)

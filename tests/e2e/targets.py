@@ -7,7 +7,10 @@ Configuration (environment variables):
   standard AWS credential chain, and the deployed-only checks run. When unset, the suite starts
   local mode (``python -m local_mode``) on a free loopback port and runs against it.
 - ``E2E_SECOND_AWS_PROFILE``: deployed mode only: an AWS profile for a second principal, used by the
-  caller-isolation tests (skipped without it). Locally, callers are played with ``X-Local-Caller``.
+  caller-isolation tests (skipped without it).
+
+Requests are SigV4-signed in both modes: locally with keys from a principals file the suite writes
+(``tests/e2e/signing.py``), which local mode verifies as API Gateway would.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,20 +25,21 @@ from urllib.parse import urlsplit
 
 import boto3
 import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 
 from benchmarks.local_process import local_mode_process
 from document_processor.settings import DEFAULT_MAX_DOCUMENT_BYTES
 from local_mode.emulator import DEFAULT_REGION, FAKE_CREDENTIALS
-from local_mode.identity import LOCAL_CALLER_HEADER
+from local_mode.signing import BotocoreSigV4, credentials_of
+from tests.e2e.signing import PrincipalPool
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
     from botocore.credentials import Credentials
     from mypy_boto3_s3 import S3Client
+
+    from local_mode.principals import Principal
 
 STACK_OUTPUTS_VARIABLE = "E2E_STACK_OUTPUTS"
 SECOND_PROFILE_VARIABLE = "E2E_SECOND_AWS_PROFILE"
@@ -71,6 +74,8 @@ class Target:
     """The service's configured size limit (a stack output ``maxDocumentBytes`` overrides the default)."""
     sse_algorithm: str = "AES256"
     """The bucket's default encryption as S3 reports it: ``AES256`` (SSE-S3) or ``aws:kms`` (KMS mode)."""
+    principals: PrincipalPool | None = None
+    """Local only: the principals local mode accepts, handed out one per client."""
 
 
 def region_of(api_url: str) -> str | None:
@@ -113,7 +118,8 @@ def load_stack_outputs(path: Path) -> Target:
 @contextmanager
 def local_mode() -> Iterator[Target]:
     """Local mode in a child process on a free port for the duration of the block; always stopped."""
-    with local_mode_process() as running:
+    pool = PrincipalPool()
+    with local_mode_process(pool.all()) as running:
         yield Target(
             api_url=running.api_url,
             bucket=running.bucket,
@@ -121,31 +127,8 @@ def local_mode() -> Iterator[Target]:
             region=DEFAULT_REGION,
             s3_endpoint_url=running.s3_endpoint_url,
             log_path=running.stdout,
+            principals=pool,
         )
-
-
-class BotocoreSigV4(httpx.Auth):
-    """Signs each httpx request with botocore's SigV4 signer, as the AWS CLI and SDKs do."""
-
-    requires_request_body = True
-
-    def __init__(self, credentials: Credentials, region: str, *, service: str = "execute-api") -> None:
-        self._credentials = credentials
-        self._region = region
-        self._service = service
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        headers = {name: value for name, value in request.headers.items() if name.lower() != "connection"}
-        aws_request = AWSRequest(
-            method=request.method, url=str(request.url), data=request.content, headers=headers
-        )
-        SigV4Auth(self._credentials.get_frozen_credentials(), self._service, self._region).add_auth(
-            aws_request
-        )
-        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
-            if name in aws_request.headers:
-                request.headers[name] = aws_request.headers[name]
-        yield request
 
 
 def aws_credentials(profile: str | None = None) -> Credentials:
@@ -199,13 +182,26 @@ class ApiClient:
         self.created.clear()
 
 
-def local_caller_arn(name: str) -> str:
-    """A fresh principal per played caller, so every test starts with an empty document list."""
-    return f"arn:aws:iam::111122223333:user/e2e-{name}-{uuid.uuid4().hex[:12]}"
+def local_principal(target: Target) -> Principal:
+    """A local principal no client has signed as yet, so its document list starts empty."""
+    if target.principals is None:
+        raise E2EConfigurationError("local principals exist only for a local-mode target")
+    return target.principals.user()
+
+
+def signed_client(target: Target, principal: Principal, **kwargs: Any) -> httpx.Client:
+    """An httpx client for ``target`` that signs every request as the local ``principal``."""
+    return httpx.Client(
+        base_url=target.api_url,
+        auth=BotocoreSigV4(credentials_of(principal), target.region),
+        timeout=DEFAULT_TIMEOUT_SECONDS,
+        **kwargs,
+    )
 
 
 def make_client(target: Target, name: str, *, profile: str | None = None) -> ApiClient:
-    """An ``ApiClient`` for ``target``: SigV4-signed when deployed, an ``X-Local-Caller`` locally."""
+    """An ``ApiClient`` for ``target``, SigV4-signed in both modes: the credential chain (or
+    ``profile``) when deployed, a fresh local principal locally."""
     if target.deployed:
         http = httpx.Client(
             base_url=target.api_url,
@@ -213,9 +209,5 @@ def make_client(target: Target, name: str, *, profile: str | None = None) -> Api
             timeout=DEFAULT_TIMEOUT_SECONDS,
         )
     else:
-        http = httpx.Client(
-            base_url=target.api_url,
-            headers={LOCAL_CALLER_HEADER: local_caller_arn(name)},
-            timeout=DEFAULT_TIMEOUT_SECONDS,
-        )
+        http = signed_client(target, local_principal(target))
     return ApiClient(http=http, name=name, created=[])

@@ -14,10 +14,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.stub import ANY, Stubber
 
-from local_mode.identity import LOCAL_CALLER_HEADER
+from local_mode.signing import BotocoreSigV4
+from local_mode.sigv4 import SignedRequest, SigV4Verifier
 from tests.e2e import function_logs
+from tests.e2e.signing import PoolExhaustedError, PrincipalPool
 from tests.e2e.targets import (
-    BotocoreSigV4,
     E2EConfigurationError,
     Target,
     load_stack_outputs,
@@ -141,22 +142,41 @@ def test_deployed_clients_sign_with_the_credential_chain_and_send_no_caller_head
         assert isinstance(client.http.auth, BotocoreSigV4)
         signed = next(client.http.auth.sync_auth_flow(request))
         assert signed.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDCHAIN/")
-        assert LOCAL_CALLER_HEADER not in signed.headers
         assert str(signed.url) == f"{API_URL}/documents"
     finally:
         client.http.close()
 
 
-def test_local_clients_play_a_fresh_caller_each() -> None:
-    target = Target(api_url="http://127.0.0.1:1", bucket="b", deployed=False, region="us-east-1")
+def test_local_clients_sign_as_a_fresh_principal_each_and_local_mode_verifies_it() -> None:
+    pool = PrincipalPool(users=3)
+    target = Target(
+        api_url="http://127.0.0.1:1", bucket="b", deployed=False, region="us-east-1", principals=pool
+    )
+    verifier = SigV4Verifier({p.access_key_id: p for p in pool.all()}, region="us-east-1")
     first, second = make_client(target, "alice"), make_client(target, "alice")
     try:
-        assert first.http.headers[LOCAL_CALLER_HEADER] != second.http.headers[LOCAL_CALLER_HEADER]
-        assert first.http.headers[LOCAL_CALLER_HEADER].startswith("arn:aws:iam::111122223333:user/e2e-alice-")
-        assert "Authorization" not in first.http.build_request("GET", "/documents").headers
+        callers = []
+        for client in (first, second):
+            request = client.http.build_request("POST", "/documents", content=b"x")
+            assert isinstance(client.http.auth, BotocoreSigV4)
+            signed = next(client.http.auth.sync_auth_flow(request))
+            callers.append(
+                verifier.verify(
+                    SignedRequest("POST", str(signed.url), list(signed.headers.multi_items()), signed.content)
+                )
+            )
+        assert callers[0] != callers[1]
+        assert all(caller.arn.startswith("arn:aws:iam::111122223333:user/e2e-") for caller in callers)
     finally:
         first.http.close()
         second.http.close()
+
+
+def test_an_exhausted_pool_says_so() -> None:
+    pool = PrincipalPool(users=1)
+    pool.user()
+    with pytest.raises(PoolExhaustedError, match="raise POOL_USERS"):
+        pool.user()
 
 
 def test_deployed_log_lines_read_every_page_and_wait_for_the_access_line(

@@ -4,7 +4,9 @@ Every response must be one the document declares (status, headers, content type,
 none may be a 5xx. A stateful test follows the document's links from an upload to the calls on the
 new document. The number of examples is bounded so the run stays short, and generation is
 derandomised (Hypothesis's fixed seed, no example database) so every run, in CI or not, sends the
-same requests: a failure reproduces, and a pass is not luck of the draw.
+same requests: a failure reproduces, and a pass is not luck of the draw. Every generated request is
+SigV4-signed (``RequestsSigV4``), as local mode requires; schemathesis's own ``ignored_auth`` check
+then confirms that the same requests without a signature are refused.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import hypothesis
 import pytest
+import requests
 import schemathesis
 
+from tests.e2e.signing import RequestsSigV4
+from tests.e2e.targets import local_principal
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from schemathesis import Case
 
     from tests.e2e.targets import Target
@@ -43,17 +51,13 @@ schema = schemathesis.openapi.from_path(
             "generation": {
                 "max-examples": MAX_EXAMPLES,
                 "deterministic": True,
-                # Local mode plays IAM authorisation without signatures (X-Local-Caller), so the
-                # SigV4 Authorization header is neither needed nor checked: do not fuzz it here.
+                # The Authorization header is the signature the session adds (``RequestsSigV4``), not
+                # a parameter to fuzz: a generated value would only ever be refused.
                 "with-security-parameters": False,
             },
-            # For the same reason, "requests without credentials are refused" is a property of the
-            # deployed stack (API Gateway's IAM authorisation), not of local mode.
             "checks": {
-                "ignored_auth": {"enabled": False},
-                # Nothing schema-valid is refused locally except a document that does not exist: not
-                # even 403 (schemathesis allows it by default, for authorisation), because local
-                # mode's only 403s are undeclared routes and bad X-Local-Caller values.
+                # Nothing schema-valid and signed is refused except a document that does not exist:
+                # not even 403 (schemathesis allows it by default, for authorisation).
                 "positive_data_acceptance": {"expected-statuses": ["2xx", "404"]},
             },
             "operations": [
@@ -70,24 +74,32 @@ schema = schemathesis.openapi.from_path(
 )
 
 
-@schema.parametrize()
-def test_every_response_matches_the_contract(case: Case[Any], target: Target) -> None:
+@pytest.fixture(scope="module")
+def signed_session(target: Target) -> Iterator[requests.Session]:
+    """A ``requests`` session signing as one fresh local principal."""
     if target.deployed:
         pytest.skip("contract fuzzing runs against local mode only (it would fill a real bucket)")
-    case.call_and_validate(base_url=target.api_url)
+    with requests.Session() as session:
+        session.auth = RequestsSigV4(local_principal(target), target.region)
+        yield session
 
 
-def test_workflows_match_the_contract(target: Target) -> None:
+@schema.parametrize()
+def test_every_response_matches_the_contract(
+    case: Case[Any], target: Target, signed_session: requests.Session
+) -> None:
+    case.call_and_validate(base_url=target.api_url, session=signed_session)
+
+
+def test_workflows_match_the_contract(target: Target, signed_session: requests.Session) -> None:
     """Upload, then follow the document's links (read, download, delete) in generated orders.
 
     Adds the stateful checks: a created document is available, a deleted one is gone (404).
     """
-    if target.deployed:
-        pytest.skip("contract fuzzing runs against local mode only (it would fill a real bucket)")
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
-            return {"base_url": target.api_url}
+            return {"base_url": target.api_url, "session": signed_session}
 
     Workflow.run(
         settings=hypothesis.settings(

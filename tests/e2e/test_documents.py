@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import httpx
 import pytest
 
-from local_mode.identity import LOCAL_CALLER_HEADER
 from tests.e2e import samples
 from tests.e2e.assertions import REQUEST_ID_HEADER, assert_service_error
+from tests.e2e.targets import local_principal, signed_client
 
 if TYPE_CHECKING:
     from tests.e2e.targets import ApiClient, Target
@@ -162,11 +160,12 @@ def test_responses_are_never_cached(alice: ApiClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff", path
 
 
-def test_local_caller_header_is_required_to_change_identity(target: Target) -> None:
-    """Locally, two clients without the header are the same default caller."""
+def test_two_clients_signing_with_one_key_are_one_caller(target: Target) -> None:
+    """Identity is the signing key's principal, whatever connection or client carries it."""
     if target.deployed:
-        pytest.skip("local mode only: a deployed API takes identity from the SigV4 signature")
-    with httpx.Client(base_url=target.api_url) as first, httpx.Client(base_url=target.api_url) as second:
+        pytest.skip("local mode only: a deployed stack's second key may be a different principal")
+    principal = local_principal(target)
+    with signed_client(target, principal) as first, signed_client(target, principal) as second:
         created = first.post("/documents", content=b"shared\n", headers={"Content-Type": "text/plain"})
         document_id = created.json()["id"]
         try:
@@ -185,17 +184,17 @@ def test_download_is_binary_whatever_the_client_accepts(alice: ApiClient) -> Non
 
 
 def test_sessions_of_one_role_are_one_owner(target: Target) -> None:
-    if target.deployed:
-        pytest.skip("local mode only: needs two sessions of one role, played with X-Local-Caller")
-    role = f"arn:aws:sts::111122223333:assumed-role/e2e-{uuid.uuid4().hex[:8]}"
+    if target.deployed or target.principals is None:
+        pytest.skip("local mode only: needs two sessions of one role from the suite's principals file")
+    pool = target.principals
+    sessions = pool.sessions[pool.role]
     with (
-        httpx.Client(base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}/first"}) as first,
-        httpx.Client(base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}/second"}) as second,
-        httpx.Client(
-            base_url=target.api_url, headers={LOCAL_CALLER_HEADER: f"{role}-other/first"}
-        ) as other_role,
+        signed_client(target, sessions["first"]) as first,
+        signed_client(target, sessions["second"]) as second,
+        signed_client(target, pool.sessions[pool.other_role]["first"]) as other_role,
     ):
         created = first.post("/documents", content=b"role document\n", headers={"Content-Type": "text/plain"})
+        assert created.status_code == 201, created.text
         document_id = created.json()["id"]
         try:
             assert second.get(f"/documents/{document_id}").status_code == 200

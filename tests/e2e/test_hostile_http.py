@@ -6,19 +6,19 @@ runner is ``tests/robustness/test_hostile_handler.py``. Here each case goes thro
 emulator) must hold exactly what it held before, or exactly one new, sanitised object.
 
 Requests whose bytes an HTTP library would change (``..`` segments, a ``Content-Length`` that lies)
-are written to the socket verbatim: local mode only. Against a deployed stack the bucket cannot be
-listed by the test's principal (the bucket policy allows only the Lambda role), so there the caller's
-own listing is compared instead.
+are written to the socket verbatim, signed like every other request: local mode only. Against a
+deployed stack the bucket cannot be listed by the test's principal (the bucket policy allows only the
+Lambda role), so there the caller's own listing is compared instead.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 
-from local_mode.identity import LOCAL_CALLER_HEADER
+from local_mode.signing import BotocoreSigV4
 from tests.e2e.assertions import REQUEST_ID_HEADER
 from tests.e2e.raw_http import RawResponse, send_raw, send_request
 from tests.e2e.targets import s3_client
@@ -59,8 +59,14 @@ def send(target: Target, client: ApiClient, case: Case) -> RawResponse:
     if needs_raw_socket(case):
         if target.deployed:
             pytest.skip("byte-exact requests are sent to local mode only (no SigV4 or TLS here)")
-        headers = [(LOCAL_CALLER_HEADER, client.http.headers[LOCAL_CALLER_HEADER]), *case.headers]
         target_path = case.path + query
+        auth = client.http.auth
+        assert isinstance(auth, BotocoreSigV4)
+        host = urlsplit(target.api_url).netloc  # what send_raw puts in Host
+        signature = auth.headers_for(
+            case.method, target.api_url + target_path, [("Host", host), *case.headers], body
+        )
+        headers = [*case.headers, *signature.items()]
         if case.raw_request is not None:
             return send_raw(target.api_url, case.method, target_path, headers, case.raw_request)
         return send_request(target.api_url, case.method, target_path, headers, body)

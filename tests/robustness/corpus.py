@@ -140,7 +140,8 @@ def _without_identity(event: dict[str, Any]) -> None:
 
 
 def _identity_only_in_headers(event: dict[str, Any]) -> None:
-    """A caller who names a principal in headers (as local mode's header does) but has no context."""
+    """A caller who names a principal in headers (as local mode's removed ``X-Local-Caller`` did) but has
+    no request context: identity-looking headers must never stand in for it."""
     principal = "arn:aws:iam::111122223333:user/mallory"
     _without_identity(event)
     event["headers"]["X-Local-Caller"] = principal

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from benchmarks.load import ClientPool, Timed, mixed_documents, run_all, timed, upload_all
-from tests.e2e.targets import local_caller_arn, local_mode, s3_client
+from tests.e2e.targets import local_mode, local_principal, s3_client
 from tests.robustness.bucket import bucket_versions
 from tests.robustness.checks import assert_error_body
 
@@ -46,7 +46,7 @@ def server() -> Iterator[Target]:
 def loaded(server: Target) -> Iterator[tuple[ClientPool, list[Any], list[str]]]:
     """400 documents uploaded concurrently by one caller: (pool, samples, ids in sample order)."""
     samples = mixed_documents(WORKERS * UPLOADS_PER_WORKER, seed=SEED)
-    pool = ClientPool(server.api_url, caller=local_caller_arn("load"))
+    pool = ClientPool(server.api_url, local_principal(server), region=server.region)
     results, _ = upload_all(pool, samples, workers=WORKERS)
     assert Counter(result.status for result in results) == {201: len(samples)}
     ids = [str((result.json or {})["id"]) for result in results]
@@ -115,7 +115,7 @@ def _check_race_answer(kind: str, result: Timed, expected_body: bytes) -> None:
 def test_deletes_racing_reads_of_the_same_ids_give_only_well_formed_answers(server: Target) -> None:
     # Its own caller and documents: the 400 of ``loaded`` stay whole whatever order the tests run in.
     samples = mixed_documents(RACED_DOCUMENTS, seed=SEED + 1)
-    pool = ClientPool(server.api_url, caller=local_caller_arn("race"))
+    pool = ClientPool(server.api_url, local_principal(server), region=server.region)
     try:
         uploads, _ = upload_all(pool, samples, workers=WORKERS)
         assert Counter(result.status for result in uploads) == {201: len(samples)}

@@ -20,7 +20,9 @@ ALICE = "arn:aws:iam::123456789012:user/alice"
 def _event(request: IncomingRequest, **kwargs: Any) -> dict[str, Any]:
     route = match_path(request.raw_path)
     assert route is not None
-    identity = caller_identity(ALICE, source_ip=request.source_ip, user_agent="curl/8.5.0")
+    identity = caller_identity(
+        ALICE, access_key="AKIAIOSFODNN7EXAMPLE", source_ip=request.source_ip, user_agent="curl/8.5.0"
+    )
     return build_rest_event(request, route, identity, **kwargs)
 
 

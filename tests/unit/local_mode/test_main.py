@@ -1,4 +1,5 @@
-"""``python -m local_mode`` as a user runs it: bad settings fail fast, Ctrl-C stops it cleanly.
+"""``python -m local_mode`` as a user runs it: bad settings fail fast, the printed principals sign
+requests that work, Ctrl-C stops it cleanly.
 
 Run as a subprocess: local mode sets its environment and imports the handler, which must not leak
 into this test process.
@@ -17,42 +18,84 @@ from pathlib import Path
 
 import httpx
 import pytest
+from botocore.credentials import ReadOnlyCredentials
+
+from local_mode.principals import new_user, write_principals
+from local_mode.signing import BotocoreSigV4
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT_SECONDS = 60.0
+_EXPORT = re.compile(
+    r"export AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)(?: AWS_SESSION_TOKEN=(\S+))?"
+)
 
 
-def _run(port: str) -> subprocess.Popen[str]:
+def _run(port: str, *, principals: Path | None, cwd: Path = REPO_ROOT) -> subprocess.Popen[str]:
+    """Local mode as ``make run`` starts it; ``principals=None``: the default file under ``cwd``."""
+    environ = {**os.environ, "PORT": port, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
+    environ.pop("LOCAL_PRINCIPALS", None)
+    if principals is not None:
+        environ["LOCAL_PRINCIPALS"] = str(principals)
     return subprocess.Popen(
         [sys.executable, "-m", "local_mode"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PORT": port, "PYTHONUNBUFFERED": "1"},
+        cwd=cwd,
+        env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-def test_invalid_port_exits_2_with_the_fix() -> None:
-    process = _run("http")
+@pytest.fixture
+def principals_file(tmp_path: Path) -> Path:
+    path = tmp_path / "principals.json"
+    write_principals(path, [new_user("alice")])
+    return path
+
+
+def test_invalid_port_exits_2_with_the_fix(principals_file: Path) -> None:
+    process = _run("http", principals=principals_file)
     _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
     assert process.returncode == 2
     assert "PORT must be a TCP port number from 1 to 65535" in stderr
 
 
-def test_port_in_use_exits_2_with_the_fix() -> None:
+@pytest.mark.parametrize(
+    ("content", "problem"), [("{", "not valid JSON"), ('{"AKIAIOSFODNN7EXAMPLE": {}}', "missing 'arn'")]
+)
+def test_a_malformed_principals_file_exits_2_naming_the_file(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "principals.json"
+    path.write_text(content)
+    process = _run("0", principals=path)
+    _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
+    assert process.returncode == 2
+    assert f"local_mode: LOCAL_PRINCIPALS file {str(path)!r}: " in stderr
+    assert problem in stderr
+
+
+def test_an_unreadable_principals_file_exits_2_naming_the_file(tmp_path: Path) -> None:
+    process = _run("0", principals=tmp_path / "absent.json")
+    _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
+    assert process.returncode == 2
+    assert f"LOCAL_PRINCIPALS file {str(tmp_path / 'absent.json')!r} cannot be read" in stderr
+
+
+def test_port_in_use_exits_2_with_the_fix(principals_file: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        process = _run(str(taken.getsockname()[1]))
+        process = _run(str(taken.getsockname()[1]), principals=principals_file)
         _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
     assert process.returncode == 2
     assert "set PORT to a free port" in stderr
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_serves_the_printed_example_then_stops_cleanly(stop_signal: signal.Signals) -> None:
-    process = _run("0")
+def test_serves_the_printed_example_then_stops_cleanly(stop_signal: signal.Signals, tmp_path: Path) -> None:
+    # First start without LOCAL_PRINCIPALS: the default file is created (here under tmp_path).
+    process = _run("0", principals=None, cwd=tmp_path)
     assert process.stdout is not None
     try:
         banner = ""
@@ -62,11 +105,21 @@ def test_serves_the_printed_example_then_stops_cleanly(stop_signal: signal.Signa
         match = re.search(r"serving the API on (http://127\.0\.0\.1:\d+)", banner)
         assert match, banner
         url = match.group(1)
-        # The printed example requests work as printed.
-        assert f"curl -sS {url}/health" in banner
-        assert httpx.get(f"{url}/health").json() == {"status": "ok"}
-        upload = httpx.post(f"{url}/documents", content=b"hello", headers={"Content-Type": "text/plain"})
-        assert upload.status_code == 201
+        assert f"created with fresh random keys: {tmp_path / '.local' / 'principals.json'}" in banner
+        assert 'curl -sS --aws-sigv4 "aws:amz:us-east-1:execute-api" ' in banner
+        exports = _EXPORT.findall(banner)
+        assert len(exports) == 3
+        assert sum(bool(token) for _, _, token in exports) == 1
+        # Unsigned: refused, like the deployed API.
+        assert httpx.get(f"{url}/health").status_code == 403
+        # Signed with each printed principal: served.
+        for key, secret, token in exports:
+            auth = BotocoreSigV4(ReadOnlyCredentials(key, secret, token or None), "us-east-1")
+            assert httpx.get(f"{url}/health", auth=auth).json() == {"status": "ok"}
+            upload = httpx.post(
+                f"{url}/documents", content=b"hello", headers={"Content-Type": "text/plain"}, auth=auth
+            )
+            assert upload.status_code == 201
     finally:
         process.send_signal(stop_signal)
         stdout, _ = process.communicate(timeout=START_TIMEOUT_SECONDS)

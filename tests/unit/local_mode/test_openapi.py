@@ -19,7 +19,6 @@ from document_processor.routes import ROUTES
 from document_processor.settings import SUPPORTED_CONTENT_TYPES
 from document_processor.storage import ListedObject
 from document_processor.validation import MAX_PAGE_LIMIT, encode_cursor
-from local_mode.identity import DEFAULT_LOCAL_CALLER
 
 if TYPE_CHECKING:
     from document_processor.storage import DocumentStore
@@ -115,6 +114,8 @@ class _OneObjectStore:
 
 def test_list_item_schema_has_exactly_the_fields_the_service_returns(document: dict[str, Any]) -> None:
     service = DocumentService(cast("DocumentStore", _OneObjectStore()), allowed_content_types=frozenset())
-    (item,), _ = service.list_page(normalise_principal(DEFAULT_LOCAL_CALLER), limit=1, after=None)
+    (item,), _ = service.list_page(
+        normalise_principal("arn:aws:iam::111122223333:user/alice"), limit=1, after=None
+    )
     summary = _schema(document, "DocumentSummary")
     assert set(summary["properties"]) == set(summary["required"]) == set(item)
