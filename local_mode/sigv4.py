@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.compat import HTTPHeaders
 from botocore.credentials import ReadOnlyCredentials
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from local_mode.principals import Principal
 
@@ -157,6 +156,20 @@ def _by_name(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
+class _SignedHeaderValues:
+    """The client's signed headers, as much of botocore's ``HTTPHeaders`` as its canonicalisation uses
+    (iteration over names, ``get_all``), over a dict instead of an ``email.message.Message``."""
+
+    def __init__(self, values: dict[str, list[str]]) -> None:
+        self._values = values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def get_all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+
 class _ClientSignedHeaders(SigV4Auth):
     """botocore's SigV4 with the client's ``SignedHeaders`` instead of botocore's own choice.
 
@@ -165,14 +178,14 @@ class _ClientSignedHeaders(SigV4Auth):
     """
 
     def __init__(
-        self, credentials: ReadOnlyCredentials, region: str, signed: HTTPHeaders, body: bytes
+        self, credentials: ReadOnlyCredentials, region: str, signed: _SignedHeaderValues, body: bytes
     ) -> None:
         super().__init__(credentials, SERVICE, region)
         self._region = region
         self._signed = signed
         self._body = body
 
-    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+    def headers_to_sign(self, request: AWSRequest) -> Any:
         return self._signed
 
     def payload(self, request: AWSRequest) -> str:
@@ -290,10 +303,15 @@ class SigV4Verifier:
         headers: Mapping[str, list[str]],
     ) -> tuple[str, str, str]:
         """botocore's canonical request, string to sign and signature for ``request``."""
-        signed = HTTPHeaders()
-        for name in authorization.signed_headers:
-            for value in headers.get(name.lower(), []):
-                signed[name.lower()] = value
+        # Only names the client listed and sent (a listed header that is absent is left out, so the
+        # signed-headers line differs and the signature cannot match).
+        signed = _SignedHeaderValues(
+            {
+                name.lower(): headers[name.lower()]
+                for name in authorization.signed_headers
+                if headers.get(name.lower())
+            }
+        )
         aws_request: Any = AWSRequest(method=request.method, url=request.url, data=request.body)
         aws_request.context["timestamp"] = amz_date
         credentials = ReadOnlyCredentials(principal.access_key_id, principal.secret_access_key, None)
