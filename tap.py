@@ -13,7 +13,9 @@ import os
 import pulumi
 from pulumi.runtime.config import get_config_env
 
+from lib.account_stack import AccountStack
 from lib.config import CONFIG_KEYS, ENVIRONMENT_SUFFIX_VARIABLE, parse_config
+from lib.settings import StackKind
 from lib.tap_stack import TapStack
 
 
@@ -32,12 +34,17 @@ def raw_project_config(config: pulumi.Config) -> dict[str, str]:
     return raw
 
 
-def main() -> TapStack:
+def main() -> TapStack | AccountStack:
     args = parse_config(
         raw_project_config(pulumi.Config()),
         environment_suffix_override=os.environ.get(ENVIRONMENT_SUFFIX_VARIABLE),
     )
-    stack = TapStack("tap", args)
+    # One program, two kinds of stack: an environment, or the once-per-region account setting.
+    stack: TapStack | AccountStack = (
+        AccountStack("account", args)
+        if args.stack_kind is StackKind.API_GATEWAY_ACCOUNT
+        else TapStack("tap", args)
+    )
     for name, value in stack.outputs.items():
         pulumi.export(name, value)
     return stack

@@ -7,19 +7,16 @@ created here with retention, traces with X-Ray, throttles, and sits behind a WAF
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Final
 
 import pulumi
 import pulumi_aws as aws
 
 from document_processor.routes import ROUTES, Route, resource_paths
-from lib import api_routes, naming, policies, waf
+from lib import api_routes, naming, waf
+from lib.api_gateway_account_stack import ApiGatewayAccountStack, ApiGatewayAccountStackArgs
 from lib.log_groups import managed_log_group
 from lib.settings import DEFAULT_WAF_RATE_LIMIT, ApiLoggingLevel
-
-PUSH_TO_CLOUDWATCH_POLICY: Final = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,8 @@ class ApiGatewayStackArgs:
     """Attach the WAF web ACL; default on."""
     waf_rate_limit: int = DEFAULT_WAF_RATE_LIMIT
     """Requests per IP per 5 minutes; default 1000."""
-    manage_account: bool = True
-    """Manage the account-wide CloudWatch role setting; default on."""
+    manage_account: bool = False
+    """Also own the region's CloudWatch role setting (``ApiGatewayAccountStack``); default off."""
     routes: tuple[Route, ...] = field(default=ROUTES)
     """The route table; default ``document_processor.routes.ROUTES``."""
     function_qualifier: pulumi.Input[str] | None = None
@@ -161,7 +158,18 @@ class ApiGatewayStack(pulumi.ComponentResource):
         # (with retention) already there, and the account's CloudWatch role already set.
         stage_dependencies: list[pulumi.Resource] = [execution_log_group]
         if args.manage_account:
-            stage_dependencies.append(self._account_cloudwatch_role(name, args))
+            # Opted in: this environment owns the region's setting. Not retained: a destroy resets
+            # it (pulumi-aws v7) and deletes the role, and the next up creates a fresh, uniquely
+            # named one. Accounts with other APIs use the account stack instead (README).
+            account = ApiGatewayAccountStack(
+                f"{name}-account",
+                ApiGatewayAccountStackArgs(
+                    partition=args.partition,
+                    role_name_prefix=f"{naming.api_name(env)}-apigw-cw-",
+                ),
+                opts=child,
+            )
+            stage_dependencies.append(account.account)
 
         stage = aws.apigateway.Stage(
             f"{name}-stage",
@@ -251,35 +259,6 @@ class ApiGatewayStack(pulumi.ComponentResource):
                 "apiExecutionLogGroupName": self.execution_log_group_name,
                 "webAclArn": self.web_acl_arn,
             }
-        )
-
-    def _account_cloudwatch_role(self, name: str, args: ApiGatewayStackArgs) -> aws.apigateway.Account:
-        """The account-wide role API Gateway uses to write logs.
-
-        ``retain_on_delete``: this is one setting for every API in the account and region; deleting
-        it with this stack would silently stop logging for all of them.
-        """
-        retained = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        role = aws.iam.Role(
-            f"{name}-cloudwatch-role",
-            name=f"{naming.api_name(args.environment_suffix)}-apigw-cloudwatch",
-            description="API Gateway (account setting) writes execution and access logs",
-            assume_role_policy=json.dumps(policies.service_assume_role_policy("apigateway.amazonaws.com")),
-            opts=retained,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-cloudwatch-role-policy",
-            role=role.name,
-            policy_arn=pulumi.Output.from_input(args.partition).apply(
-                lambda partition: f"arn:{partition}:iam::aws:policy/{PUSH_TO_CLOUDWATCH_POLICY}"
-            ),
-            opts=retained,
-        )
-        return aws.apigateway.Account(
-            f"{name}-account",
-            # Set only once the role can actually write (the attachment is not otherwise an input).
-            cloudwatch_role_arn=pulumi.Output.all(role.arn, attachment.id).apply(lambda values: values[0]),
-            opts=retained,
         )
 
 

@@ -15,7 +15,8 @@ from dataclasses import fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lib.settings import ApiLoggingLevel, EncryptionMode, OwnerScope, TapStackArgs
+from lib.settings import ApiLoggingLevel, EncryptionMode, OwnerScope, StackKind, TapStackArgs
+from lib.zones import override_problems
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -36,6 +37,8 @@ CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
         "wafRateLimit": "waf_rate_limit",
         "enableFunctionUrl": "enable_function_url",
         "manageApiGatewayAccount": "manage_api_gateway_account",
+        "stackKind": "stack_kind",
+        "availabilityZoneIds": "availability_zone_ids",
         "breakGlassPrincipalArns": "break_glass_principal_arns",
         "auditorPrincipalArns": "auditor_principal_arns",
         "alarmEmail": "alarm_email",
@@ -242,6 +245,8 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
         "waf_rate_limit": _parse_int,
         "enable_function_url": _parse_bool,
         "manage_api_gateway_account": _parse_bool,
+        "stack_kind": _enum_parser(StackKind),
+        "availability_zone_ids": _parse_string_list,
         "break_glass_principal_arns": _parse_string_list,
         "auditor_principal_arns": _parse_string_list,
         "alarm_email": _optional(_identity),
@@ -395,6 +400,11 @@ def _check_content_types(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
     return problems
 
 
+def _check_availability_zone_ids(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
+    """Shape, count and known Lambda gaps; whether each zone exists is checked at deploy time."""
+    return override_problems(value) if value else []
+
+
 _CHECKS: Mapping[str, Callable[[Any, TapStackArgs], list[str]]] = MappingProxyType(
     {
         "environment_suffix": _check_environment_suffix,
@@ -417,6 +427,7 @@ _CHECKS: Mapping[str, Callable[[Any, TapStackArgs], list[str]]] = MappingProxyTy
             1, MAX_DOCUMENT_BYTES_LIMIT, "Lambda's 6 MB synchronous payload after base64 encoding"
         ),
         "allowed_content_types": _check_content_types,
+        "availability_zone_ids": _check_availability_zone_ids,
         "noncurrent_version_expiration_days": _at_least_one_day,
         "access_log_expiration_days": _at_least_one_day,
     }

@@ -7,20 +7,26 @@ them and they never assign public IPs.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pulumi
 import pulumi_aws as aws
 
 from lib import naming, policies
 from lib.log_groups import managed_log_group
+from lib.zones import REQUIRED_ZONE_COUNT
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DEFAULT_VPC_CIDR: Final = "10.0.0.0/16"
 DEFAULT_PUBLIC_SUBNET_CIDRS: Final = ("10.0.0.0/24", "10.0.1.0/24")
 DEFAULT_PRIVATE_SUBNET_CIDRS: Final = ("10.0.10.0/24", "10.0.11.0/24")
-AZ_SUFFIXES: Final = ("a", "b")
+ZONE_POSITIONS: Final = ("a", "b")
+"""Logical-name suffixes of the first and second zone: positions, not zone names (zones go by ID)."""
 HTTPS_PORT: Final = 443
 
 
@@ -31,7 +37,9 @@ class NetworkingStackArgs:
     environment_suffix: str
     """Part of every name."""
     region: str
-    """AZs are ``<region>a`` and ``<region>b``."""
+    """Region of the S3 endpoint's service name and the flow-log role's conditions."""
+    availability_zone_ids: pulumi.Input[Sequence[str]]
+    """The two zone IDs (``lib.zones.choose_zone_ids``), in subnet order."""
     account_id: pulumi.Input[str]
     """For the endpoint policy and the flow-log role's confused-deputy conditions."""
     partition: pulumi.Input[str]
@@ -106,24 +114,26 @@ class NetworkingStack(pulumi.ComponentResource):
 
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
-        for index, az_suffix in enumerate(AZ_SUFFIXES):
-            zone = f"{args.region}{az_suffix}"
+        zone_ids = pulumi.Output.from_input(args.availability_zone_ids).apply(_exactly_two_zones)
+        for index, az_suffix in enumerate(ZONE_POSITIONS):
+            # By zone ID: a zone name maps to a different physical zone in every account.
+            zone_id = zone_ids.apply(functools.partial(_at, index))
             public = aws.ec2.Subnet(
                 f"{name}-public-{az_suffix}",
                 vpc_id=vpc.id,
                 cidr_block=args.public_subnet_cidrs[index],
-                availability_zone=zone,
+                availability_zone_id=zone_id,
                 map_public_ip_on_launch=False,
-                tags={"Name": f"{prefix}-public-{az_suffix}", "Tier": "public"},
+                tags=zone_id.apply(lambda zone: {"Name": f"{prefix}-public-{zone}", "Tier": "public"}),
                 opts=child,
             )
             private = aws.ec2.Subnet(
                 f"{name}-private-{az_suffix}",
                 vpc_id=vpc.id,
                 cidr_block=args.private_subnet_cidrs[index],
-                availability_zone=zone,
+                availability_zone_id=zone_id,
                 map_public_ip_on_launch=False,
-                tags={"Name": f"{prefix}-private-{az_suffix}", "Tier": "private"},
+                tags=zone_id.apply(lambda zone: {"Name": f"{prefix}-private-{zone}", "Tier": "private"}),
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
@@ -243,3 +253,15 @@ class NetworkingStack(pulumi.ComponentResource):
                 "flowLogGroupName": self.flow_log_group_name,
             }
         )
+
+
+def _at(index: int, values: Sequence[str]) -> str:
+    return values[index]
+
+
+def _exactly_two_zones(zone_ids: Sequence[str]) -> list[str]:
+    """The subnet CIDRs come in pairs: one zone per CIDR, no more, no fewer, no repeats."""
+    ids = list(zone_ids)
+    if len(ids) != REQUIRED_ZONE_COUNT or len(set(ids)) != REQUIRED_ZONE_COUNT:
+        raise ValueError(f"NetworkingStack needs {REQUIRED_ZONE_COUNT} distinct zone IDs; got {ids}")
+    return ids

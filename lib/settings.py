@@ -51,6 +51,15 @@ class ApiLoggingLevel(StrEnum):
     ERROR = "ERROR"
 
 
+class StackKind(StrEnum):
+    """What a stack of this project deploys."""
+
+    ENVIRONMENT = "environment"
+    """The document API (``TapStack``): one stack per environment."""
+    API_GATEWAY_ACCOUNT = "apiGatewayAccount"
+    """Only the region's API Gateway CloudWatch role setting (``AccountStack``): once per account+region."""
+
+
 class OwnerScope(StrEnum):
     """Who owns an assumed-role session's documents (the function's ``OWNER_SCOPE``)."""
 
@@ -82,8 +91,12 @@ class TapStackArgs:
     """Requests per source IP per 5 minutes before the WAF blocks it; default 1000."""
     enable_function_url: bool = True
     """Create a Lambda function URL (``AWS_IAM`` auth only); default on."""
-    manage_api_gateway_account: bool = True
-    """Manage the account-wide API Gateway CloudWatch role; default on."""
+    manage_api_gateway_account: bool = False
+    """Also own the region's API Gateway CloudWatch role setting in this stack; default off."""
+    stack_kind: StackKind = StackKind.ENVIRONMENT
+    """``environment`` (default) or ``apiGatewayAccount`` (the one-time account-setting stack)."""
+    availability_zone_ids: tuple[str, ...] = ()
+    """Zone IDs of the two subnet pairs; default none (chosen from the region's available zones)."""
     break_glass_principal_arns: tuple[str, ...] = ()
     """IAM principals that may also read and write documents (from anywhere); default none."""
     auditor_principal_arns: tuple[str, ...] = ()

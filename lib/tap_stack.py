@@ -22,6 +22,7 @@ from lib.lambda_stack import LambdaStack, LambdaStackArgs
 from lib.networking_stack import NetworkingStack, NetworkingStackArgs
 from lib.s3_stack import S3Stack, S3StackArgs
 from lib.settings import EncryptionMode, TapStackArgs
+from lib.zones import choose_zone_ids
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,6 +39,7 @@ class TapStack(pulumi.ComponentResource):
     args: TapStackArgs
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
+    availability_zone_ids: pulumi.Output[list[str]]
     kms_key_arn: pulumi.Output[str] | None
     networking: NetworkingStack
     storage: S3Stack
@@ -66,6 +68,21 @@ class TapStack(pulumi.ComponentResource):
         self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
         partition = aws.get_partition_output(opts=invoke)
         self.partition = partition.partition
+        # Regular zones only (Local and Wavelength Zones need an opt-in); chosen by zone ID.
+        zones = aws.get_availability_zones_output(
+            state="available",
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
+            ],
+            opts=invoke,
+        )
+        self.availability_zone_ids = pulumi.Output.all(zones.zone_ids, zones.names).apply(
+            lambda values: list(
+                choose_zone_ids(
+                    list(zip(values[0], values[1], strict=True)), override=args.availability_zone_ids
+                )
+            )
+        )
 
         self.kms_key_arn = None
         if args.encryption_mode is EncryptionMode.KMS:
@@ -105,6 +122,7 @@ class TapStack(pulumi.ComponentResource):
             NetworkingStackArgs(
                 environment_suffix=env,
                 region=args.region,
+                availability_zone_ids=self.availability_zone_ids,
                 account_id=self.account_id,
                 partition=self.partition,
                 service_name_prefix=partition.reverse_dns_prefix,
@@ -208,6 +226,7 @@ class TapStack(pulumi.ComponentResource):
             "maxDocumentBytes": self.args.max_document_bytes,
             "vpcId": self.networking.vpc_id,
             "vpcCidrBlock": self.networking.vpc_cidr_block,
+            "availabilityZoneIds": self.availability_zone_ids,
             "publicSubnetIds": self.networking.public_subnet_ids,
             "privateSubnetIds": self.networking.private_subnet_ids,
             "lambdaSecurityGroupId": self.networking.lambda_security_group_id,

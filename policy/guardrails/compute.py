@@ -228,7 +228,8 @@ def availability_zone_findings(
         if not ids:
             continue
         zones = {
-            text(subnet.props.get("availabilityZone")) or text(subnet.props.get("availabilityZoneId"))
+            # The ID names the physical zone (a name means a different one in every account).
+            text(subnet.props.get("availabilityZoneId")) or text(subnet.props.get("availabilityZone"))
             for subnet in subnets
             if any(refers_to(i, subnet) for i in ids)
         } - {""}

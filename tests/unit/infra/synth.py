@@ -31,6 +31,21 @@ MOCK_ACCOUNT_ID = "123456789012"
 MOCK_PARTITION = "aws"
 MOCK_REST_API_ID = "a1b2c3d4e5"
 MOCK_S3_PREFIX_LIST_ID = "pl-63a5400a"
+MOCK_NAME_SUFFIX = "20261203115200000000000001"
+"""The unique suffix the mocks append to a ``name_prefix`` (the provider's is a timestamp and counter)."""
+MOCK_US_EAST_1_ZONES: tuple[tuple[str, str], ...] = (
+    ("use1-az6", "us-east-1d"),
+    ("use1-az3", "us-east-1a"),
+    ("use1-az4", "us-east-1f"),
+    ("use1-az1", "us-east-1c"),
+    ("use1-az5", "us-east-1b"),
+    ("use1-az2", "us-east-1e"),
+)
+"""us-east-1's available regular zones as one account sees them, (zone ID, zone name), in no order.
+
+Here ``us-east-1a`` is ``use1-az3``, where Lambda refuses subnets: a program that picks zones by
+name (``<region>a``) lands in it; one that picks by ID gets ``use1-az1`` and ``use1-az2``.
+"""
 PROJECT = "secure-document-api"
 STACK = "unit"
 
@@ -59,6 +74,7 @@ class CapturedResource:
     dependencies: tuple[str, ...] = ()
     """URNs of every resource this one waits for (through its inputs or ``depends_on``)."""
     retain_on_delete: bool = False
+    protect: bool = False
 
     @property
     def id(self) -> str:
@@ -72,6 +88,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
     region: str = "us-east-1"
     account_id: str = MOCK_ACCOUNT_ID
     partition: str = MOCK_PARTITION
+    zones: tuple[tuple[str, str], ...] | None = None
+    """What ``getAvailabilityZones`` answers, (zone ID, name) in answer order; default: see ``mock_zones``."""
     resources: list[CapturedResource] = field(default_factory=list)
     calls: list[pulumi.runtime.MockCallArgs] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,6 +122,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 },
                 [],
             )
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = self.zones if self.zones is not None else mock_zones(self.region)
+            return (
+                {
+                    "id": self.region,
+                    "names": [name for _, name in zones],
+                    "zoneIds": [zone_id for zone_id, _ in zones],
+                    "groupNames": [self.region] * len(zones),
+                    "region": self.region,
+                    "state": args.args.get("state"),
+                    "filters": args.args.get("filters"),
+                },
+                [],
+            )
         raise NotImplementedError(f"unmocked invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -132,7 +164,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The id and the provider-computed attributes the program reads, shaped like AWS's."""
-        given = str(inputs.get("name", name))
+        given = str(inputs.get("name") or _generated_name(inputs.get("namePrefix")) or name)
         if typ == "aws:s3/bucket:Bucket":
             bucket = str(inputs.get("bucket", name))
             return bucket, {"arn": self._arn("s3", bucket, region=False, account=False), "bucket": bucket}
@@ -183,8 +215,25 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{name}-id", {"arn": self._arn("mock", f"{typ}/{name}")}
 
 
+def _generated_name(prefix: object) -> str | None:
+    """What the provider makes of ``name_prefix``: the prefix and a 26-character unique suffix."""
+    return f"{prefix}{MOCK_NAME_SUFFIX}" if isinstance(prefix, str) else None
+
+
+def mock_zones(region: str) -> tuple[tuple[str, str], ...]:
+    """``MOCK_US_EAST_1_ZONES`` in us-east-1; elsewhere three zones named in AWS's ID style (``euw1-az1``)."""
+    if region == "us-east-1":
+        return MOCK_US_EAST_1_ZONES
+    *area, number = region.split("-")
+    compass = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
+    short = area[0] + "".join(compass.get(word, word[0]) for word in area[1:]) + number
+    return tuple(
+        (f"{short}-az{index}", f"{region}{letter}") for index, letter in ((3, "a"), (1, "b"), (2, "c"))
+    )
+
+
 class RecordingMonitor(MockMonitor):
-    """Passes parent, ``depends_on`` and ``retain_on_delete`` of each registration to the mocks."""
+    """Passes each registration's parent, ``depends_on``, ``retain_on_delete`` and ``protect`` on."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -199,6 +248,7 @@ class RecordingMonitor(MockMonitor):
                 "parent": request.parent,
                 "dependencies": tuple(request.dependencies),
                 "retain_on_delete": bool(request.retainOnDelete),
+                "protect": bool(request.protect),
             },
         )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -237,9 +287,16 @@ def run_program(
 
 
 def synthesize_stack(
-    args: TapStackArgs | None = None, *, name: str = "tap", partition: str = MOCK_PARTITION
+    args: TapStackArgs | None = None,
+    *,
+    name: str = "tap",
+    partition: str = MOCK_PARTITION,
+    zones: tuple[tuple[str, str], ...] | None = None,
 ) -> Synthesis:
-    """Build ``TapStack(name, args)`` under mocks; ``value`` is the dict of resolved stack outputs."""
+    """Build ``TapStack(name, args)`` under mocks; ``value`` is the dict of resolved stack outputs.
+
+    ``zones``: what the region's availability-zone lookup answers (default ``mock_zones``).
+    """
     from lib.tap_stack import TapStack  # imported late: pulumi_aws is slow to import
 
     args = args or TapStackArgs()
@@ -248,7 +305,17 @@ def synthesize_stack(
         stack = TapStack(name, args)
         return pulumi.Output.from_input(stack.outputs)
 
-    return run_program(program, mocks=RecordingMocks(region=args.region, partition=partition))
+    return run_program(program, mocks=RecordingMocks(region=args.region, partition=partition, zones=zones))
+
+
+def synthesize_account_stack(args: TapStackArgs, *, name: str = "account") -> Synthesis:
+    """Build ``AccountStack(name, args)`` (the ``stackKind: apiGatewayAccount`` program) under mocks."""
+    from lib.account_stack import AccountStack  # imported late: pulumi_aws is slow to import
+
+    def program() -> pulumi.Output[dict[str, Any]]:
+        return pulumi.Output.from_input(AccountStack(name, args).outputs)
+
+    return run_program(program, mocks=RecordingMocks(region=args.region))
 
 
 def synthesize(args: TapStackArgs | None = None) -> list[CapturedResource]:

@@ -7,14 +7,24 @@ from typing import TYPE_CHECKING
 
 from document_processor.routes import ROUTES, resource_paths
 from lib import api_routes
+from lib.settings import TapStackArgs
 from lib.waf import COMMON_RULE_GROUP, IP_REPUTATION_RULE_GROUP, KNOWN_BAD_INPUTS_RULE_GROUP
 from tests.unit.infra.conftest import of_type, one
-from tests.unit.infra.synth import MOCK_ACCOUNT_ID, MOCK_REST_API_ID
+from tests.unit.infra.synth import (
+    MOCK_ACCOUNT_ID,
+    MOCK_NAME_SUFFIX,
+    MOCK_REST_API_ID,
+    synthesize,
+    synthesize_stack,
+)
 
 if TYPE_CHECKING:
     from tests.unit.infra.synth import CapturedResource
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ACCOUNT = "aws:apigateway/account:Account"
+ROLE = "aws:iam/role:Role"
+PUSH_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 def test_rest_api_is_regional_and_treats_every_body_as_binary(resources: list[CapturedResource]) -> None:
@@ -180,22 +190,59 @@ def test_waf_web_acl_protects_the_stage_with_managed_rules_and_a_rate_limit(
     assert sorted(rule["priority"] for rule in rules.values()) == [0, 1, 2, 3, 4]
 
 
-def test_account_cloudwatch_role_is_managed_and_retained_on_delete(resources: list[CapturedResource]) -> None:
-    account = one(resources, "aws:apigateway/account:Account")
-    role = one(resources, "aws:iam/role:Role", "tap-api-cloudwatch-role")
-    attachment = one(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def test_by_default_an_environment_leaves_the_region_wide_account_setting_alone(
+    resources: list[CapturedResource],
+) -> None:
+    # Every environment rewriting the one setting (and a fixed-name retained role colliding on the
+    # next up) is what made a redeploy after destroy fail; the account stack owns it instead.
+    assert not of_type(resources, ACCOUNT)
+    assert not of_type(resources, "tap:api:ApiGatewayAccountStack")
+    assert not [
+        r for r in of_type(resources, ROLE) if "apigateway.amazonaws.com" in r.inputs["assumeRolePolicy"]
+    ]
+
+
+def test_an_environment_that_opts_in_owns_the_setting_with_a_generated_role_name() -> None:
+    resources = synthesize(TapStackArgs(manage_api_gateway_account=True))
+    account = one(resources, ACCOUNT)
+    component = one(resources, "tap:api:ApiGatewayAccountStack")
+    role = one(resources, ROLE, "tap-api-account-role")
+    attachment = one(
+        resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "tap-api-account-role-policy"
+    )
     stage = one(resources, "aws:apigateway/stage:Stage")
 
+    assert component.parent == one(resources, "tap:api:ApiGatewayStack").urn
+    assert {account.parent, role.parent, attachment.parent} == {component.urn}
+    assert "name" not in role.inputs
+    assert role.inputs["namePrefix"] == "doc-api-dev-apigw-cw-"
     assert account.inputs["cloudwatchRoleArn"] == role.state["arn"]
+    assert attachment.urn in account.dependencies
     assert attachment.inputs["role"] == role.id
-    assert (
-        attachment.inputs["policyArn"]
-        == "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-    )
-    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
-        "Service": "apigateway.amazonaws.com"
+    assert attachment.inputs["policyArn"] == PUSH_POLICY_ARN
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust == {
+        "Effect": "Allow",
+        "Principal": {"Service": "apigateway.amazonaws.com"},
+        "Action": "sts:AssumeRole",
     }
-    assert account.retain_on_delete
-    assert role.retain_on_delete
-    assert attachment.retain_on_delete
+    # Not retained: destroying this stack resets the setting and deletes the role, and the next up
+    # starts clean instead of leaving a role behind that the following one collides with.
+    assert [r.retain_on_delete for r in (account, role, attachment)] == [False, False, False]
     assert account.urn in stage.dependencies
+
+
+def test_the_longest_environment_name_still_fits_the_role_prefix() -> None:
+    resources = synthesize(TapStackArgs(environment_suffix="a" * 20, manage_api_gateway_account=True))
+
+    prefix = one(resources, ROLE, "tap-api-account-role").inputs["namePrefix"]
+    assert len(prefix) == 38
+    assert len(prefix) + len(MOCK_NAME_SUFFIX) == 64
+
+
+def test_the_managed_policy_arn_follows_the_partition() -> None:
+    resources = synthesize_stack(TapStackArgs(manage_api_gateway_account=True), partition="aws-cn").resources
+
+    assert one(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs["policyArn"] == (
+        "arn:aws-cn:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    )

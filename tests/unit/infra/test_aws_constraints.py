@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lib.config import MAX_ENVIRONMENT_SUFFIX_LENGTH, validate_args
-from lib.settings import EncryptionMode, TapStackArgs
+from lib.settings import DEFAULT_REGION, EncryptionMode, TapStackArgs
 from tests.unit.infra import aws_constraints as c
 from tests.unit.infra.synth import synthesize
 
@@ -30,13 +30,19 @@ SUFFIXES = (
 )
 """The longest suffixes the config accepts: letters, hyphens every other character, digits."""
 
-VARIANTS = [(suffix, mode) for suffix in SUFFIXES for mode in EncryptionMode]
+LONGEST_REGION = "ap-southeast-7"
+"""One of the longest region names (14 characters): bucket names carry the region."""
+
+VARIANTS = [(suffix, mode, DEFAULT_REGION) for suffix in SUFFIXES for mode in EncryptionMode]
+VARIANTS.append((SUFFIXES[0], EncryptionMode.KMS, LONGEST_REGION))
 
 
-def everything_on(suffix: str, mode: EncryptionMode) -> TapStackArgs:
+def everything_on(suffix: str, mode: EncryptionMode, region: str = DEFAULT_REGION) -> TapStackArgs:
     """Every optional resource switched on, so every type the program can create is built."""
     return TapStackArgs(
         environment_suffix=suffix,
+        region=region,
+        allowed_regions=(region,),
         encryption_mode=mode,
         enable_waf=True,
         enable_function_url=True,
@@ -48,10 +54,10 @@ def everything_on(suffix: str, mode: EncryptionMode) -> TapStackArgs:
     )
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{s}-{m.value}" for s, m in VARIANTS])
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{s}-{m.value}-{r}" for s, m, r in VARIANTS])
 def built(request: pytest.FixtureRequest) -> list[CapturedResource]:
-    suffix, mode = request.param
-    args = everything_on(suffix, mode)
+    suffix, mode, region = request.param
+    args = everything_on(suffix, mode, region)
     assert validate_args(args) == [], "the variant must be one the config accepts"
     return synthesize(args)
 

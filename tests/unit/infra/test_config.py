@@ -15,6 +15,7 @@ from lib.settings import (
     ApiLoggingLevel,
     EncryptionMode,
     OwnerScope,
+    StackKind,
     TapStackArgs,
 )
 
@@ -42,7 +43,9 @@ def test_no_config_gives_the_secure_defaults() -> None:
     assert args.log_retention_days == 365
     assert args.enable_waf is True
     assert args.enable_function_url is True
-    assert args.manage_api_gateway_account is True
+    assert args.manage_api_gateway_account is False  # the account stack owns the region's setting
+    assert args.stack_kind is StackKind.ENVIRONMENT
+    assert args.availability_zone_ids == ()  # chosen by zone ID from the region's zones
     assert args.force_destroy is False
     assert args.reserved_concurrency is None
     assert args.lambda_memory_mb == 512
@@ -64,7 +67,9 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         "enableWaf": "false",
         "wafRateLimit": "500",
         "enableFunctionUrl": "False",
-        "manageApiGatewayAccount": "false",
+        "manageApiGatewayAccount": "true",
+        "stackKind": "apiGatewayAccount",
+        "availabilityZoneIds": '["use1-az6", "use1-az4"]',
         "breakGlassPrincipalArns": '["arn:aws:iam::123456789012:role/BreakGlass"]',
         "auditorPrincipalArns": '["arn:aws:iam::210987654321:root"]',
         "alarmEmail": "ops@example.com",
@@ -95,7 +100,9 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         enable_waf=False,
         waf_rate_limit=500,
         enable_function_url=False,
-        manage_api_gateway_account=False,
+        manage_api_gateway_account=True,
+        stack_kind=StackKind.API_GATEWAY_ACCOUNT,
+        availability_zone_ids=("use1-az6", "use1-az4"),
         break_glass_principal_arns=("arn:aws:iam::123456789012:role/BreakGlass",),
         auditor_principal_arns=("arn:aws:iam::210987654321:root",),
         alarm_email="ops@example.com",
@@ -235,6 +242,37 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         ),
         ({"accessLogExpirationDays": "-1"}, "accessLogExpirationDays: must be at least 1 (days); got -1"),
         (
+            {"stackKind": "account"},
+            "stackKind: must be one of environment, apiGatewayAccount; got 'account'",
+        ),
+        (
+            {"availabilityZoneIds": "use1-az1"},
+            "availabilityZoneIds: must be a list of strings (YAML list or JSON array); got 'use1-az1'",
+        ),
+        ({"availabilityZoneIds": '["use1-az1"]'}, "availabilityZoneIds: must list exactly 2 zone IDs; got 1"),
+        (
+            {"availabilityZoneIds": '["use1-az2", "use1-az2"]'},
+            "availabilityZoneIds: lists 'use1-az2' more than once",
+        ),
+        (
+            {"availabilityZoneIds": '["us-east-1a", "use1-az2"]'},
+            "availabilityZoneIds: 'us-east-1a' is not an availability zone ID such as 'use1-az1' "
+            "(Local and Wavelength Zones are not supported)",
+        ),
+        (
+            {
+                "availabilityZoneIds": '["usw2-lax1-az1", "usw2-az1"]',
+                "region": "us-west-2",
+                "allowedRegions": '["us-west-2"]',
+            },
+            "availabilityZoneIds: 'usw2-lax1-az1' is not an availability zone ID such as 'use1-az1' "
+            "(Local and Wavelength Zones are not supported)",
+        ),
+        (
+            {"availabilityZoneIds": '["use1-az3", "use1-az1"]'},
+            "availabilityZoneIds: Lambda does not support VPC subnets in 'use1-az3'",
+        ),
+        (
             {"enableWAF": "true"},
             "enableWAF: unknown key; known keys are " + ", ".join(sorted(CONFIG_KEYS)),
         ),
@@ -338,3 +376,13 @@ def test_the_production_example_stack_file_is_valid_and_production_grade() -> No
     assert args.manage_api_gateway_account is False  # the account stack owns the region's setting
     assert args.force_destroy is False
     assert args.reserved_concurrency is None  # new accounts cannot reserve any
+
+
+def test_the_account_example_stack_file_deploys_only_the_account_setting() -> None:
+    config, raw = example_stack("apigw-account")
+
+    args = parse_config(raw)
+
+    assert set(raw) <= set(CONFIG_KEYS)
+    assert args.stack_kind is StackKind.API_GATEWAY_ACCOUNT
+    assert args.region == config["aws:region"]

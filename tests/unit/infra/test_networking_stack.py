@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from lib.settings import TapStackArgs
 from tests.unit.infra.conftest import of_type, one, policy_of
-from tests.unit.infra.synth import MOCK_ACCOUNT_ID
+from tests.unit.infra.synth import MOCK_ACCOUNT_ID, MOCK_US_EAST_1_ZONES, synthesize_stack
 
 if TYPE_CHECKING:
-    from tests.unit.infra.synth import CapturedResource
+    from tests.unit.infra.synth import CapturedResource, Synthesis
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ZONES_INVOKE = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 
 def test_vpc_has_dns_and_the_documented_cidr(resources: list[CapturedResource]) -> None:
@@ -25,15 +27,32 @@ def test_vpc_has_dns_and_the_documented_cidr(resources: list[CapturedResource]) 
     assert vpc.inputs["enableDnsHostnames"] is True
 
 
+def zone_ids_by_tier(resources: list[CapturedResource]) -> dict[str, list[str]]:
+    """Each tier's subnets' zone IDs, in subnet order (first, second zone)."""
+    subnets = sorted(of_type(resources, SUBNET), key=lambda subnet: subnet.name)
+    return {
+        tier: [s.inputs["availabilityZoneId"] for s in subnets if s.inputs["tags"]["Tier"] == tier]
+        for tier in ("public", "private")
+    }
+
+
 def test_public_and_private_subnets_span_two_azs_and_never_assign_public_ips(
     resources: list[CapturedResource],
 ) -> None:
     vpc = one(resources, "aws:ec2/vpc:Vpc")
     subnets = of_type(resources, SUBNET)
-    tiers = {tier: [s for s in subnets if s.inputs["tags"]["Tier"] == tier] for tier in ("public", "private")}
 
-    for tier in tiers.values():
-        assert sorted(s.inputs["availabilityZone"] for s in tier) == ["us-east-1a", "us-east-1b"]
+    # The mock account's us-east-1a is use1-az3 (no Lambda): zones go by ID, lowest supported first.
+    assert zone_ids_by_tier(resources) == {
+        "public": ["use1-az1", "use1-az2"],
+        "private": ["use1-az1", "use1-az2"],
+    }
+    assert all("availabilityZone" not in s.inputs for s in subnets)
+    assert {s.inputs["tags"]["Name"] for s in subnets} == {
+        f"doc-processor-dev-{tier}-{zone}"
+        for tier in ("public", "private")
+        for zone in ("use1-az1", "use1-az2")
+    }
     assert len(subnets) == 4
     assert all(s.inputs["vpcId"] == vpc.id for s in subnets)
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
@@ -132,3 +151,35 @@ def test_flow_logs_capture_all_traffic_into_their_log_group_through_a_scoped_rol
     assert role_policy.inputs["role"] == role.id
     (write,) = policy_of(role_policy)["Statement"]
     assert sorted(write["Resource"]) == [group.state["arn"], f"{group.state['arn']}:*"]
+
+
+def test_zones_come_from_the_regions_available_regular_zones_through_the_explicit_provider(
+    default_stack: Synthesis,
+) -> None:
+    (lookup,) = [c for c in default_stack.calls if c.token == ZONES_INVOKE]
+    provider = one(default_stack.resources, "pulumi:providers:aws")
+
+    assert lookup.args["state"] == "available"
+    assert lookup.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    assert lookup.provider == f"{provider.urn}::{provider.id}"
+    assert default_stack.value["availabilityZoneIds"] == ["use1-az1", "use1-az2"]
+
+
+def test_the_choice_does_not_depend_on_the_order_aws_lists_zones_in() -> None:
+    for zones in (tuple(reversed(MOCK_US_EAST_1_ZONES)), tuple(sorted(MOCK_US_EAST_1_ZONES))):
+        synthesis = synthesize_stack(TapStackArgs(), zones=zones)
+
+        assert zone_ids_by_tier(synthesis.resources)["private"] == ["use1-az1", "use1-az2"]
+        assert synthesis.value["availabilityZoneIds"] == ["use1-az1", "use1-az2"]
+
+
+def test_configured_zone_ids_are_used_in_their_order() -> None:
+    # A configured zone the account lacks stops the program with ZoneChoiceError's message (raised in
+    # the same apply); its wording is tested in test_zones.py, without a stack: under the mocks an
+    # exception inside an apply can leave the run waiting on registrations that never finish.
+    synthesis = synthesize_stack(TapStackArgs(availability_zone_ids=("use1-az6", "use1-az4")))
+
+    assert zone_ids_by_tier(synthesis.resources) == {
+        "public": ["use1-az6", "use1-az4"],
+        "private": ["use1-az6", "use1-az4"],
+    }

@@ -84,7 +84,11 @@ def test_one_explicit_provider_pinned_to_the_region_with_default_tags(
 def test_account_and_partition_come_from_data_sources_through_the_provider(default_stack: Synthesis) -> None:
     tokens = sorted(call.token for call in default_stack.calls)
 
-    assert tokens == ["aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getPartition:getPartition"]
+    assert tokens == [
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getPartition:getPartition",
+    ]
     assert all("tap-aws" in call.provider for call in default_stack.calls)
 
 
@@ -148,8 +152,8 @@ def test_another_allowed_region_moves_every_regional_setting() -> None:
     resources = synthesis.resources
 
     assert one(resources, "pulumi:providers:aws").inputs["region"] == "eu-west-1"
-    zones = sorted(s.inputs["availabilityZone"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
-    assert zones == ["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1b"]
+    zones = sorted(s.inputs["availabilityZoneId"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
+    assert zones == ["euw1-az1", "euw1-az1", "euw1-az2", "euw1-az2"]
     assert (
         one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").inputs["serviceName"]
         == "com.amazonaws.eu-west-1.s3"

@@ -19,7 +19,8 @@ VARIANTS: dict[str, TapStackArgs] = {
     "kms": TapStackArgs(encryption_mode=EncryptionMode.KMS),
     "waf-off": TapStackArgs(enable_waf=False),
     "function-url-off": TapStackArgs(enable_function_url=False),
-    "api-gateway-account-unmanaged": TapStackArgs(manage_api_gateway_account=False),
+    "api-gateway-account-managed": TapStackArgs(manage_api_gateway_account=True),
+    "zones-configured": TapStackArgs(availability_zone_ids=("use1-az6", "use1-az4")),
     "reserved-concurrency": TapStackArgs(reserved_concurrency=10),
     "snap-start": TapStackArgs(enable_snap_start=True),
     "break-glass-and-auditors": TapStackArgs(

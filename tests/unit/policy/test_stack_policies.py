@@ -287,8 +287,8 @@ STACK_CASES: list[StackCase] = [
     StackCase(
         "lambda-5-subnets-in-two-azs",
         "default",
-        lambda s: with_state(s, "aws:ec2/subnet:Subnet", "private-b", _set(availabilityZone="us-east-1a")),
-        ("Lambda.5", "['us-east-1a']"),
+        lambda s: with_state(s, "aws:ec2/subnet:Subnet", "private-b", _set(availabilityZoneId="use1-az1")),
+        ("Lambda.5", "['use1-az1']"),
     ),
     StackCase(
         "apigateway-1-ckv2-aws-4-every-stage-execution-logging",
