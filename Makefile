@@ -11,6 +11,7 @@
 #   make test-package - the package the tests read: `make package`, or without bytecode if there is no Python 3.13
 #   make bench   - run the benchmarks (each prints ratios against a baseline measured in the same run)
 #   make deployer-policy - regenerate deploy/deployer-policy-*.json (the deployer's IAM policies)
+#   make preflight STACK=dev - check everything `pulumi up` needs for that stack (exit 1 on any failure)
 #   make clean  - remove everything the targets above created (.tools, .venv, build, caches)
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -45,7 +46,7 @@ GET_LAMBDA_PYTHON := Get one with '$(UV) python install $(LAMBDA_PYTHON_VERSION)
 # machine with internet access, `.tools/bin/uv python install 3.13` in your own shell is the way.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup package test-package test lint typecheck pytest run bench clean
+.PHONY: help setup package test-package test lint typecheck pytest run bench preflight clean
 
 help:
 	@sed -n 's/^#   \(make .*\)/\1/p' $(firstword $(MAKEFILE_LIST))
@@ -119,6 +120,11 @@ bench: setup
 .PHONY: deployer-policy
 deployer-policy: setup
 	$(BIN)/python -m lib.deployer_policy --output-dir deploy
+
+# Before the first `pulumi up`: tools, credentials, region, zones, the API Gateway account setting and
+# the effective config of the stack (STACK=<name>, else PULUMI_STACK, else the selected stack).
+preflight: setup
+	$(BIN)/python -m preflight$(if $(STACK), --stack $(STACK))
 
 clean:
 	rm -rf $(TOOLS) $(VENV) build .coverage .mypy_cache .pytest_cache .ruff_cache
