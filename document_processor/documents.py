@@ -157,7 +157,7 @@ class DocumentService:
     def get(self, caller: Caller, document_id: str) -> Document:
         """The caller's document's metadata; 404 when absent or not the caller's."""
         stored = self._store.head(object_key(caller, document_id))
-        return _document(document_id, self._owned(caller, stored))
+        return document_from_object(document_id, self._owned(caller, stored))
 
     def download(self, caller: Caller, document_id: str) -> Download:
         """The caller's document with its bytes; 404 when absent or not the caller's."""
@@ -167,7 +167,7 @@ class DocumentService:
         stored, body = found
         self._owned(caller, stored)
         return Download(
-            document=_document(document_id, stored),
+            document=document_from_object(document_id, stored),
             content_type=stored.content_type,
             etag=stored.etag,
             body=body,
@@ -223,7 +223,8 @@ def _sha256_hex(checksum: str | None) -> str | None:
     return digest.hex() if len(digest) == SHA256_BYTES else None
 
 
-def _document(document_id: str, stored: StoredObject) -> Document:
+def document_from_object(document_id: str, stored: StoredObject) -> Document:
+    """The ``Document`` an S3 object describes: ``GET /documents/{id}``, and the reconciler's items."""
     facts = {
         name: int(stored.metadata[key])
         for name, key in FACT_KEYS.items()

@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     INVALID_CURSOR = "invalid_cursor"
     INVALID_QUERY_PARAMETER = "invalid_query_parameter"
     INVALID_CONTENT_DISPOSITION = "invalid_content_disposition"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     MISSING_IDENTITY = "missing_identity"
     NOT_FOUND = "not_found"
     ROUTE_NOT_FOUND = "route_not_found"
@@ -101,6 +103,13 @@ class UnsupportedMediaTypeError(ServiceError):
     default_code = ErrorCode.UNSUPPORTED_CONTENT_TYPE
 
 
+class UnprocessableError(ServiceError):
+    """The request is well formed but conflicts with an earlier one (422), e.g. a reused Idempotency-Key."""
+
+    status = 422
+    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
 class ConfigurationError(ServiceError):
     """The function is misconfigured (500); the details are in the start-up log, not the response."""
 
@@ -109,14 +118,22 @@ class ConfigurationError(ServiceError):
 
 
 class StorageError(ServiceError):
-    """S3 answered with an error the service cannot recover from (502)."""
+    """S3 or the catalogue answered with an error the service cannot recover from (502)."""
 
     status = 502
     default_code = ErrorCode.STORAGE_ERROR
 
 
 class StorageUnavailableError(ServiceError):
-    """S3 could not be reached in time, or is throttling (503): the client may retry."""
+    """S3 or the catalogue could not be reached in time, or is throttling (503): the client may retry."""
 
     status = 503
     default_code = ErrorCode.STORAGE_UNAVAILABLE
+
+
+class CatalogueError(StorageError):
+    """The catalogue (DynamoDB) refused a call (502): same answer as S3's, counted apart in metrics."""
+
+
+class CatalogueUnavailableError(StorageUnavailableError):
+    """The catalogue could not be reached in time, or is throttling (503): the client may retry."""

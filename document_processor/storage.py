@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ResponseStreamingError,
 )
 
+from document_processor.clients import LazyClient
 from document_processor.errors import StorageError, StorageUnavailableError
 from document_processor.runtime_checks import require_s3_features
 
@@ -60,7 +61,7 @@ UNAVAILABLE_CODES = frozenset(
         "RequestTimeTooSkewed",
     }
 )
-_TRANSPORT_ERRORS = (
+TRANSPORT_ERRORS = (
     ConnectTimeoutError,
     ReadTimeoutError,
     EndpointConnectionError,
@@ -130,21 +131,37 @@ def create_s3_client(
 class DocumentStore:
     """Object operations on the documents bucket, with S3 errors mapped to service errors."""
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
-        self._client = client
+    def __init__(self, client: S3Client | LazyClient[S3Client], bucket: str) -> None:
+        self._clients = client if isinstance(client, LazyClient) else LazyClient(lambda: client, name="s3")
         self._bucket = bucket
+
+    @property
+    def _client(self) -> S3Client:
+        return self._clients.get()
 
     def replace_client(self, client: S3Client) -> None:
         """Use ``client`` from now on (after a SnapStart restore: fresh connections and credentials)."""
-        self._client = client
+        self._clients.replace(client)
 
     def put_new(
-        self, key: str, body: bytes, *, content_type: str, checksum_sha256: str, metadata: dict[str, str]
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str,
+        checksum_sha256: str,
+        metadata: dict[str, str],
+        same_write_ok: bool = False,
     ) -> None:
         """Create the object in one PutObject (body, metadata and checksum together), never overwriting.
 
         ``IfNoneMatch="*"`` makes S3 refuse the write if any object exists at ``key``; S3 rejects the
         body if it does not hash to ``checksum_sha256``. Either way nothing partial is stored.
+
+        ``same_write_ok``: an object already at ``key`` with this checksum and metadata counts as stored,
+        even if this call sent the write once. The idempotent upload path sets it: the key's id was
+        reserved for exactly this request, so such an object is an earlier attempt's (crashed, or
+        running concurrently), never another document.
         """
         try:
             self._call(
@@ -161,10 +178,11 @@ class DocumentStore:
                 ),
             )
         except _Precondition as precondition:
-            if precondition.retried and self._holds(key, checksum_sha256, metadata):
-                # An earlier attempt of this very call was stored but its answer was lost (timeout,
-                # reset), so botocore's retry found "an object": this upload, not an id collision.
-                LOGGER.warning("PutObject answer was lost; the retry found the object stored")
+            if (precondition.retried or same_write_ok) and self._holds(key, checksum_sha256, metadata):
+                # An earlier attempt of this very write was stored but its answer was lost (timeout,
+                # reset, a crashed request), so the retry found "an object": this upload, not an id
+                # collision.
+                LOGGER.warning("PutObject found this very write already stored")
                 return
             raise ObjectExistsError(key) from None
 
@@ -264,7 +282,7 @@ class DocumentStore:
             if code in UNAVAILABLE_CODES:
                 raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
             raise StorageError("Storage refused the request.") from error
-        except _TRANSPORT_ERRORS as error:
+        except TRANSPORT_ERRORS as error:
             LOGGER.warning(
                 "S3 call did not complete",
                 extra={"operation": operation, "s3ErrorCode": type(error).__name__},

@@ -1,0 +1,343 @@
+"""The document catalogue on DynamoDB (DESIGN §4.1): one item per document, in the owner's partition,
+so a listing page is one ``Query`` with full metadata; and the records of idempotent uploads.
+
+S3 stays the source of truth: an item is written right after the object (conditionally, never
+overwriting) and removed right after it; the reconciler (``reconciler.py``) heals whatever a crash
+between the two writes leaves. Items are converted by hand for their one fixed shape (strings,
+integers, a map of integers): boto3's ``TypeSerializer`` would add ``decimal`` and ``boto3.dynamodb``
+to every cold start for the same result.
+
+Timeouts and retries: DynamoDB answers in milliseconds from inside the region (through the gateway
+endpoint), so one call is held to ``MAX_ATTEMPTS`` x (``CONNECT_TIMEOUT`` + ``READ_TIMEOUT``) plus the
+standard-mode backoff (< 1 s for one retry) = 4 s. Every DynamoDB failure becomes the same service error
+as an S3 one (503 when the client may retry, 502 otherwise) and never names the table or a key.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from document_processor import catalogue_schema as schema
+from document_processor.clients import LazyClient
+from document_processor.documents import Document
+from document_processor.errors import CatalogueError, CatalogueUnavailableError
+from document_processor.ids import created_at
+from document_processor.storage import TRANSPORT_ERRORS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from boto3.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 0.5
+"""The DynamoDB gateway endpoint is inside the VPC: connecting (TCP and TLS) takes milliseconds."""
+DEFAULT_READ_TIMEOUT_SECONDS = 1.0
+"""Longest wait for one answer; a 100-item page is tens of kilobytes, answered in milliseconds."""
+DEFAULT_MAX_ATTEMPTS = 2
+"""Total attempts per call, the first included (standard mode retries throttling and transient errors)."""
+
+STATUS_STORED = "stored"
+STATE_PENDING = "pending"
+STATE_COMPLETED = "completed"
+IDEMPOTENCY_TTL_SECONDS = 86_400
+"""An Idempotency-Key is remembered for 24 hours."""
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "RequestTimeout",
+    }
+)
+UNAVAILABLE_MESSAGE = "Storage is temporarily unavailable; retry later."
+REFUSED_MESSAGE = "Storage refused the request."
+
+LOGGER = logging.getLogger("document_processor.catalogue")
+_T = TypeVar("_T")
+
+
+class IdempotencyRecord(NamedTuple):
+    """What an earlier request with the same Idempotency-Key left (it has not expired)."""
+
+    document_id: str
+    fingerprint: str
+    state: str
+    """``pending`` (that attempt may have crashed, or is still running) or ``completed``."""
+    response: str | None
+    """The JSON text of its 201 body, once completed."""
+
+
+def create_dynamodb_client(
+    *,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    session: Session | None = None,
+) -> DynamoDBClient:
+    """The low-level DynamoDB client with bounded timeouts and retries (region/endpoint from the AWS env).
+
+    ``AWS_ENDPOINT_URL_DYNAMODB`` (local mode's emulator) is honoured by botocore itself. ``session``:
+    as in ``storage.create_s3_client`` (a fresh one after a SnapStart restore).
+    """
+    import boto3  # the cold-start floor; imported where the client is made
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+    )
+    if session is None:
+        return boto3.client("dynamodb", config=config)
+    return session.client("dynamodb", config=config)
+
+
+def document_item(owner_key: str, document: Document, *, owner: str) -> dict[str, Any]:
+    """The catalogue item of ``document`` (the one shape ``document_from_item`` reads back)."""
+    item: dict[str, Any] = {
+        schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+        schema.SORT_KEY: {"S": schema.document_sort_key(document.id)},
+        "id": {"S": document.id},
+        "owner": {"S": owner},
+        "contentType": {"S": document.content_type},
+        "size": {"N": str(document.size)},
+        "createdAt": {"S": created_at(document.id)},
+        "facts": {"M": {name: {"N": str(value)} for name, value in document.facts.items()}},
+        "status": {"S": STATUS_STORED},
+        schema.TYPE_INDEX_PARTITION_KEY: {"S": schema.type_key(owner_key, document.content_type)},
+    }
+    if document.sha256 is not None:
+        item["sha256"] = {"S": document.sha256}
+    if document.filename is not None:
+        item["filename"] = {"S": document.filename}
+        item["filenameLower"] = {"S": document.filename.casefold()}
+    return item
+
+
+def document_from_item(item: dict[str, Any]) -> Document:
+    """The ``Document`` a catalogue item describes (``Document.to_json`` equals GET's for it)."""
+    facts = item.get("facts", {}).get("M", {})
+    return Document(
+        id=item["id"]["S"],
+        content_type=item["contentType"]["S"],
+        size=int(item["size"]["N"]),
+        sha256=item["sha256"]["S"] if "sha256" in item else None,
+        filename=item["filename"]["S"] if "filename" in item else None,
+        facts={name: int(value["N"]) for name, value in facts.items()},
+    )
+
+
+class Catalogue:
+    """Catalogue items of one table, with DynamoDB errors mapped to service errors."""
+
+    def __init__(self, client: DynamoDBClient | LazyClient[DynamoDBClient], table: str) -> None:
+        self._clients = (
+            client if isinstance(client, LazyClient) else LazyClient(lambda: client, name="dynamodb")
+        )
+        self._table = table
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        return self._clients.get()
+
+    def put_document(self, owner_key: str, document: Document, *, owner: str) -> bool:
+        """Create the document's item unless one exists (never overwrites); ``False`` if one did."""
+        try:
+            self._call(
+                "PutItem",
+                lambda: self._client.put_item(
+                    TableName=self._table,
+                    Item=document_item(owner_key, document, owner=owner),
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
+                ),
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def delete_document(self, owner_key: str, document_id: str) -> None:
+        """Delete the document's item; deleting one that is not there is not an error."""
+        self._call(
+            "DeleteItem",
+            lambda: self._client.delete_item(TableName=self._table, Key=_key(owner_key, document_id)),
+        )
+
+    def query_documents(
+        self,
+        owner_key: str,
+        *,
+        limit: int,
+        newest_first: bool,
+        content_type: str | None,
+        name_prefix: str | None,
+        after_id: str | None,
+    ) -> tuple[list[Document], str | None]:
+        """One page of the owner's documents (one ``Query``) and the id to continue after (``None``: done).
+
+        ``content_type`` reads the ``byType`` index instead of the table; ``name_prefix`` (already
+        case-folded) filters on ``filenameLower``, so a page may hold fewer than ``limit`` items and
+        still continue. One item more than ``limit`` is read so that a page that ends exactly at the
+        end of the listing says so, instead of sending the client for an empty page.
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if content_type is None:
+            names["#pk"] = schema.PARTITION_KEY
+            names["#sk"] = schema.SORT_KEY
+            values[":pk"] = {"S": schema.owner_partition(owner_key)}
+            values[":doc"] = {"S": schema.DOCUMENT_PREFIX}
+            condition = "#pk = :pk AND begins_with(#sk, :doc)"
+        else:
+            names["#type"] = schema.TYPE_INDEX_PARTITION_KEY
+            values[":type"] = {"S": schema.type_key(owner_key, content_type)}
+            condition = "#type = :type"
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit + 1,
+        }
+        if content_type is not None:
+            arguments["IndexName"] = schema.TYPE_INDEX
+        if name_prefix is not None:
+            names["#name"] = "filenameLower"
+            values[":prefix"] = {"S": name_prefix}
+            arguments["FilterExpression"] = "begins_with(#name, :prefix)"
+        if after_id is not None:
+            start = _key(owner_key, after_id)
+            if content_type is not None:
+                start[schema.TYPE_INDEX_PARTITION_KEY] = {"S": schema.type_key(owner_key, content_type)}
+            arguments["ExclusiveStartKey"] = start
+        arguments["ExpressionAttributeNames"] = names
+        arguments["ExpressionAttributeValues"] = values
+        response = self._call("Query", lambda: self._client.query(**arguments))
+        documents = [document_from_item(item) for item in response.get("Items", [])]
+        if len(documents) > limit:
+            return documents[:limit], documents[limit - 1].id
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key:
+            return documents, None
+        return documents, str(last_key[schema.SORT_KEY]["S"]).removeprefix(schema.DOCUMENT_PREFIX)
+
+    def claim_idempotency(
+        self, owner_key: str, key_digest: str, *, fingerprint: str, document_id: str, now: int
+    ) -> IdempotencyRecord | None:
+        """Record a pending request under the key; ``None`` if claimed, else the earlier (live) record.
+
+        One conditional PutItem decides: the key is free (never used, or expired by ``now`` even if
+        DynamoDB's lazy TTL has not deleted it yet), or the earlier record comes back with the refusal
+        (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so no second read can race with it.
+        """
+        item = {
+            schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+            schema.SORT_KEY: {"S": schema.idempotency_sort_key(key_digest)},
+            "fingerprint": {"S": fingerprint},
+            "documentId": {"S": document_id},
+            "state": {"S": STATE_PENDING},
+            schema.TTL_ATTRIBUTE: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
+        }
+        try:
+            self._call(
+                "PutItem",
+                lambda: self._client.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#pk) OR #expires < :now",
+                    ExpressionAttributeNames={"#pk": schema.PARTITION_KEY, "#expires": schema.TTL_ATTRIBUTE},
+                    ExpressionAttributeValues={":now": {"N": str(now)}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+            )
+        except _ConditionFailed as failed:
+            old = failed.item
+            if not old:  # an SDK or emulator that does not return the item: nothing safe to go on
+                LOGGER.warning("Idempotency record refused without the record")
+                raise CatalogueError(REFUSED_MESSAGE) from None
+            return IdempotencyRecord(
+                document_id=old["documentId"]["S"],
+                fingerprint=old["fingerprint"]["S"],
+                state=old["state"]["S"],
+                response=old["response"]["S"] if "response" in old else None,
+            )
+        return None
+
+    def complete_idempotency(
+        self, owner_key: str, key_digest: str, *, document_id: str, response: str
+    ) -> None:
+        """Mark the key's record completed with the 201 body; a record that is gone or reclaimed is left."""
+        try:
+            self._call(
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key={
+                        schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+                        schema.SORT_KEY: {"S": schema.idempotency_sort_key(key_digest)},
+                    },
+                    UpdateExpression="SET #state = :completed, #response = :response",
+                    ConditionExpression="#document = :document",
+                    ExpressionAttributeNames={
+                        "#state": "state",
+                        "#response": "response",
+                        "#document": "documentId",
+                    },
+                    ExpressionAttributeValues={
+                        ":completed": {"S": STATE_COMPLETED},
+                        ":response": {"S": response},
+                        ":document": {"S": document_id},
+                    },
+                ),
+            )
+        except _ConditionFailed:
+            LOGGER.warning("Idempotency record was gone or taken over before it was completed")
+
+    def _call(self, operation: str, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code == CONDITION_FAILED:
+                old: Any = error.response.get("Item")
+                raise _ConditionFailed(old if isinstance(old, dict) else None) from None
+            LOGGER.warning("DynamoDB call failed", extra={"operation": operation, "dynamodbErrorCode": code})
+            if code in UNAVAILABLE_CODES:
+                raise CatalogueUnavailableError(UNAVAILABLE_MESSAGE) from error
+            raise CatalogueError(REFUSED_MESSAGE) from error
+        except TRANSPORT_ERRORS as error:
+            LOGGER.warning(
+                "DynamoDB call did not complete",
+                extra={"operation": operation, "dynamodbErrorCode": type(error).__name__},
+            )
+            raise CatalogueUnavailableError(UNAVAILABLE_MESSAGE) from error
+        except BotoCoreError as error:
+            LOGGER.warning(
+                "DynamoDB call failed",
+                extra={"operation": operation, "dynamodbErrorCode": type(error).__name__},
+            )
+            raise CatalogueError(REFUSED_MESSAGE) from error
+
+
+def _key(owner_key: str, document_id: str) -> dict[str, Any]:
+    return {
+        schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+        schema.SORT_KEY: {"S": schema.document_sort_key(document_id)},
+    }
+
+
+class _ConditionFailed(Exception):  # internal signal, never escapes this module
+    """A conditional write was refused; ``item`` is the existing item when it was asked for."""
+
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.item = item
