@@ -1,35 +1,74 @@
-"""The embedded S3 emulator: moto's threaded server on loopback, with the bucket set up like AWS.
+"""The embedded AWS emulator: moto's threaded server on loopback (one port serves S3, DynamoDB and SQS),
+with the documents bucket, the catalogue table and the S3 event queue set up like AWS.
 
 The bucket gets what the deployed one has and moto implements: SSE-S3 default encryption, versioning,
 all four public-access-block flags and ``BucketOwnerEnforced``. It does not get the bucket policy
 (TLS-only, VPC endpoint, Lambda-role-only): moto stores bucket policies but does not evaluate their
 conditions, so the policy would only suggest a protection that is not there.
+
+The catalogue table is created from ``document_processor.catalogue_schema`` (the shape the Pulumi
+component deploys). Where AWS invokes the reconciler with S3 event notifications, the emulator sends the
+same notifications (``s3:ObjectCreated:*``, ``s3:ObjectRemoved:*`` under ``documents/``) to an SQS queue,
+whose message bodies are the ``{"Records": [...]}`` event AWS hands to Lambda; ``local_mode.event_pump``
+delivers them. A queue redrive (``EVENT_MAX_RECEIVES``) into a failed-events queue plays the deployed
+function's two asynchronous retries and its failure destination.
+
+moto 5.2 sends no notification when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS
+sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those. While an
+emulator runs, ``_DeleteMarkerEvents`` adds that notification in AWS's documented shape
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
+import secrets
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote_plus
 
 import boto3
 from moto.server import ThreadedMotoServer
 
+from document_processor.catalogue_schema import create_table_arguments
+from document_processor.documents import KEY_PREFIX
 from local_mode.errors import LocalModeError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import TracebackType
 
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_BUCKET_NAME = "local-documents"
 """Name of the local documents bucket."""
+DEFAULT_CATALOGUE_TABLE = "local-catalogue"
+"""Name of the local catalogue table."""
+DEFAULT_EVENTS_QUEUE = "local-document-events"
+"""SQS queue receiving the bucket's event notifications (what invokes the reconciler when deployed)."""
+FAILED_EVENTS_SUFFIX = "-failed"
+"""Suffix of the queue events move to after ``EVENT_MAX_RECEIVES`` failed deliveries."""
+EVENT_MAX_RECEIVES: Final = 3
+"""Deliveries of one event before it moves to the failed queue: the first plus Lambda's 2 async retries."""
+EVENT_VISIBILITY_TIMEOUT_SECONDS: Final = 5
+"""How long a failed event stays hidden before the next delivery (Lambda backs off 1 min, then 2)."""
+NOTIFIED_EVENTS: Final = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+"""The notifications the deployed bucket sends the reconciler (under ``documents/``)."""
 DEFAULT_REGION = "us-east-1"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local-mode",
     "AWS_SECRET_ACCESS_KEY": "local-mode",
 }
 """Credentials the emulator accepts; set so boto3 never searches for (or sends) real ones."""
+DELETE_MARKER_CREATED = "s3:ObjectRemoved:DeleteMarkerCreated"
+LOGGER = logging.getLogger("local_mode.emulator")
 
 
 def create_documents_bucket(client: S3Client, bucket: str) -> None:
@@ -53,28 +92,94 @@ def create_documents_bucket(client: S3Client, bucket: str) -> None:
     )
 
 
+def create_events_queue(client: SQSClient, name: str) -> tuple[str, str]:
+    """The event queue (with its failed-events redrive queue); returns the queue's URL and ARN."""
+    failed_url = client.create_queue(QueueName=f"{name}{FAILED_EVENTS_SUFFIX}")["QueueUrl"]
+    failed_arn = _queue_arn(client, failed_url)
+    url = client.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(EVENT_VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": failed_arn, "maxReceiveCount": EVENT_MAX_RECEIVES}
+            ),
+        },
+    )["QueueUrl"]
+    return url, _queue_arn(client, url)
+
+
+def notify_queue(client: S3Client, bucket: str, queue_arn: str) -> None:
+    """Send the bucket's object-created/removed notifications under ``documents/`` to ``queue_arn``."""
+    client.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "reconciler",
+                    "QueueArn": queue_arn,
+                    "Events": list(NOTIFIED_EVENTS),
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": KEY_PREFIX}]}},
+                }
+            ]
+        },
+    )
+
+
+def _queue_arn(client: SQSClient, url: str) -> str:
+    attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return attributes["QueueArn"]
+
+
 @dataclass
 class S3Emulator:
-    """moto's S3 server on a free loopback port, holding one documents bucket; a context manager."""
+    """moto's server on a free loopback port, holding the documents bucket, the catalogue table and the
+    event queue; a context manager. (Named for what it first emulated; it serves every service moto has.)
+    """
 
     bucket: str = DEFAULT_BUCKET_NAME
     """Bucket to create."""
     region: str = DEFAULT_REGION
-    """Region the client signs for."""
+    """Region the clients sign for."""
+    catalogue_table: str = DEFAULT_CATALOGUE_TABLE
+    """Catalogue table to create."""
+    events_queue: str = DEFAULT_EVENTS_QUEUE
+    """Queue receiving the bucket's event notifications."""
     _server: ThreadedMotoServer | None = field(default=None, init=False, repr=False)
     _endpoint_url: str | None = field(default=None, init=False, repr=False)
+    _queue_url: str | None = field(default=None, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:<port>`` of the running emulator."""
         if self._endpoint_url is None:
-            raise LocalModeError("the S3 emulator is not running; call start() first")
+            raise LocalModeError("the AWS emulator is not running; call start() first")
         return self._endpoint_url
+
+    @property
+    def events_queue_url(self) -> str:
+        """URL of the event queue of the running emulator."""
+        if self._queue_url is None:
+            raise LocalModeError("the AWS emulator is not running; call start() first")
+        return self._queue_url
 
     def client(self) -> S3Client:
         """An S3 client for the emulator, with the fake credentials."""
+        client: S3Client = self._client("s3")
+        return client
+
+    def dynamodb_client(self) -> DynamoDBClient:
+        """A DynamoDB client for the emulator, with the fake credentials."""
+        client: DynamoDBClient = self._client("dynamodb")
+        return client
+
+    def sqs_client(self) -> SQSClient:
+        """An SQS client for the emulator, with the fake credentials."""
+        client: SQSClient = self._client("sqs")
+        return client
+
+    def _client(self, service: str) -> Any:
         return boto3.client(
-            "s3",
+            service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -82,25 +187,32 @@ class S3Emulator:
         )
 
     def start(self) -> str:
-        """Start the server on a free port, create the bucket, return the endpoint URL."""
+        """Start the server on a free port, create bucket, table and queue, return the endpoint URL."""
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         server.start()
         self._server = server
+        _DeleteMarkerEvents.acquire()
         host, port = server.get_host_and_port()
         self._endpoint_url = f"http://{host}:{port}"
         try:
-            create_documents_bucket(self.client(), self.bucket)
+            s3 = self.client()
+            create_documents_bucket(s3, self.bucket)
+            self.dynamodb_client().create_table(**create_table_arguments(self.catalogue_table))
+            self._queue_url, queue_arn = create_events_queue(self.sqs_client(), self.events_queue)
+            notify_queue(s3, self.bucket, queue_arn)
         except Exception:
             self.stop()
             raise
         return self._endpoint_url
 
     def stop(self) -> None:
-        """Stop the server (idempotent); the documents it held are gone."""
+        """Stop the server (idempotent); the documents, items and events it held are gone."""
         if self._server is not None:
             self._server.stop()
             self._server = None
             self._endpoint_url = None
+            self._queue_url = None
+            _DeleteMarkerEvents.release()
 
     def __enter__(self) -> S3Emulator:
         self.start()
@@ -110,3 +222,119 @@ class S3Emulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class _DeleteMarkerEvents:
+    """Adds the ``ObjectRemoved:DeleteMarkerCreated`` notification moto does not send, while emulators run.
+
+    moto's backends are process-wide, so the addition wraps ``S3Backend.delete_object`` for as long as at
+    least one emulator runs (reference-counted) and puts moto back as it was when the last one stops.
+    """
+
+    _lock = threading.Lock()
+    _users = 0
+    _original: Callable[..., tuple[bool, dict[str, Any]]] | None = None
+
+    @classmethod
+    def acquire(cls) -> None:
+        from moto.s3.models import S3Backend
+
+        with cls._lock:
+            if cls._users == 0:
+                original = S3Backend.delete_object
+                cls._original = original
+                S3Backend.delete_object = _with_delete_marker_event(original)  # type: ignore[method-assign]
+            cls._users += 1
+
+    @classmethod
+    def release(cls) -> None:
+        from moto.s3.models import S3Backend
+
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0 and cls._original is not None:
+                S3Backend.delete_object = cls._original  # type: ignore[method-assign]
+                cls._original = None
+
+
+def _with_delete_marker_event(
+    original: Callable[..., tuple[bool, dict[str, Any]]],
+) -> Callable[..., tuple[bool, dict[str, Any]]]:
+    @functools.wraps(original)
+    def delete_object(
+        backend: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+    ) -> tuple[bool, dict[str, Any]]:
+        deleted, meta = original(backend, bucket_name, key_name, version_id, bypass)
+        if version_id is None and meta.get("delete-marker") == "true":
+            try:
+                bucket = backend.get_bucket(bucket_name)
+                _send_delete_marker_event(backend.account_id, bucket, key_name, str(meta.get("version-id")))
+            except Exception:  # asynchronous in AWS: a lost notification never fails the delete
+                LOGGER.exception("Could not send the DeleteMarkerCreated notification")
+        return deleted, meta
+
+    return delete_object
+
+
+def delete_marker_event(
+    *, bucket: str, region: str, key: str, version_id: str, configuration_id: str
+) -> dict[str, Any]:
+    """The notification S3 sends when a ``DeleteObject`` creates a delete marker (AWS's documented shape)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": region,
+                "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+                "eventName": DELETE_MARKER_CREATED.removeprefix("s3:"),
+                "userIdentity": {"principalId": "AWS:LOCALMODE"},
+                "requestParameters": {"sourceIPAddress": LOOPBACK},
+                "responseElements": {
+                    "x-amz-request-id": secrets.token_hex(8).upper(),
+                    "x-amz-id-2": secrets.token_urlsafe(48),
+                },
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": configuration_id,
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "LOCALMODE"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    # Delete notifications carry no size or eTag; the key is URL-encoded, "/" kept.
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "versionId": version_id,
+                        "sequencer": f"{time.time_ns():016X}",  # grows with time, like S3's
+                    },
+                },
+            }
+        ]
+    }
+
+
+def _send_delete_marker_event(account_id: str, bucket: Any, key: str, version_id: str) -> None:
+    """Queue the notification for every queue configuration of ``bucket`` that asks for it."""
+    configuration = bucket.notification_configuration
+    if configuration is None:
+        return
+    from moto.sqs.models import sqs_backends
+
+    for notification in configuration.queue:
+        if not notification.matches(DELETE_MARKER_CREATED, key):
+            continue
+        _, _, _, region, account, queue_name = notification.arn.split(":", 5)
+        body = delete_marker_event(
+            bucket=bucket.name,
+            region=bucket.region_name,
+            key=key,
+            version_id=version_id,
+            configuration_id=notification.id,
+        )
+        sqs_backends[account or account_id][region].send_message(
+            queue_name=queue_name, message_body=json.dumps(body)
+        )

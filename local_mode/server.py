@@ -1,9 +1,10 @@
-"""Start local mode: the S3 emulator, the handler's environment, and the HTTP server on loopback.
+"""Start local mode: the AWS emulator, the functions' environment, the S3 event pump and the HTTP server.
 
-Order matters: the handler reads its settings once at import, so the environment (bucket name,
-emulator endpoint, fake credentials, region) is in place before ``document_processor.handler`` is
-imported. The handler then reaches moto only through ``AWS_ENDPOINT_URL_S3``, a variable every AWS
-SDK honours, so it runs unchanged.
+Order matters: the handler and the reconciler read their settings once at import, so the environment
+(bucket and table names, emulator endpoints, fake credentials, region) is in place before
+``document_processor.handler`` and ``document_processor.reconciler`` are imported. They then reach moto
+only through ``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_DYNAMODB``, variables every AWS SDK honours,
+so they run unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from local_mode.adapter import RAW_HEADERS_ENVIRON_KEY, ApiGatewayAdapter, LambdaHandler
 from local_mode.emulator import FAKE_CREDENTIALS, LOOPBACK, S3Emulator
 from local_mode.errors import LocalModeError
+from local_mode.event_pump import EventPump
 from local_mode.events import EventOptions
 from local_mode.principals import principals_from_environment
 from local_mode.sigv4 import SERVICE, SigV4Verifier
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 HANDLER_MODULE = "document_processor.handler"
 HANDLER_NAME = "lambda_handler"
+RECONCILER_MODULE = "document_processor.reconciler"
 WERKZEUG_LOGGER = "werkzeug"
 # Variables that would make boto3 look for real credentials instead of the fake ones.
 CREDENTIAL_VARIABLES_TO_CLEAR = (
@@ -64,10 +67,12 @@ class RawHeadersRequestHandler(WSGIRequestHandler):
 
 
 def handler_environment(emulator: S3Emulator) -> dict[str, str]:
-    """The Lambda environment the handler sees locally (what the infrastructure sets when deployed)."""
+    """The Lambda environment the functions see locally (what the infrastructure sets when deployed)."""
     return {
         "DOCUMENTS_BUCKET": emulator.bucket,
+        "CATALOGUE_TABLE": emulator.catalogue_table,
         "AWS_ENDPOINT_URL_S3": emulator.endpoint_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": emulator.endpoint_url,
         "AWS_REGION": emulator.region,
         "AWS_DEFAULT_REGION": emulator.region,
         "POWERTOOLS_SERVICE_NAME": "document-api",
@@ -82,15 +87,15 @@ def prepare_environment(environ: MutableMapping[str, str], emulator: S3Emulator)
     environ.update(handler_environment(emulator))
 
 
-def load_handler() -> LambdaHandler:
-    """Import the real handler (after the environment is prepared)."""
+def load_handler(module_name: str = HANDLER_MODULE) -> LambdaHandler:
+    """Import a real Lambda handler (after the environment is prepared): the API's, or the reconciler's."""
     try:
-        module = importlib.import_module(HANDLER_MODULE)
+        module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name != HANDLER_MODULE:
+        if error.name != module_name:
             raise
         raise LocalModeError(
-            f"{HANDLER_MODULE} does not exist yet; local mode serves {HANDLER_MODULE}.{HANDLER_NAME}"
+            f"{module_name} does not exist yet; local mode runs {module_name}.{HANDLER_NAME}"
         ) from error
     handler: Callable[[dict[str, Any], Any], Any] = getattr(module, HANDLER_NAME)
     return handler
@@ -107,8 +112,11 @@ def banner(
     )
     lines = [
         f"Local mode: serving the API on {url}",
-        f"S3 emulator (moto): {emulator.endpoint_url}, bucket {emulator.bucket!r} "
-        "(in memory: documents live until this process stops)",
+        f"AWS emulator (moto, S3 + DynamoDB + SQS): {emulator.endpoint_url}, bucket {emulator.bucket!r}, "
+        f"catalogue table {emulator.catalogue_table!r} "
+        "(in memory: documents and their catalogue live until this process stops)",
+        f"S3 events: queue {emulator.events_queue!r} -> {RECONCILER_MODULE}.{HANDLER_NAME} "
+        "(the catalogue reconciler, as S3 invokes it when deployed)",
         f"Requests must be SigV4-signed (service {SERVICE}, region {emulator.region}), as when deployed.",
         f"Principals ({origin}: {principals_file}); paste one line to sign as that principal:",
     ]
@@ -133,7 +141,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
-    """Run local mode until Ctrl-C or SIGTERM, then stop both servers."""
+    """Run local mode until Ctrl-C or SIGTERM, then stop both servers and the event pump."""
     # Both servers are werkzeug servers sharing this logger: silence it, so the emulator's S3 traffic
     # does not drown the API's access log (``RawHeadersRequestHandler.log_request``).
     logging.getLogger(WERKZEUG_LOGGER).setLevel(logging.ERROR)
@@ -141,8 +149,11 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     emulator = S3Emulator()
     emulator.start()
     server: BaseWSGIServer | None = None
+    pump: EventPump | None = None
     try:
         prepare_environment(os.environ, emulator)
+        pump = EventPump(emulator.sqs_client(), emulator.events_queue_url, load_handler(RECONCILER_MODULE))
+        pump.start()
         adapter = ApiGatewayAdapter(
             load_handler(),
             SigV4Verifier(principals, region=emulator.region),
@@ -177,4 +188,6 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     finally:
         if server is not None:
             server.server_close()
+        if pump is not None:
+            pump.stop()
         emulator.stop()

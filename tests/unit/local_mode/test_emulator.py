@@ -1,14 +1,19 @@
-"""The emulated bucket carries the deployed bucket's encryption, versioning and access settings."""
+"""The emulator: the bucket carries the deployed bucket's encryption, versioning and access settings; the
+catalogue table has the deployed shape; the bucket's event notifications go to the event queue, in the
+shape AWS sends them (including the DeleteMarkerCreated notification moto itself does not send)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local_mode.emulator import S3Emulator
+from document_processor.catalogue_schema import create_table_arguments
+from local_mode.emulator import EVENT_MAX_RECEIVES, S3Emulator
 from local_mode.errors import LocalModeError
 from local_mode.server import handler_environment, prepare_environment
+from tests.unit.service.test_reconciler import delete_marker_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -16,7 +21,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[S3Emulator]:
-    with S3Emulator(bucket="emulator-test-bucket") as running:
+    # moto's backends are process-wide: every emulator in one process needs names of its own.
+    with S3Emulator(
+        bucket="emulator-test-bucket",
+        catalogue_table="emulator-test-table",
+        events_queue="emulator-test-events",
+    ) as running:
         yield running
 
 
@@ -69,7 +79,9 @@ def test_handler_environment_points_at_the_emulator_with_fake_credentials(emulat
     }
     prepare_environment(environ, emulator)
     assert environ["AWS_ENDPOINT_URL_S3"] == emulator.endpoint_url
+    assert environ["AWS_ENDPOINT_URL_DYNAMODB"] == emulator.endpoint_url
     assert environ["DOCUMENTS_BUCKET"] == "emulator-test-bucket"
+    assert environ["CATALOGUE_TABLE"] == "emulator-test-table"
     assert environ["AWS_ACCESS_KEY_ID"] == "local-mode"
     assert "AWS_PROFILE" not in environ
     assert "AWS_SESSION_TOKEN" not in environ
@@ -82,3 +94,97 @@ def test_a_stopped_emulator_has_no_endpoint() -> None:
     emulator = S3Emulator(bucket="stopped-bucket")
     with pytest.raises(LocalModeError, match="not running"):
         _ = emulator.endpoint_url
+
+
+def test_catalogue_table_has_the_declared_shape(emulator: S3Emulator) -> None:
+    table = emulator.dynamodb_client().describe_table(TableName=emulator.catalogue_table)["Table"]
+    expected = create_table_arguments(emulator.catalogue_table)
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(expected["AttributeDefinitions"], key=str)
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    [index] = table["GlobalSecondaryIndexes"]
+    [declared] = expected["GlobalSecondaryIndexes"]
+    assert (index["IndexName"], index["KeySchema"], index["Projection"]) == (
+        declared["IndexName"],
+        declared["KeySchema"],
+        declared["Projection"],
+    )
+
+
+def test_bucket_notifies_the_event_queue_of_document_changes(emulator: S3Emulator) -> None:
+    configuration = emulator.client().get_bucket_notification_configuration(Bucket=emulator.bucket)
+    [queue] = configuration["QueueConfigurations"]
+    sqs = emulator.sqs_client()
+    arn = sqs.get_queue_attributes(QueueUrl=emulator.events_queue_url, AttributeNames=["QueueArn"])
+    assert queue["QueueArn"] == arn["Attributes"]["QueueArn"]
+    assert sorted(queue["Events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "documents/"}]
+
+
+def test_failed_events_move_to_the_failed_queue_after_lambdas_retries(emulator: S3Emulator) -> None:
+    attributes = emulator.sqs_client().get_queue_attributes(
+        QueueUrl=emulator.events_queue_url, AttributeNames=["RedrivePolicy"]
+    )["Attributes"]
+    policy = json.loads(attributes["RedrivePolicy"])
+    assert int(policy["maxReceiveCount"]) == EVENT_MAX_RECEIVES == 3  # the first delivery + 2 retries
+    assert policy["deadLetterTargetArn"].endswith(f":{emulator.events_queue}-failed")
+
+
+def drain(emulator: S3Emulator) -> list[dict[str, Any]]:
+    sqs = emulator.sqs_client()
+    bodies: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=emulator.events_queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=emulator.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_puts_and_deletes_under_documents_are_notified_in_the_aws_shape(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    drain(emulator)
+    client.put_object(Bucket=emulator.bucket, Key="documents/owner/a b", Body=b"x")
+    client.put_object(Bucket=emulator.bucket, Key="elsewhere/x", Body=b"x")
+    marker = client.delete_object(Bucket=emulator.bucket, Key="documents/owner/a b")
+
+    created, removed = (body["Records"][0] for body in drain(emulator) if "Records" in body)
+
+    assert created["eventName"] == "ObjectCreated:Put"
+    assert removed["eventName"] == "ObjectRemoved:DeleteMarkerCreated"
+    assert removed["s3"]["object"]["key"] == "documents/owner/a+b"
+    assert removed["s3"]["object"]["versionId"] == marker["VersionId"]
+    assert removed["s3"]["bucket"]["name"] == emulator.bucket
+    # Field for field the shape AWS documents for this event (no size or eTag on a delete).
+    documented = delete_marker_event("k")["Records"][0]
+    assert _shape(removed) == _shape(documented)
+
+
+def _shape(value: object) -> object:
+    """The nested key structure of a JSON value (its keys, recursively; leaves become their type)."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    return type(value).__name__
+
+
+def test_deleting_a_missing_key_or_a_version_sends_no_delete_marker_event(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    client.put_object(Bucket=emulator.bucket, Key="documents/owner/v", Body=b"x")
+    drain(emulator)
+    version = client.list_object_versions(Bucket=emulator.bucket, Prefix="documents/owner/v")["Versions"][0]
+    client.delete_object(Bucket=emulator.bucket, Key="documents/owner/v", VersionId=version["VersionId"])
+    client.delete_object(Bucket=emulator.bucket, Key="documents/owner/never-there")
+
+    names = [body["Records"][0]["eventName"] for body in drain(emulator) if "Records" in body]
+
+    assert "ObjectRemoved:DeleteMarkerCreated" not in names
+
+
+def test_the_delete_marker_notification_is_added_only_while_an_emulator_runs() -> None:
+    from moto.s3.models import S3Backend
+
+    before = S3Backend.delete_object
+    with S3Emulator(bucket="patch-test-bucket", catalogue_table="patch-test", events_queue="patch-test"):
+        assert hasattr(S3Backend.delete_object, "__wrapped__")
+    assert S3Backend.delete_object is before

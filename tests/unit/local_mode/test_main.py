@@ -127,3 +127,66 @@ def test_serves_the_printed_example_then_stops_cleanly(stop_signal: signal.Signa
     assert "Local mode: stopping." in stdout
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/health")
+
+
+def test_an_object_put_into_the_emulator_is_catalogued_by_the_reconciler(tmp_path: Path) -> None:
+    # The real wiring: local mode imports document_processor.reconciler with its environment, and the
+    # event pump delivers the emulator's S3 events to it while the API serves.
+    import base64
+    import hashlib
+
+    import boto3.session
+
+    from document_processor import catalogue_schema as schema
+    from document_processor.identity import normalise_principal
+    from document_processor.ids import new_document_id
+
+    process = _run("0", principals=None, cwd=tmp_path)
+    assert process.stdout is not None
+    try:
+        banner = ""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while "Press Ctrl-C" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        match = re.search(
+            r"AWS emulator \(moto, S3 \+ DynamoDB \+ SQS\): (http://127\.0\.0\.1:\d+), "
+            r"bucket 'local-documents', catalogue table 'local-catalogue'",
+            banner,
+        )
+        assert match, banner
+        assert (
+            "S3 events: queue 'local-document-events' -> document_processor.reconciler.lambda_handler"
+            in banner
+        )
+        session = boto3.session.Session(
+            aws_access_key_id="local-mode", aws_secret_access_key="local-mode", region_name="us-east-1"
+        )
+        s3 = session.client("s3", endpoint_url=match.group(1))
+        dynamodb = session.client("dynamodb", endpoint_url=match.group(1))
+        caller = normalise_principal("arn:aws:iam::000000000000:user/carol")
+        document_id, body = new_document_id(), b"straight into the emulator"
+        s3.put_object(
+            Bucket="local-documents",
+            Key=f"documents/{caller.owner_key}/{document_id}",
+            Body=body,
+            ContentType="text/plain; charset=utf-8",
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode(),
+            Metadata={"owner": caller.principal},
+        )
+        key = {
+            schema.PARTITION_KEY: {"S": schema.owner_partition(caller.owner_key)},
+            schema.SORT_KEY: {"S": schema.document_sort_key(document_id)},
+        }
+        found = None
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while found is None and time.monotonic() < deadline:
+            found = dynamodb.get_item(TableName="local-catalogue", Key=key, ConsistentRead=True).get("Item")
+            time.sleep(0.1)
+        assert found is not None
+        assert found["sha256"] == {"S": hashlib.sha256(body).hexdigest()}
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=START_TIMEOUT_SECONDS)
+    assert process.returncode == 0
+    assert "Local mode: stopping." in stdout
