@@ -288,6 +288,29 @@ def resource_policy(
     )
 
 
+def typed_resource_policy(
+    *,
+    name: str,
+    description: str,
+    resource_types: Collection[str],
+    check: Callable[[Props, str], Iterable[str]],
+    enforcement_level: EnforcementLevel = MANDATORY,
+) -> ResourceValidationPolicy:
+    """A per-resource policy whose check also gets the resource's type: for controls that read the
+    same thing from differently shaped resources (inline rules vs. rule resources)."""
+    types = frozenset(resource_types)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in types:
+            return
+        for message in check(args.props, args.resource_type):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=enforcement_level
+    )
+
+
 def stack_policy(
     *,
     name: str,

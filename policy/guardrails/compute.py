@@ -60,6 +60,10 @@ EXECUTE_API_SOURCE_ARN: Final = re.compile(
 )
 """``<execution arn>/<stage>/<METHOD>/<path>``: the method ARN API Gateway invokes with."""
 API_GATEWAY_PRINCIPAL: Final = "apigateway.amazonaws.com"
+S3_PRINCIPAL: Final = "s3.amazonaws.com"
+S3_BUCKET_ARN: Final = re.compile(r"arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+"""One bucket, named exactly (S3 bucket naming rules; no wildcard, no key)."""
+ACCOUNT_ID: Final = re.compile(r"\d{12}")
 SNAP_START_ON: Final = "PublishedVersions"
 SECRET_VALUE: Final = re.compile(r"((?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----)")
 """An AWS access key id or a PEM private key: values that are secrets whatever their name."""
@@ -77,6 +81,8 @@ def permission_violations(props: Props) -> list[str]:
             f"Lambda.1 (CKV_AWS_301): the permission grants {props.get('action')!r} to principal "
             f"{principal or 'unset'!r}, i.e. to anyone; name the invoking service or account."
         )
+    elif principal == S3_PRINCIPAL:
+        problems.extend(_s3_source_problems(text(props.get("sourceArn")), text(props.get("sourceAccount"))))
     elif principal.endswith(".amazonaws.com") and not (
         text(props.get("sourceArn")) or text(props.get("sourceAccount"))
     ):
@@ -110,6 +116,29 @@ def _api_source_arn_problems(source_arn: str) -> list[str]:
         f"(wildcard or missing: {', '.join(wide)}); scope it to "
         "'<API execution arn>/<stage>/<METHOD>/<resource path>' (path parameters may be '*')."
     ]
+
+
+def _s3_source_problems(source_arn: str, source_account: str) -> list[str]:
+    """CKV_AWS_364 for S3 notifications: one named bucket and the owning account, both.
+
+    A bucket ARN carries no account, and bucket names are global: once the bucket is deleted anyone
+    can create one of the same name in their account and, without ``source_account``, have S3
+    invoke the function with events they make up.
+    """
+    problems: list[str] = []
+    if not S3_BUCKET_ARN.fullmatch(source_arn):
+        problems.append(
+            f"CKV_AWS_364: the permission lets S3 invoke the function with source_arn "
+            f"{source_arn or 'unset'!r}; set it to the one bucket whose notifications target the "
+            "function ('arn:<partition>:s3:::<bucket>', no wildcard)."
+        )
+    if not ACCOUNT_ID.fullmatch(source_account):
+        problems.append(
+            f"CKV_AWS_364: the S3 permission's source_account is {source_account or 'unset'!r}; set it to "
+            "the bucket owner's account id (bucket ARNs carry no account, and a deleted bucket's name can "
+            "be taken by another account)."
+        )
+    return problems
 
 
 def function_url_violations(props: Props) -> list[str]:

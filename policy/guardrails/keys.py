@@ -90,7 +90,8 @@ def key_policy_violations(props: Props) -> list[str]:
 # --- stack checks --------------------------------------------------------------------------------
 
 
-def _key_references(resources_: Sequence[StackResource]) -> set[str]:
+def key_references(resources_: Sequence[StackResource]) -> set[str]:
+    """Every value that names one of the stack's customer-managed keys (key id, key ARN, alias)."""
     keys = of_type(resources_, tokens.KMS_KEY)
     references = {ref for key in keys for ref in identifiers(key, "arn", "keyId")}
     aliases = of_type(resources_, ("aws:kms/alias:Alias",))
@@ -100,7 +101,7 @@ def _key_references(resources_: Sequence[StackResource]) -> set[str]:
 
 def kms_mode_findings(resources_: Sequence[StackResource]) -> list[Finding]:
     """KMS mode (a customer-managed key in the stack): data buckets and log groups use it."""
-    references = _key_references(resources_)
+    references = key_references(resources_)
     if not of_type(resources_, tokens.KMS_KEY):
         return []
     findings: list[Finding] = []

@@ -1,7 +1,8 @@
 """Network: EC2.2, EC2.6, EC2.15, EC2.18/19 (CKV2_AWS_11/12, CKV_AWS_24/25/130/260/277) and the
 project's network invariants: no NAT gateway, the Lambda subnets have no route to the internet, the
-Lambda security group only speaks HTTPS to S3's prefix list, and the S3 endpoint reaches only our
-buckets (DESIGN §3 "Network").
+Lambda security groups only speak HTTPS to the gateway endpoints' prefix lists (S3 and DynamoDB),
+every egress rule is HTTPS to a prefix list, gateway endpoint policies list their actions and name
+concrete ARNs, and the S3 endpoint reaches only our buckets (DESIGN §3 "Network", §4.1).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ._support import (
     Finding,
     PolicyDocumentError,
     StackResource,
+    actions,
     as_list,
     effect,
     identifiers,
@@ -30,6 +32,7 @@ from ._support import (
     stack_policy,
     statements,
     text,
+    typed_resource_policy,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 
     from ._support import Props
 
+GATEWAY_SERVICES: Final = ("s3", "dynamodb")
+"""The services with gateway endpoints (free, no NAT): everything the functions reach."""
 OPEN_IPV4: Final = "0.0.0.0/0"
 OPEN_IPV6: Final = "::/0"
 HTTPS_PORT: Final = 443
@@ -158,13 +163,40 @@ def nat_gateway_findings(resources_: Sequence[StackResource]) -> list[Finding]:
     ]
 
 
-def s3_gateway_endpoints(resources_: Sequence[StackResource]) -> list[StackResource]:
+def is_gateway_endpoint(props: Props) -> bool:
+    """Gateway is the endpoint type's default, so an unset type is a gateway endpoint."""
+    return text(props.get("vpcEndpointType")) in ("", "Gateway")
+
+
+def gateway_endpoints(resources_: Sequence[StackResource], service: str) -> list[StackResource]:
+    """The stack's gateway endpoints for ``service`` (``s3``, ``dynamodb``)."""
     return [
         e
         for e in of_type(resources_, tokens.VPC_ENDPOINT)
-        if text(e.props.get("serviceName")).endswith(".s3")
-        and text(e.props.get("vpcEndpointType")) in ("", "Gateway")
+        if text(e.props.get("serviceName")).endswith(f".{service}") and is_gateway_endpoint(e.props)
     ]
+
+
+def s3_gateway_endpoints(resources_: Sequence[StackResource]) -> list[StackResource]:
+    return gateway_endpoints(resources_, "s3")
+
+
+def gateway_prefix_lists(resources_: Sequence[StackResource]) -> set[str]:
+    """The managed prefix lists of the S3 and DynamoDB gateway endpoints: the only egress targets."""
+    return {
+        text(e.props.get("prefixListId"))
+        for service in GATEWAY_SERVICES
+        for e in gateway_endpoints(resources_, service)
+    } - {""}
+
+
+def endpoint_policy_values(endpoint: StackResource, resources_: Sequence[StackResource]) -> list[Any]:
+    """The endpoint's policy documents: its own ``policy`` and any ``VpcEndpointPolicy`` naming it."""
+    separate = of_type(resources_, tokens.VPC_ENDPOINT_POLICY)
+    raw = [endpoint.props.get("policy")] + [
+        p.props.get("policy") for p in separate if refers_to(p.props.get("vpcEndpointId"), endpoint)
+    ]
+    return [r for r in raw if r]
 
 
 def _bucket_arns(resources_: Sequence[StackResource]) -> set[str]:
@@ -178,13 +210,9 @@ def _within_buckets(resource_arn: str, bucket_arns: set[str]) -> bool:
 def endpoint_policy_findings(resources_: Sequence[StackResource]) -> list[Finding]:
     """Project: the S3 gateway endpoint's policy allows only this stack's buckets (no exfiltration)."""
     bucket_arns = _bucket_arns(resources_)
-    separate = of_type(resources_, tokens.VPC_ENDPOINT_POLICY)
     findings: list[Finding] = []
     for endpoint in s3_gateway_endpoints(resources_):
-        raw = [endpoint.props.get("policy")] + [
-            p.props.get("policy") for p in separate if refers_to(p.props.get("vpcEndpointId"), endpoint)
-        ]
-        raw = [r for r in raw if r]
+        raw = endpoint_policy_values(endpoint, resources_)
         if not raw:
             findings.append(
                 Finding(
@@ -231,85 +259,176 @@ def _vpc_config(function: StackResource) -> Mapping[str, Any]:
     return config if isinstance(config, Mapping) else {}
 
 
-def _is_https_to(rule: Mapping[str, Any], prefix_lists: set[str]) -> bool:
-    protocol = text(rule.get("protocol")) or text(rule.get("ipProtocol"))
+def _egress_targets(rule: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
+    """A rule's prefix lists, and every other destination it names (CIDRs, security groups)."""
     listed = [text(p) for p in as_list(rule.get("prefixListIds"))] + [text(rule.get("prefixListId"))]
-    listed = [p for p in listed if p]
-    other_targets = (
+    others = (
         as_list(rule.get("cidrBlocks"))
         + as_list(rule.get("ipv6CidrBlocks"))
         + as_list(rule.get("securityGroups"))
         + [
             v
-            for v in (rule.get("cidrIpv4"), rule.get("cidrIpv6"), rule.get("referencedSecurityGroupId"))
+            for v in (
+                rule.get("cidrIpv4"),
+                rule.get("cidrIpv6"),
+                rule.get("referencedSecurityGroupId"),
+                rule.get("sourceSecurityGroupId"),
+            )
             if v
         ]
     )
+    if is_true(rule.get("self")):
+        others.append("self")
+    return [p for p in listed if p], others
+
+
+def _is_https_to(rule: Mapping[str, Any], prefix_lists: set[str] | None = None) -> bool:
+    """TCP 443 to prefix lists only (to those in ``prefix_lists`` when given), nothing else."""
+    protocol = text(rule.get("protocol")) or text(rule.get("ipProtocol"))
+    listed, other_targets = _egress_targets(rule)
     return (
         protocol in ("tcp", "6")
         and number(rule.get("fromPort")) == HTTPS_PORT
         and number(rule.get("toPort")) == HTTPS_PORT
         and bool(listed)
-        and set(listed) <= prefix_lists
+        and (prefix_lists is None or set(listed) <= prefix_lists)
         and not other_targets
     )
 
 
+def egress_violations(props: Props, resource_type: str) -> list[str]:
+    """Project: every egress rule in the stack is TCP 443 to a prefix list (the gateway endpoints'),
+    whether inline on a security group or a rule resource of its own."""
+    if resource_type in tokens.SECURITY_GROUP:
+        rules = [r for r in as_list(props.get("egress")) if isinstance(r, Mapping)]
+    elif resource_type in tokens.SECURITY_GROUP_RULE:
+        rules = [props] if text(props.get("type")) == "egress" else []
+    else:
+        rules = [props]
+    return [
+        f"egress {_port_range(rule)} to {_describe_targets(rule)}: nothing in this stack may leave the "
+        f"VPC except HTTPS to the S3 and DynamoDB gateway endpoints; use ip_protocol='tcp', "
+        f"from_port=to_port={HTTPS_PORT} and prefix_list_id=<the endpoint's prefix_list_id> only."
+        for rule in rules
+        if not _is_https_to(rule)
+    ]
+
+
+def _describe_targets(rule: Mapping[str, Any]) -> str:
+    listed, others = _egress_targets(rule)
+    return ", ".join(str(t) for t in [*listed, *others]) or "no destination"
+
+
+def gateway_endpoint_policy_violations(props: Props, resource_type: str) -> list[str]:
+    """Project (DESIGN §3, §4.1): a gateway endpoint's policy lists its actions (no ``*``, no
+    ``service:*``) and names concrete ARNs (no ``*`` resource, no wildcard bucket or table name).
+
+    Which ARNs (this stack's buckets, tables) is checked by the stack policies; a missing policy
+    too, since it may come from a separate ``VpcEndpointPolicy``.
+    """
+    if resource_type in tokens.VPC_ENDPOINT and not is_gateway_endpoint(props):
+        return []
+    value = props.get("policy")
+    if not value:
+        return []
+    try:
+        document = policy_document(value)
+    except PolicyDocumentError as error:
+        return [f"the endpoint {error}."]
+    problems: list[str] = []
+    for statement in statements(document):
+        if effect(statement) != "Allow":
+            continue
+        sid = statement.get("Sid", "(no Sid)")
+        if statement.get("NotAction") is not None or statement.get("NotResource") is not None:
+            problems.append(
+                f"endpoint policy statement {sid!r} uses NotAction/NotResource, which allows everything "
+                "not listed; list the actions and the ARNs."
+            )
+        wide = sorted(a for a in actions(statement) if "*" in a or "?" in a)
+        if wide:
+            problems.append(
+                f"endpoint policy statement {sid!r} allows wildcard actions {wide}; list the item or "
+                "object actions the functions call (e.g. 'dynamodb:GetItem', 's3:GetObject')."
+            )
+        loose = sorted(r for r in resources(statement) if not concrete_arn(r))
+        if loose or not resources(statement):
+            problems.append(
+                f"endpoint policy statement {sid!r} allows {loose or 'no named resource'}; name this "
+                "stack's concrete ARNs ('<bucket arn>', '<bucket arn>/*', '<table arn>', "
+                "'<table arn>/index/<name>')."
+            )
+    return problems
+
+
+def concrete_arn(arn: str) -> bool:
+    """Whether ``arn`` names one bucket or table: no wildcard in partition, service, region, account,
+    bucket name or table name (object keys and index names may be patterns)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or any(_wild(p) for p in parts[1:5]):
+        return False
+    service, resource = parts[2], parts[5]
+    segments = resource.split("/")
+    if service == "dynamodb":
+        return len(segments) >= 2 and segments[0] == "table" and bool(segments[1]) and not _wild(segments[1])
+    return bool(segments[0]) and not _wild(segments[0])
+
+
+def _wild(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
 def lambda_security_group_findings(resources_: Sequence[StackResource]) -> list[Finding]:
-    """Project: the function's security groups have no ingress and egress only TCP 443 to the S3
-    gateway endpoint's prefix list."""
-    prefix_lists = {text(e.props.get("prefixListId")) for e in s3_gateway_endpoints(resources_)} - {""}
+    """Project: the functions' security groups have no ingress, and their egress (inline and rule
+    resources alike) is only TCP 443 to the S3 and DynamoDB gateway endpoints' prefix lists."""
+    prefix_lists = gateway_prefix_lists(resources_)
     findings: list[Finding] = []
     fix = (
-        f"allow only egress protocol='tcp', from_port=to_port={HTTPS_PORT}, prefix_list_ids=[<S3 gateway "
-        f"endpoint prefix_list_id>] (found prefix lists {sorted(prefix_lists)}) and no ingress."
+        f"allow only egress protocol='tcp', from_port=to_port={HTTPS_PORT} to the S3/DynamoDB gateway "
+        f"endpoints' prefix_list_id (found prefix lists {sorted(prefix_lists)}) and no ingress."
     )
+    rule_types = (
+        *tokens.SECURITY_GROUP_RULE,
+        *tokens.SECURITY_GROUP_EGRESS_RULE,
+        *tokens.SECURITY_GROUP_INGRESS_RULE,
+    )
+    groups: list[StackResource] = []
     for function in of_type(resources_, tokens.LAMBDA_FUNCTION):
-        for group in function_security_groups(resources_, function):
-            inline_ingress = as_list(group.props.get("ingress"))
-            egress = [r for r in as_list(group.props.get("egress")) if isinstance(r, Mapping)]
-            separate_rules = [
-                r
-                for r in of_type(
-                    resources_,
-                    (
-                        *tokens.SECURITY_GROUP_RULE,
-                        *tokens.SECURITY_GROUP_EGRESS_RULE,
-                        *tokens.SECURITY_GROUP_INGRESS_RULE,
-                    ),
+        groups += [g for g in function_security_groups(resources_, function) if g not in groups]
+    for group in groups:
+        inline_ingress = as_list(group.props.get("ingress"))
+        egress = [r for r in as_list(group.props.get("egress")) if isinstance(r, Mapping)]
+        separate_rules = [
+            r for r in of_type(resources_, rule_types) if refers_to(r.props.get("securityGroupId"), group)
+        ]
+        ingress_rules = [
+            r
+            for r in separate_rules
+            if r.resource_type in tokens.SECURITY_GROUP_INGRESS_RULE or text(r.props.get("type")) == "ingress"
+        ]
+        egress += [r.props for r in separate_rules if not any(r is i for i in ingress_rules)]
+        if inline_ingress or ingress_rules:
+            findings.append(
+                Finding(f"security group {label(group)} of the function has ingress rules; {fix}", group.urn)
+            )
+        if not egress:
+            findings.append(
+                Finding(
+                    f"security group {label(group)} of the function has no egress, so it cannot reach "
+                    f"S3 or DynamoDB; {fix}",
+                    group.urn,
                 )
-                if refers_to(r.props.get("securityGroupId"), group)
-            ]
-            ingress_rules = [
-                r
-                for r in separate_rules
-                if r.resource_type in tokens.SECURITY_GROUP_INGRESS_RULE
-                or text(r.props.get("type")) == "ingress"
-            ]
-            egress += [r.props for r in separate_rules if not any(r is i for i in ingress_rules)]
-            if inline_ingress or ingress_rules:
+            )
+        for rule in egress:
+            if not _is_https_to(rule, prefix_lists):
                 findings.append(
                     Finding(
-                        f"security group {label(group)} of the function has ingress rules; {fix}", group.urn
-                    )
-                )
-            if not egress:
-                findings.append(
-                    Finding(
-                        f"security group {label(group)} of the function has no egress, so it cannot "
-                        f"reach S3; {fix}",
+                        f"security group {label(group)} of the function allows egress "
+                        f"{_port_range(rule)} to {_describe_targets(rule)}, beyond HTTPS to the gateway "
+                        f"endpoints; {fix}",
                         group.urn,
                     )
                 )
-            for rule in egress:
-                if not _is_https_to(rule, prefix_lists):
-                    findings.append(
-                        Finding(
-                            f"security group {label(group)} of the function allows egress "
-                            f"{_port_range(rule)} beyond HTTPS to S3; {fix}",
-                            group.urn,
-                        )
-                    )
     return findings
 
 
@@ -421,10 +540,28 @@ POLICIES: Final[list[Policy]] = [
         description="The S3 gateway endpoint's policy allows only this stack's buckets (DESIGN §3).",
         check=resources_only(endpoint_policy_findings),
     ),
+    typed_resource_policy(
+        name="project-egress-https-to-prefix-lists-only",
+        description="Every egress rule (inline, SecurityGroupRule, SecurityGroupEgressRule) is TCP 443 to "
+        "a prefix list (DESIGN §3).",
+        resource_types=(
+            *tokens.SECURITY_GROUP,
+            *tokens.SECURITY_GROUP_RULE,
+            *tokens.SECURITY_GROUP_EGRESS_RULE,
+        ),
+        check=egress_violations,
+    ),
+    typed_resource_policy(
+        name="project-gateway-endpoint-policy-explicit",
+        description="Gateway endpoint policies list their actions (no '*' or 'service:*') and name "
+        "concrete bucket/table ARNs, never '*' (DESIGN §3, §4.1).",
+        resource_types=(*tokens.VPC_ENDPOINT, *tokens.VPC_ENDPOINT_POLICY),
+        check=gateway_endpoint_policy_violations,
+    ),
     stack_policy(
-        name="project-lambda-security-group-https-to-s3-only",
-        description="The function's security groups: no ingress, egress only TCP 443 to the S3 prefix "
-        "list (DESIGN §3).",
+        name="project-lambda-security-group-https-to-gateway-endpoints-only",
+        description="The functions' security groups: no ingress; egress, inline and rule resources "
+        "alike, only TCP 443 to the S3 and DynamoDB gateway endpoints' prefix lists (DESIGN §3, §4.1).",
         check=resources_only(lambda_security_group_findings),
     ),
     stack_policy(

@@ -31,6 +31,11 @@ BUCKET_LIFECYCLE: Final = (
 LAMBDA_FUNCTION: Final = ("aws:lambda/function:Function",)
 LAMBDA_PERMISSION: Final = ("aws:lambda/permission:Permission",)
 LAMBDA_FUNCTION_URL: Final = ("aws:lambda/functionUrl:FunctionUrl",)
+LAMBDA_EVENT_INVOKE_CONFIG: Final = ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",)
+BUCKET_NOTIFICATION: Final = ("aws:s3/bucketNotification:BucketNotification",)
+
+DYNAMODB_TABLE: Final = ("aws:dynamodb/table:Table",)
+SQS_QUEUE: Final = ("aws:sqs/queue:Queue",)
 
 REST_API: Final = ("aws:apigateway/restApi:RestApi",)
 API_METHOD: Final = ("aws:apigateway/method:Method",)

@@ -30,6 +30,7 @@ VARIANTS: dict[str, TapStackArgs] = {
     "error-logging-alarm-email": TapStackArgs(
         api_logging_level=ApiLoggingLevel.ERROR, alarm_email="ops@example.com", log_retention_days=731
     ),
+    "force-destroy": TapStackArgs(force_destroy=True),
     "kms-minimal": TapStackArgs(
         encryption_mode=EncryptionMode.KMS,
         enable_waf=False,
@@ -39,7 +40,11 @@ VARIANTS: dict[str, TapStackArgs] = {
 }
 """Every config switch the program offers, alone and (``kms-minimal``) combined."""
 
-PACK_CONFIGS: dict[str, str] = {"waf-off": "waf-disabled.json", "kms-minimal": "waf-disabled.json"}
+PACK_CONFIGS: dict[str, str] = {
+    "waf-off": "waf-disabled.json",
+    "force-destroy": "force-destroy.json",
+    "kms-minimal": "waf-disabled.json",
+}
 """Variants that switch a control off in the program must switch its policy to advisory too."""
 
 

@@ -12,7 +12,9 @@ import yaml
 from policy.guardrails import POLICIES
 from tests.unit.policy.harness import POLICY_DIR, load_pack_config
 
-CONTROL_ID = re.compile(r"^(project-|(s3|lambda|apigateway|ec2|cloudwatch|kms|iam)-\d+-|ckv2?-aws-\d+-)")
+CONTROL_ID = re.compile(
+    r"^(project-|(s3|lambda|apigateway|ec2|cloudwatch|kms|iam|dynamodb|sqs)-\d+-|ckv2?-aws-\d+-)"
+)
 
 
 def test_policy_names_are_unique_valid_and_carry_their_control_ids() -> None:

@@ -311,6 +311,69 @@ CASES: list[Case] = [
     ),
 ]
 
+TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/doc-processor-dev-catalogue"
+COMPLIANT_TABLE: dict[str, Any] = {
+    "name": "doc-processor-dev-catalogue",
+    "billingMode": "PAY_PER_REQUEST",
+    "hashKey": "pk",
+    "rangeKey": "sk",
+    "pointInTimeRecovery": {"enabled": True},
+    "deletionProtectionEnabled": True,
+    "ttl": {"attributeName": "expiresAt", "enabled": True},
+}
+
+CASES += [
+    Case(
+        "dynamodb-2-ckv-aws-28-table-point-in-time-recovery",
+        "aws:dynamodb/table:Table",
+        {**COMPLIANT_TABLE, "pointInTimeRecovery": {"enabled": False}},
+        ("DynamoDB.2 (CKV_AWS_28)", "point_in_time_recovery.enabled=True"),
+    ),
+    Case(
+        "dynamodb-6-table-deletion-protection",
+        "aws:dynamodb/table:Table",
+        {**COMPLIANT_TABLE, "deletionProtectionEnabled": False},
+        ("DynamoDB.6", "deletion_protection_enabled=True", "force-destroy.json"),
+    ),
+    Case(
+        "dynamodb-1-table-on-demand",
+        "aws:dynamodb/table:Table",
+        {**COMPLIANT_TABLE, "billingMode": "PROVISIONED", "readCapacity": 5.0, "writeCapacity": 5.0},
+        ("DynamoDB.1", "'PROVISIONED'", "billing_mode='PAY_PER_REQUEST'"),
+    ),
+    Case(
+        "ckv-aws-119-dynamodb-cmk-advisory",
+        "aws:dynamodb/table:Table",
+        # enabled without a key ARN is the AWS-managed aws/dynamodb key, not a customer-managed one.
+        {**COMPLIANT_TABLE, "serverSideEncryption": {"enabled": True}},
+        ("CKV_AWS_119", "encryptionMode=KMS"),
+    ),
+    Case(
+        "sqs-1-ckv-aws-27-queue-encrypted",
+        "aws:sqs/queue:Queue",
+        {"name": "doc-reconciler-dev-failures", "sqsManagedSseEnabled": False},
+        ("SQS.1 (CKV_AWS_27)", "sqs_managed_sse_enabled=True"),
+    ),
+    Case(
+        "project-egress-https-to-prefix-lists-only",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        {"securityGroupId": "sg-1", "ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"},
+        ("egress all ports to 0.0.0.0/0", "prefix_list_id"),
+    ),
+    Case(
+        "project-gateway-endpoint-policy-explicit",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        {
+            "serviceName": "com.amazonaws.us-east-1.dynamodb",
+            "vpcEndpointType": "Gateway",
+            "policy": doc(
+                {"Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"}
+            ),
+        },
+        ("statement 'All'", "wildcard actions ['dynamodb:*']"),
+    ),
+]
+
 RESOURCE_POLICIES = {p.name: p for p in POLICIES if isinstance(p, ResourceValidationPolicy)}
 
 
@@ -769,4 +832,5 @@ def test_advisory_policies_are_exactly_the_documented_opt_ins() -> None:
         "s3-17-ckv-aws-145-sse-kms-advisory",
         "ckv-aws-115-lambda-reserved-concurrency-advisory",
         "ckv-aws-158-log-group-kms-advisory",
+        "ckv-aws-119-dynamodb-cmk-advisory",
     }

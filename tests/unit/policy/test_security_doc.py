@@ -8,7 +8,9 @@ from policy.guardrails import POLICIES
 from tests.unit.policy.harness import POLICY_DIR
 
 SECURITY_DOC = POLICY_DIR.parent / "docs" / "security.md"
-POLICY_NAME = re.compile(r"`((?:project|s3|lambda|apigateway|ec2|cloudwatch|kms|iam|ckv2?)-[a-z0-9-]+)`")
+POLICY_NAME = re.compile(
+    r"`((?:project|s3|lambda|apigateway|ec2|cloudwatch|kms|iam|dynamodb|sqs|ckv2?)-[a-z0-9-]+)`"
+)
 
 
 def test_matrix_names_every_policy_and_no_other() -> None:

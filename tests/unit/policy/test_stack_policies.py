@@ -51,6 +51,22 @@ def test_waf_off_needs_its_policy_pack_opt_out(synthesized: dict[str, Stack]) ->
     ]
 
 
+def test_force_destroy_needs_its_policy_pack_opt_out(synthesized: dict[str, Stack]) -> None:
+    """``forceDestroy`` (throwaway stacks) turns the table's deletion protection off so that
+    ``pulumi destroy`` works: like the WAF opt-out, only together with the shipped pack config."""
+    strict = run_pack(POLICIES, synthesized["force-destroy"])
+    relaxed = run_pack(
+        POLICIES, synthesized["force-destroy"], pack_config=load_pack_config("force-destroy.json")
+    )
+
+    assert [(v.policy, v.urn) for v in strict if v.level is EnforcementLevel.MANDATORY] == [
+        ("dynamodb-6-table-deletion-protection", find(synthesized["force-destroy"], _TABLE).urn)
+    ]
+    assert [v.level for v in relaxed if v.policy == "dynamodb-6-table-deletion-protection"] == [
+        EnforcementLevel.ADVISORY
+    ]
+
+
 def test_default_stack_reports_the_documented_advisories(synthesized: dict[str, Stack]) -> None:
     advisories = {v.policy for v in run_pack(POLICIES, synthesized["default"])}
 
@@ -59,6 +75,7 @@ def test_default_stack_reports_the_documented_advisories(synthesized: dict[str, 
         "s3-17-ckv-aws-145-sse-kms-advisory",
         "ckv-aws-115-lambda-reserved-concurrency-advisory",
         "ckv-aws-158-log-group-kms-advisory",
+        "ckv-aws-119-dynamodb-cmk-advisory",
     }
 
 
@@ -76,14 +93,27 @@ def test_kms_mode_meets_s3_17_and_ckv_aws_158(synthesized: dict[str, Stack]) -> 
 
 
 def test_reserved_concurrency_clears_its_advisory(synthesized: dict[str, Stack]) -> None:
-    policies = {v.policy for v in run_pack(POLICIES, synthesized["reserved-concurrency"])}
+    """``reservedConcurrency`` reserves for the API function; the reconciler stays unreserved."""
+    stack = synthesized["reserved-concurrency"]
+    advised = {
+        v.urn
+        for v in run_pack(POLICIES, stack)
+        if v.policy == "ckv-aws-115-lambda-reserved-concurrency-advisory"
+    }
 
-    assert "ckv-aws-115-lambda-reserved-concurrency-advisory" not in policies
+    assert find(stack, "aws:lambda/function:Function", "compute-function").urn not in advised
+    assert advised <= {c.urn for c in stack if c.type == "aws:lambda/function:Function"}
 
 
 # --- negative: one realistic mistake in the real stack -------------------------------------------
 
 _ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+_TABLE = "aws:dynamodb/table:Table"
+_QUEUE = "aws:sqs/queue:Queue"
+_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+OTHER_TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/payroll"
 
 
 def _set(**values: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -340,10 +370,10 @@ STACK_CASES: list[StackCase] = [
         (f"['{ATTACKER_BUCKET}/*']", "outside this stack's buckets"),
     ),
     StackCase(
-        "project-lambda-security-group-https-to-s3-only",
+        "project-lambda-security-group-https-to-gateway-endpoints-only",
         "default",
         lambda s: with_state(s, "aws:ec2/securityGroup:SecurityGroup", "lambda-sg", _open_egress),
-        ("'tap-networking-lambda-sg'", "allows egress all ports beyond HTTPS to S3"),
+        ("'tap-networking-lambda-sg'", "allows egress all ports to 0.0.0.0/0, beyond HTTPS to the gateway"),
     ),
     StackCase(
         "project-lambda-subnets-private",
@@ -440,7 +470,7 @@ STACK_CASES += [
             s,
             "aws:apigateway/integration:Integration",
             "get-health-integration",
-            _set(uri=find(s, "aws:lambda/function:Function").state["invokeArn"]),
+            _set(uri=find(s, "aws:lambda/function:Function", "compute-function").state["invokeArn"]),
         ),
         ("integration 'tap-api-get-health-integration'", "unqualified ($LATEST"),
     ),
@@ -455,6 +485,110 @@ STACK_CASES += [
         "snap-start",
         lambda s: with_state(s, "aws:lambda/functionUrl:FunctionUrl", "function-url", _unqualified),
         ("'tap-compute-function-url'", "without a qualifier"),
+    ),
+]
+
+
+def _add_other_table(document: dict[str, Any]) -> None:
+    document["Statement"][0]["Resource"].append(OTHER_TABLE)
+
+
+def _scan_too(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "CatalogueQuery":
+            statement["Action"].append("dynamodb:Scan")
+
+
+def _every_table(document: dict[str, Any]) -> None:
+    for statement in document["Statement"]:
+        if statement.get("Sid") == "CatalogueItems":
+            statement["Resource"] = "arn:aws:dynamodb:us-east-1:123456789012:table/*"
+
+
+def _egress_to_the_internet(state: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in state.items() if k != "prefixListId"}, "cidrIpv4": "0.0.0.0/0"}
+
+
+def _sse_sqs_instead_of_the_key(state: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in state.items() if k != "kmsMasterKeyId"}, "sqsManagedSseEnabled": True}
+
+
+def _without(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda state: {k: v for k, v in state.items() if k != key}
+
+
+STACK_CASES += [
+    StackCase(
+        "project-lambda-security-group-https-to-gateway-endpoints-only",
+        "default",
+        lambda s: with_state(s, _EGRESS_RULE, "lambda-sg-dynamodb-egress", _egress_to_the_internet),
+        ("'tap-networking-lambda-sg'", "egress tcp 443-443 to 0.0.0.0/0, beyond HTTPS to the gateway"),
+    ),
+    StackCase(
+        "project-lambda-security-group-https-to-gateway-endpoints-only",
+        "default",
+        # A second way out, added as a rule resource of its own next to the two compliant ones.
+        lambda s: plus(
+            s,
+            _EGRESS_RULE,
+            "lambda-sg-dns-egress",
+            {
+                "securityGroupId": find(s, "aws:ec2/securityGroup:SecurityGroup", "lambda-sg").state["id"],
+                "ipProtocol": "udp",
+                "fromPort": 53.0,
+                "toPort": 53.0,
+                "cidrIpv4": "10.0.0.2/32",
+            },
+        ),
+        ("egress udp 53-53 to 10.0.0.2/32",),
+    ),
+    StackCase(
+        "ckv-aws-119-kms-mode-tables-and-queues",
+        "kms",
+        lambda s: with_state(s, _TABLE, "catalogue-table", _without("serverSideEncryption")),
+        ("CKV_AWS_119: in KMS mode table 'tap-catalogue-table'", "server_side_encryption is off"),
+    ),
+    StackCase(
+        "ckv-aws-119-kms-mode-tables-and-queues",
+        "kms",
+        lambda s: with_state(s, _QUEUE, "failure-queue", _sse_sqs_instead_of_the_key),
+        ("SQS.1: in KMS mode queue 'tap-catalogue-failure-queue'", "kms_master_key_id is 'unset'"),
+    ),
+    StackCase(
+        "project-dynamodb-endpoint-policy-only-our-tables",
+        "default",
+        lambda s: with_state(s, _ENDPOINT, "dynamodb-endpoint", edit_policy("policy", _add_other_table)),
+        (f"['{OTHER_TABLE}']", "outside this stack's tables"),
+    ),
+    StackCase(
+        "project-dynamodb-endpoint-policy-only-our-tables",
+        "default",
+        lambda s: without(s, _ENDPOINT, "dynamodb-endpoint"),
+        ("no DynamoDB gateway endpoint",),
+    ),
+    StackCase(
+        "project-dynamodb-item-actions-on-our-tables",
+        "default",
+        lambda s: with_state(s, _ROLE_POLICY, "compute-role-policy", edit_policy("policy", _scan_too)),
+        ("'tap-compute-role-policy'", "'CatalogueQuery' grants ['dynamodb:Scan']"),
+    ),
+    StackCase(
+        "project-dynamodb-item-actions-on-our-tables",
+        "default",
+        lambda s: with_state(s, _ROLE_POLICY, "reconciler-role-policy", edit_policy("policy", _every_table)),
+        ("'tap-catalogue-reconciler-role-policy'", "'CatalogueItems' grants DynamoDB actions on ['arn:"),
+    ),
+    StackCase(
+        "project-async-lambda-failure-destination-alarmed",
+        "default",
+        lambda s: without(s, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"),
+        ("function 'tap-catalogue-reconciler'", "S3 notification", "no on-failure destination"),
+    ),
+    StackCase(
+        "project-async-lambda-failure-destination-alarmed",
+        "default",
+        lambda s: without(s, "aws:cloudwatch/metricAlarm:MetricAlarm", "failures-alarm"),
+        ("failure queue 'tap-catalogue-failure-queue'", "has no alarm"),
     ),
 ]
 
