@@ -24,6 +24,7 @@ from document_processor import catalogue_schema as schema
 from document_processor.clients import LazyClient
 from document_processor.documents import Document
 from document_processor.errors import CatalogueError, CatalogueUnavailableError
+from document_processor.idempotency import STATE_COMPLETED, STATE_PENDING, TTL_SECONDS
 from document_processor.ids import created_at
 from document_processor.storage import TRANSPORT_ERRORS
 
@@ -39,12 +40,12 @@ DEFAULT_READ_TIMEOUT_SECONDS = 1.0
 """Longest wait for one answer; a 100-item page is tens of kilobytes, answered in milliseconds."""
 DEFAULT_MAX_ATTEMPTS = 2
 """Total attempts per call, the first included (standard mode retries throttling and transient errors)."""
+WORST_CALL_SECONDS = (
+    DEFAULT_MAX_ATTEMPTS * (DEFAULT_CONNECT_TIMEOUT_SECONDS + DEFAULT_READ_TIMEOUT_SECONDS) + 1
+)
+"""The longest one call can take with the defaults (the 1 s: standard mode's backoff before one retry)."""
 
 STATUS_STORED = "stored"
-STATE_PENDING = "pending"
-STATE_COMPLETED = "completed"
-IDEMPOTENCY_TTL_SECONDS = 86_400
-"""An Idempotency-Key is remembered for 24 hours."""
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 UNAVAILABLE_CODES = frozenset(
@@ -139,6 +140,9 @@ def document_from_item(item: dict[str, Any]) -> Document:
 
 class Catalogue:
     """Catalogue items of one table, with DynamoDB errors mapped to service errors."""
+
+    worst_call_seconds: float = WORST_CALL_SECONDS
+    """How long one call may take; callers skip a best-effort write when less time than this is left."""
 
     def __init__(self, client: DynamoDBClient | LazyClient[DynamoDBClient], table: str) -> None:
         self._clients = (
@@ -245,7 +249,7 @@ class Catalogue:
             "fingerprint": {"S": fingerprint},
             "documentId": {"S": document_id},
             "state": {"S": STATE_PENDING},
-            schema.TTL_ATTRIBUTE: {"N": str(now + IDEMPOTENCY_TTL_SECONDS)},
+            schema.TTL_ATTRIBUTE: {"N": str(now + TTL_SECONDS)},
         }
         try:
             self._call(

@@ -1,5 +1,11 @@
 """The document operations, independent of HTTP: upload, describe, download, delete and list one
-caller's documents. Object-level authorization lives here, in how keys are built.
+caller's documents. Object-level authorization lives here, in how keys (and catalogue partitions)
+are built.
+
+S3 holds the bytes and is the source of truth; the catalogue (``catalogue.py``) lists them with full
+metadata. An upload writes the object, then the item; a delete removes the object, then the item. If
+the second write fails the request still succeeds (it happened in S3), is logged and counted as
+``CatalogueWriteFailures``, and the reconciler, driven by S3's events, heals the catalogue.
 
 Storage layout: ``documents/<owner-key>/<id>``. The owner key is derived from the caller on every
 call, so a caller can only ever address keys under their own prefix; the owner is also recorded on
@@ -12,24 +18,31 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from document_processor.content_types import media_type_of, parse_content_type, verify_content
-from document_processor.errors import NotFoundError, StorageError
+from document_processor.errors import NotFoundError, ServiceError, StorageError
 from document_processor.filenames import (
     decode_from_metadata,
     encode_for_metadata,
     filename_from_content_disposition,
 )
-from document_processor.ids import created_at, is_valid_document_id, new_document_id
+from document_processor.idempotency import claim as idempotency_claim
+from document_processor.idempotency import complete as idempotency_complete
+from document_processor.ids import created_at, new_document_id
 from document_processor.metadata import describe
+from document_processor.observability import count_metric
 from document_processor.storage import ObjectExistsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from document_processor.catalogue import Catalogue
+    from document_processor.idempotency import IdempotentRequest
     from document_processor.identity import Caller
     from document_processor.storage import DocumentStore, StoredObject
+    from document_processor.validation import ListQuery
 
 KEY_PREFIX = "documents/"
 MAX_CREATE_ATTEMPTS = 3
@@ -39,6 +52,10 @@ META_OWNER = "owner"
 META_FILENAME = "filename"
 FACT_KEYS: dict[str, str] = {"pageCount": "page-count", "width": "width", "height": "height"}
 """Type-specific facts and the user-metadata keys they are stored under."""
+TIME_MARGIN_SECONDS = 1.0
+"""Kept free after the last catalogue write, for the answer (and a slow end of the request)."""
+CATALOGUE_WRITE_FAILURES = "CatalogueWriteFailures"
+"""Metric: a document was stored or deleted but its catalogue item could not follow (the reconciler heals)."""
 
 LOGGER = logging.getLogger("document_processor.documents")
 
@@ -96,19 +113,38 @@ def owner_prefix(caller: Caller) -> str:
     return f"{KEY_PREFIX}{caller.owner_key}/"
 
 
+def unbounded() -> float:
+    """The time left when nothing limits it (outside Lambda, and the default)."""
+    return float("inf")
+
+
+class StoreOutcome(NamedTuple):
+    """What ``POST /documents`` answers: the 201 body, and whether it repeats an earlier request's."""
+
+    body: dict[str, Any]
+    replayed: bool
+    """An Idempotency-Key named an earlier request: its document (stored by it, or finished now)."""
+
+
 class DocumentService:
-    """Document operations for authenticated callers, on top of a ``DocumentStore``."""
+    """Document operations for authenticated callers: bytes in a ``DocumentStore`` (the source of truth),
+    listings from a ``Catalogue`` kept beside it."""
 
     def __init__(
         self,
         store: DocumentStore,
+        catalogue: Catalogue,
         *,
         allowed_content_types: frozenset[str],
         id_factory: Callable[[], str] = new_document_id,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        self._catalogue = catalogue
         self._allowed = allowed_content_types
         self._new_id = id_factory
+        self._clock = clock
+        """Epoch seconds; Idempotency-Key records expire against it (tests move it)."""
 
     def prepare_upload(
         self, data: bytes, *, content_type_header: str | None, content_disposition_header: str | None
@@ -119,8 +155,23 @@ class DocumentService:
         filename = filename_from_content_disposition(content_disposition_header)
         return Upload(content_type=stored_type, filename=filename, data=data)
 
-    def store(self, caller: Caller, upload: Upload) -> Document:
-        """Describe, hash and store a validated upload under a fresh id; return its metadata."""
+    def store(
+        self,
+        caller: Caller,
+        upload: Upload,
+        *,
+        idempotency: IdempotentRequest | None = None,
+        time_left: Callable[[], float] = unbounded,
+    ) -> StoreOutcome:
+        """Describe, hash and store a validated upload, then catalogue it; return the 201 body.
+
+        Without ``idempotency`` the document gets a fresh id. With it, the key's record decides (see
+        ``idempotency``): a fresh id reserved for this request, an earlier completed answer replayed,
+        or an earlier attempt's id resumed. Describing happens first: a document the service cannot
+        describe is refused before any key is used up. ``time_left`` (seconds until the function
+        times out): the catalogue writes after the object is stored are skipped when less time is
+        left than one may take, so a slow S3 never turns a stored document into a Lambda timeout.
+        """
         media_type = media_type_of(upload.content_type)
         facts = describe(media_type, upload.data)
         digest = hashlib.sha256(upload.data).digest()
@@ -129,21 +180,8 @@ class DocumentService:
             metadata[META_FILENAME] = encode_for_metadata(upload.filename)
         metadata.update({FACT_KEYS[name]: str(value) for name, value in facts.items()})
         checksum = base64.b64encode(digest).decode("ascii")
-        for _ in range(MAX_CREATE_ATTEMPTS):
-            document_id = self._new_id()
-            try:
-                self._store.put_new(
-                    object_key(caller, document_id),
-                    upload.data,
-                    content_type=upload.content_type,
-                    checksum_sha256=checksum,
-                    metadata=metadata,
-                )
-            except ObjectExistsError:
-                LOGGER.warning(
-                    "Generated id already taken; trying another", extra={"documentId": document_id}
-                )
-                continue
+
+        def document(document_id: str) -> Document:
             return Document(
                 id=document_id,
                 content_type=media_type,
@@ -152,7 +190,82 @@ class DocumentService:
                 filename=upload.filename,
                 facts=facts,
             )
+
+        def put(document_id: str, *, same_write_ok: bool) -> None:
+            self._store.put_new(
+                object_key(caller, document_id),
+                upload.data,
+                content_type=upload.content_type,
+                checksum_sha256=checksum,
+                metadata=metadata,
+                same_write_ok=same_write_ok,
+            )
+
+        if idempotency is None:
+            stored = document(self._put_under_fresh_id(put))
+            self._catalogue_put(caller, stored, time_left)
+            return StoreOutcome(body=stored.to_json(), replayed=False)
+        claimed = idempotency_claim(
+            self._catalogue,
+            caller.owner_key,
+            idempotency,
+            document_id=self._new_id(),
+            now=int(self._clock()),
+        )
+        if claimed.replay is not None:
+            return StoreOutcome(body=claimed.replay, replayed=True)
+        try:
+            # The id is reserved for this request: an identical object there is an earlier attempt's.
+            put(claimed.document_id, same_write_ok=True)
+        except ObjectExistsError:
+            LOGGER.error(
+                "Another object holds the id an Idempotency-Key reserved",
+                extra={"documentId": claimed.document_id},
+            )
+            raise StorageError("Storage refused the request.") from None
+        stored = document(claimed.document_id)
+        self._catalogue_put(caller, stored, time_left)
+        body = stored.to_json()
+        if self._time_for_catalogue(time_left, "Not enough time left to complete the Idempotency-Key record"):
+            idempotency_complete(
+                self._catalogue, caller.owner_key, idempotency, document_id=stored.id, body=body
+            )
+        return StoreOutcome(body=body, replayed=claimed.resumed)
+
+    def _put_under_fresh_id(self, put: Callable[..., None]) -> str:
+        """Store under a fresh id; a taken id (80 random bits: practically never) gets another."""
+        for _ in range(MAX_CREATE_ATTEMPTS):
+            document_id = self._new_id()
+            try:
+                put(document_id, same_write_ok=False)
+            except ObjectExistsError:
+                LOGGER.warning(
+                    "Generated id already taken; trying another", extra={"documentId": document_id}
+                )
+                continue
+            return document_id
         raise StorageError("Storage refused the request.")
+
+    def _time_for_catalogue(self, time_left: Callable[[], float], skipped: str) -> bool:
+        """Whether one more catalogue call fits in the time left; if not, log ``skipped``."""
+        if time_left() >= self._catalogue.worst_call_seconds + TIME_MARGIN_SECONDS:
+            return True
+        LOGGER.warning(skipped)
+        return False
+
+    def _catalogue_put(self, caller: Caller, document: Document, time_left: Callable[[], float]) -> None:
+        """Catalogue a stored document; a failure leaves it stored (S3 is the truth) for the reconciler."""
+        if not self._time_for_catalogue(time_left, "Not enough time left to catalogue the document"):
+            count_metric(CATALOGUE_WRITE_FAILURES)
+            return
+        try:
+            self._catalogue.put_document(caller.owner_key, document, owner=caller.principal)
+        except ServiceError:
+            LOGGER.warning(
+                "Document stored but not catalogued; the reconciler will add it",
+                extra={"documentId": document.id},
+            )
+            count_metric(CATALOGUE_WRITE_FAILURES)
 
     def get(self, caller: Caller, document_id: str) -> Document:
         """The caller's document's metadata; 404 when absent or not the caller's."""
@@ -173,35 +286,42 @@ class DocumentService:
             body=body,
         )
 
-    def delete(self, caller: Caller, document_id: str) -> None:
-        """Delete the caller's document; 404 when absent or not the caller's."""
+    def delete(self, caller: Caller, document_id: str, *, time_left: Callable[[], float] = unbounded) -> None:
+        """Delete the caller's document, object first, then its item; 404 when absent or not the caller's.
+
+        Once the object is gone the document is deleted, whatever the catalogue says: a failure to
+        remove the item is logged and counted, and the reconciler removes the orphan.
+        """
         key = object_key(caller, document_id)
         self._owned(caller, self._store.head(key))
         self._store.delete(key)
+        if not self._time_for_catalogue(time_left, "Not enough time left to remove the catalogue item"):
+            count_metric(CATALOGUE_WRITE_FAILURES)
+            return
+        try:
+            self._catalogue.delete_document(caller.owner_key, document_id)
+        except ServiceError:
+            LOGGER.warning(
+                "Document deleted but still catalogued; the reconciler will remove it",
+                extra={"documentId": document_id},
+            )
+            count_metric(CATALOGUE_WRITE_FAILURES)
 
-    def list_page(
-        self, caller: Caller, *, limit: int, after: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of the caller's documents, oldest first, and the id the next page starts after.
+    def list_page(self, caller: Caller, listing: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the caller's documents from one catalogue query, and the id the next page follows.
 
-        Items carry what the listing itself returns (id, size, createdAt): one S3 call per page, with
-        no per-item HeadObject fan-out; ``GET /documents/{id}`` has the full metadata.
+        Each item is exactly what ``GET /documents/{id}`` answers for that document. The partition
+        is the caller's own, whatever the cursor says: the cursor only carries a position within it.
         """
-        prefix = owner_prefix(caller)
-        entries, truncated = self._store.list_page(
-            prefix, start_after=f"{prefix}{after}" if after else None, limit=limit
+        documents, last = self._catalogue.query_documents(
+            caller.owner_key,
+            limit=listing.limit,
+            newest_first=listing.newest_first,
+            content_type=listing.content_type,
+            name_prefix=listing.name_prefix,
+            after_id=listing.after,
         )
-        items: list[dict[str, Any]] = []
-        for entry in entries:
-            document_id = entry.key[len(prefix) :]
-            if not is_valid_document_id(document_id):
-                LOGGER.warning("Skipping an object that is not a document", extra={"objectSize": entry.size})
-                continue
-            items.append({"id": document_id, "size": entry.size, "createdAt": created_at(document_id)})
-        # The cursor is the last *document* id: keys that are not documents (only this service writes
-        # under documents/, so there should be none) are skipped, never handed back as positions.
-        last = items[-1]["id"] if items else None
-        return items, (last if truncated else None)
+        return [document.to_json() for document in documents], last
 
     def _owned(self, caller: Caller, stored: StoredObject | None) -> StoredObject:
         if stored is None:

@@ -1,8 +1,9 @@
 """The Lambda entry point: ``document_processor.handler.lambda_handler``.
 
-At import (once per execution environment) settings are read, logging is set up and the S3 client is
-created; a configuration problem is logged then, and every request except ``/health`` answers 500
-``configuration_error`` instead of the function crash-looping. Per request: normalise the event, route
+At import (once per execution environment) settings are read and logging is set up; the S3 and
+DynamoDB clients are made by the first request that needs each. A configuration problem is logged
+then, and every request except ``/health`` answers 500 ``configuration_error`` instead of the
+function crash-looping. Per request: normalise the event, route
 it through the single route table, run the operation, and render the result (or the one JSON error
 shape) for the event's payload version. Module-level imports are what boto3 already loads: cold start
 is measured (benchmarks/).
@@ -10,13 +11,19 @@ is measured (benchmarks/).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from document_processor.documents import DocumentService
+from document_processor.catalogue import Catalogue, create_dynamodb_client
+from document_processor.clients import LazyClient
+from document_processor.documents import DocumentService, unbounded
 from document_processor.errors import (
     BadRequestError,
+    CatalogueError,
+    CatalogueUnavailableError,
     ConfigurationError,
     ErrorCode,
     MethodNotAllowedError,
@@ -35,6 +42,7 @@ from document_processor.events import (
     render_response,
 )
 from document_processor.filenames import content_disposition
+from document_processor.idempotency import idempotent_request
 from document_processor.identity import Caller, caller_from_request
 from document_processor.observability import (
     REQUEST_FIELDS,
@@ -47,17 +55,28 @@ from document_processor.routes import ROUTES, RouteMatch, match_path, path_agree
 from document_processor.settings import Settings, load_settings
 from document_processor.snapstart import renew_after_restore
 from document_processor.storage import DocumentStore, create_s3_client
-from document_processor.validation import decode_body, encode_cursor, list_parameters, require_document_id
+from document_processor.validation import (
+    decode_body,
+    encode_cursor,
+    idempotency_key,
+    list_parameters,
+    require_document_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
     Operation = Callable[[Request, dict[str, str], RequestLog], Response]
 
 LOGGER = logging.getLogger("document_processor.handler")
+TIME_LEFT: ContextVar[Callable[[], float]] = ContextVar("time_left", default=unbounded)
+"""The current invocation's clock: seconds until Lambda stops it."""
 INTERNAL_ERROR_MESSAGE = "An internal error occurred."
+REPLAYED_HEADER = "Idempotent-Replayed"
+"""Set (``true``) on a 201 that answers with an earlier request's document under the same Idempotency-Key."""
 
 
 class Application:
@@ -92,28 +111,33 @@ class Application:
         settings: Settings,
         *,
         client: S3Client | None = None,
+        dynamodb: DynamoDBClient | None = None,
         request_log_sink: Callable[[str], None] = write_line,
     ) -> Application:
-        """Build the application; problems are logged here, once, and never raised."""
+        """Build the application; problems are logged here, once, and never raised.
+
+        Clients are made on first use, each by the first request that needs it (``clients.py``); the
+        module's own (``client``/``dynamodb`` not given) are renewed by SnapStart after a restore.
+        """
         service: DocumentService | None = None
         if settings.problems:
             LOGGER.error(
                 "Configuration is invalid: only /health will be served",
                 extra={"problems": list(settings.problems)},
             )
-        elif settings.documents_bucket is not None:
-            try:
-                s3 = client if client is not None else create_s3_client()
-            except Exception:
-                LOGGER.exception("Could not create the S3 client: only /health will be served")
-            else:
-                store = DocumentStore(s3, settings.documents_bucket)
-                if client is None:  # the module's own client, which SnapStart renews after a restore
-                    renew_after_restore(store)
-                service = DocumentService(
-                    store,
-                    allowed_content_types=settings.allowed_content_types,
-                )
+        elif settings.documents_bucket is not None and settings.catalogue_table is not None:
+            s3 = LazyClient(create_s3_client, name="s3", client=client)
+            catalogue_client = LazyClient(create_dynamodb_client, name="dynamodb", client=dynamodb)
+            renewable = [
+                slot for slot, given in ((s3, client), (catalogue_client, dynamodb)) if given is None
+            ]
+            if renewable:
+                renew_after_restore(*renewable)
+            service = DocumentService(
+                DocumentStore(s3, settings.documents_bucket),
+                Catalogue(catalogue_client, settings.catalogue_table),
+                allowed_content_types=settings.allowed_content_types,
+            )
         return cls(settings, service, request_log_sink=request_log_sink)
 
     def handle(self, event: object, context: object) -> dict[str, Any]:
@@ -129,6 +153,7 @@ class Application:
             sink=self._request_log_sink,
         )
         token, log_token = REQUEST_FIELDS.set(fields), REQUEST_LOG.set(record)
+        time_token = TIME_LEFT.set(_time_left(context))
         payload_version, level = PAYLOAD_V1, logging.INFO
         try:
             try:
@@ -153,6 +178,7 @@ class Application:
             fields.update(status=response.status, durationMs=round((time.perf_counter() - started) * 1000, 3))
             record.emit(level=level, message="Request completed")
         finally:
+            TIME_LEFT.reset(time_token)
             REQUEST_LOG.reset(log_token)
             REQUEST_FIELDS.reset(token)
         return render_response(response, payload_version)
@@ -164,7 +190,9 @@ class Application:
         if error.status < 500:
             record.reject(error.code)
             return logging.INFO
-        if isinstance(error, StorageError | StorageUnavailableError):
+        if isinstance(error, CatalogueError | CatalogueUnavailableError):
+            record.add_metric("CatalogueErrors", 1)
+        elif isinstance(error, StorageError | StorageUnavailableError):
             record.add_metric("S3Errors", 1)
         return logging.ERROR
 
@@ -196,24 +224,39 @@ class Application:
 
     def _upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
+        key = idempotency_key(request.headers.get("idempotency-key"))
         data = decode_body(request, max_bytes=self.settings.max_document_bytes)
+        content_type = request.headers.get("content-type")
+        disposition = request.headers.get("content-disposition")
         upload = service.prepare_upload(
-            data,
-            content_type_header=request.headers.get("content-type"),
-            content_disposition_header=request.headers.get("content-disposition"),
+            data, content_type_header=content_type, content_disposition_header=disposition
         )
-        document = service.store(caller, upload)
-        record.add_metric("DocumentsStored", 1)
-        record.add_metric("BytesStored", document.size, "Bytes")
-        record.fields.update(documentId=document.id, size=document.size, contentType=document.content_type)
-        location = f"{request.public_path.rstrip('/')}/{document.id}"
-        return json_response(201, document.to_json(), headers={"Location": location})
+        idempotent = None
+        if key is not None:
+            idempotent = idempotent_request(
+                key,
+                content_type_header=content_type,
+                content_disposition_header=disposition,
+                body_sha256=hashlib.sha256(data).digest(),
+            )
+        outcome = service.store(caller, upload, idempotency=idempotent, time_left=TIME_LEFT.get())
+        body = outcome.body
+        headers = {"Location": f"{request.public_path.rstrip('/')}/{body['id']}"}
+        if outcome.replayed:
+            headers[REPLAYED_HEADER] = "true"
+            record.add_metric("IdempotentReplays", 1)
+        else:
+            record.add_metric("DocumentsStored", 1)
+            record.add_metric("BytesStored", body["size"], "Bytes")
+        record.fields.update(documentId=body["id"], size=body["size"], contentType=body["contentType"])
+        return json_response(201, body, headers=headers)
 
     def _list(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
-        limit, after = list_parameters(request.query)
-        items, last = service.list_page(caller, limit=limit, after=after)
-        return json_response(200, {"items": items, "nextCursor": encode_cursor(last) if last else None})
+        listing = list_parameters(request.query, owner_key=caller.owner_key)
+        items, last = service.list_page(caller, listing)
+        cursor = encode_cursor(last, listing.binding) if last else None
+        return json_response(200, {"items": items, "nextCursor": cursor})
 
     def _get(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
@@ -223,7 +266,7 @@ class Application:
     def _delete(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
         document_id = require_document_id(parameters.get("id"))
-        service.delete(caller, document_id)
+        service.delete(caller, document_id, time_left=TIME_LEFT.get())
         record.add_metric("DocumentsDeleted", 1)
         record.fields["documentId"] = document_id
         return Response(status=204, headers={})
@@ -238,6 +281,14 @@ class Application:
             **DOWNLOAD_SECURITY_HEADERS,
         }
         return Response(status=200, headers=headers, body=download.body)
+
+
+def _time_left(context: object) -> Callable[[], float]:
+    """Seconds until Lambda stops the invocation (unbounded for a context without the clock)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return unbounded
+    return lambda: float(remaining()) / 1000
 
 
 def _gateway_route(request: Request) -> RouteMatch | None:

@@ -97,6 +97,13 @@ def count_fact_skipped(fact: str, limit: str) -> None:
         record.skip_fact(fact, limit)
 
 
+def count_metric(name: str, value: float = 1) -> None:
+    """Add ``value`` to the metric ``name`` on the current request (nothing outside a request)."""
+    record = REQUEST_LOG.get()
+    if record is not None:
+        record.add_metric(name, value)
+
+
 def write_line(line: str) -> None:
     """Write one line to stdout (the default metrics sink)."""
     sys.stdout.write(line + "\n")

@@ -36,6 +36,7 @@ DEFAULT_METRICS_NAMESPACE = "SecureDocumentApi"
 DEFAULT_SERVICE_NAME = "document-api"
 
 ENV_DOCUMENTS_BUCKET = "DOCUMENTS_BUCKET"
+ENV_CATALOGUE_TABLE = "CATALOGUE_TABLE"
 ENV_MAX_DOCUMENT_BYTES = "MAX_DOCUMENT_BYTES"
 ENV_ALLOWED_CONTENT_TYPES = "ALLOWED_CONTENT_TYPES"
 ENV_LOG_LEVEL = "LOG_LEVEL"
@@ -77,6 +78,8 @@ class Settings(NamedTuple):
     """``Service`` dimension of every metric and field of every log line. Default ``DEFAULT_SERVICE_NAME``."""
     owner_scope: OwnerScope = DEFAULT_OWNER_SCOPE
     """Owner of an assumed-role session's documents: its role or the session. Default ``role``."""
+    catalogue_table: str | None = None
+    """DynamoDB table of the document catalogue; ``None`` when missing (then ``problems`` says so)."""
     problems: tuple[str, ...] = ()
     """Every configuration problem found; when non-empty, only ``/health`` is served."""
 
@@ -85,6 +88,7 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
     documents_bucket: str | None = None,
+    catalogue_table: str | None = None,
     max_document_bytes: int | None = None,
     allowed_content_types: Iterable[str] | None = None,
     log_level: str | None = None,
@@ -99,6 +103,9 @@ def load_settings(
     bucket = documents_bucket if documents_bucket is not None else env.get(ENV_DOCUMENTS_BUCKET, "").strip()
     if not bucket:
         problems.append(f"{ENV_DOCUMENTS_BUCKET} is not set: set it to the documents bucket's name.")
+    table = catalogue_table if catalogue_table is not None else env.get(ENV_CATALOGUE_TABLE, "").strip()
+    if not table:
+        problems.append(f"{ENV_CATALOGUE_TABLE} is not set: set it to the catalogue table's name.")
 
     max_bytes = max_document_bytes
     if max_bytes is None:
@@ -151,6 +158,7 @@ def load_settings(
         or DEFAULT_METRICS_NAMESPACE,
         service_name=service_name or env.get(ENV_SERVICE_NAME, "") or DEFAULT_SERVICE_NAME,
         owner_scope=scope,
+        catalogue_table=table or None,
         problems=tuple(problems),
     )
 

@@ -2,7 +2,7 @@
 
 With SnapStart (``enableSnapStart``) the module-level set-up runs once, when a version is published,
 and every environment resumes from that memory. Two things made then must be made again after each
-restore: the S3 client (its pooled TLS connections were opened before the snapshot, and the default
+restore: the S3 and DynamoDB clients (pooled TLS connections opened before the snapshot, and the default
 session cached the credentials it resolved then) and the state of ``random``, which botocore's standard
 retry mode draws its backoff jitter from: restored environments would otherwise retry in lockstep.
 Document ids use ``secrets`` (the operating system's generator), which a snapshot does not repeat.
@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import TYPE_CHECKING
-
-from document_processor.storage import create_s3_client
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from document_processor.storage import DocumentStore
+    from document_processor.clients import LazyClient
 
 LOGGER = logging.getLogger("document_processor.snapstart")
 
@@ -37,19 +35,17 @@ def after_restore(hook: Callable[[], None]) -> bool:
     return True
 
 
-def renew_after_restore(store: DocumentStore) -> bool:
-    """Register the hook that gives ``store`` a fresh client (fresh session) and reseeds ``random``."""
+def renew_after_restore(*clients: LazyClient[Any]) -> bool:
+    """Register the hook that renews ``clients`` (fresh session, fresh connections) and reseeds ``random``.
+
+    A client made before the snapshot is remade now (kept if that fails: it still answers, or fails with
+    the usual 5xx); one not made yet will be made from a fresh session when first needed.
+    """
 
     def renew() -> None:
-        import boto3.session
-
         random.seed()  # from os.urandom, which differs in every restored environment
-        try:
-            client = create_s3_client(session=boto3.session.Session())
-        except Exception:  # the snapshot's client still answers, or fails with the usual 5xx
-            LOGGER.exception("Restored from a snapshot: could not renew the S3 client")
-            return
-        store.replace_client(client)
-        LOGGER.info("Restored from a snapshot: S3 client and random state renewed")
+        for client in clients:
+            client.renew()
+        LOGGER.info("Restored from a snapshot: clients and random state renewed")
 
     return after_restore(renew)

@@ -3,9 +3,12 @@ failure translated into a service error that says nothing about buckets or keys.
 
 Timeouts and retries are sized against the function's 25 s timeout: one call takes at most
 ``MAX_ATTEMPTS`` x (``CONNECT_TIMEOUT`` + ``READ_TIMEOUT``) plus standard-mode backoff (< 1 s for one
-retry) = 11 s, and a request makes at most two S3 calls in sequence (a read's 403 is explained by one
-listing; a retried upload's 412 by one HeadObject), so a failing S3 ends a request with a 503 well
-before Lambda would kill it (which API Gateway would report as an opaque 502/504). The one exception
+retry) = 9 s, and a request makes at most two S3 calls in sequence (a read's 403 is explained by one
+listing; a retried upload's 412 by one HeadObject). With an Idempotency-Key an upload first makes one
+catalogue call (4 s, ``catalogue.py``): 22 s in all, so a failing S3 ends a request with a 503 before
+Lambda would kill it (which API Gateway would report as an opaque 502/504); the catalogue writes that
+follow a stored object are skipped when less time is left than one of them may take
+(``documents.py``). The one exception
 is an upload whose generated id is found taken: it tries a fresh id, at most ``MAX_CREATE_ATTEMPTS``
 times (see ``documents.py``), which 80 random bits per id make practically impossible.
 """
@@ -39,8 +42,10 @@ if TYPE_CHECKING:
 
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 1.0
 """The S3 gateway endpoint is inside the VPC: a connection that takes longer than this is not coming."""
-DEFAULT_READ_TIMEOUT_SECONDS = 4.0
-"""Longest wait for one socket read; S3 answers a few-MB PUT/GET from inside the region well within it."""
+DEFAULT_READ_TIMEOUT_SECONDS = 3.0
+"""Longest wait for one socket read; S3 answers a few-MB PUT/GET from inside the region well within it.
+
+(4 s before the catalogue: its calls now share the function's 25 s with S3's.)"""
 DEFAULT_MAX_ATTEMPTS = 2
 """Total attempts per call, the first included (standard mode retries throttling and transient errors)."""
 

@@ -1,25 +1,38 @@
 """Validation of request inputs that are not document content: body encoding and size, path ids,
-and the listing's ``limit`` and ``cursor``. Every failure is a typed 4xx with a specific code.
+the listing's parameters and cursor, and the ``Idempotency-Key`` header. Every failure is a typed 4xx
+with a specific code.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING
+import hashlib
+import hmac
+from typing import TYPE_CHECKING, NamedTuple
 
 from document_processor.errors import BadRequestError, ErrorCode, PayloadTooLargeError
 from document_processor.ids import is_valid_document_id
+from document_processor.settings import SUPPORTED_CONTENT_TYPES
 
 if TYPE_CHECKING:
     from document_processor.events import Request
 
 DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
-"""Upper bound of ``limit``: one ListObjectsV2 page stays small and fast (S3's own ceiling is 1000)."""
-LIST_QUERY_PARAMETERS: frozenset[str] = frozenset({"limit", "cursor"})
-CURSOR_LENGTH = 22
-"""base64url of a 16-byte id, unpadded."""
+"""Upper bound of ``limit``: one catalogue Query page stays small and fast (well under 1 MB)."""
+LIST_QUERY_PARAMETERS: frozenset[str] = frozenset({"limit", "cursor", "order", "contentType", "q"})
+ORDER_NEWEST = "newest"
+ORDER_OLDEST = "oldest"
+ORDERS: frozenset[str] = frozenset({ORDER_NEWEST, ORDER_OLDEST})
+MAX_NAME_PREFIX_LENGTH = 255
+"""Longest ``q``: no kept filename is longer (``filenames.MAX_FILENAME_BYTES`` UTF-8 bytes)."""
+ID_BYTES = 16
+CURSOR_BINDING_BYTES = 12
+CURSOR_LENGTH = 38
+"""Unpadded base64url of the 16 id bytes and the 12 binding bytes."""
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+_VISIBLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
 _ASCII_DIGITS = frozenset("0123456789")
 _BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -81,12 +94,33 @@ def require_document_id(value: str | None) -> str:
     return value
 
 
-def list_parameters(query: dict[str, list[str]]) -> tuple[int, str | None]:
-    """``(limit, start-after id)`` from the query; unknown or repeated parameters are refused."""
+class ListQuery(NamedTuple):
+    """A validated ``GET /documents`` query."""
+
+    limit: int
+    """Items per page, 1..``MAX_PAGE_LIMIT`` (default ``DEFAULT_PAGE_LIMIT``)."""
+    newest_first: bool
+    """``order=newest`` (the default) or ``oldest``."""
+    content_type: str | None
+    """``contentType=``: one supported media type, lower case."""
+    name_prefix: str | None
+    """``q=``, case-folded: the filename prefix to match."""
+    after: str | None
+    """The document id the cursor continues after."""
+    binding: bytes
+    """What this listing's cursors are bound to (caller, order, contentType, q)."""
+
+
+def list_parameters(query: dict[str, list[str]], *, owner_key: str) -> ListQuery:
+    """The listing's parameters; unknown or repeated ones, and cursors of another listing, are refused.
+
+    ``owner_key`` is the caller's: a cursor is accepted only by the listing that issued it (same caller,
+    order, contentType and q), so one handed to anyone else, or reused with other filters, is a 400.
+    """
     for name, values in query.items():
         if name not in LIST_QUERY_PARAMETERS:
             raise BadRequestError(
-                f"Unknown query parameter {name!r}; use 'limit' and 'cursor'.",
+                f"Unknown query parameter {name!r}; use {', '.join(sorted(LIST_QUERY_PARAMETERS))}.",
                 code=ErrorCode.INVALID_QUERY_PARAMETER,
             )
         if len(values) != 1:
@@ -101,26 +135,92 @@ def list_parameters(query: dict[str, list[str]]) -> tuple[int, str | None]:
                 f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
             )
         limit = int(raw)
-    cursor = decode_cursor(query["cursor"][0]) if "cursor" in query else None
-    return limit, cursor
+    order = query.get("order", [ORDER_NEWEST])[0]
+    if order not in ORDERS:
+        raise BadRequestError(
+            f"order must be {ORDER_NEWEST!r} or {ORDER_OLDEST!r}.", code=ErrorCode.INVALID_QUERY_PARAMETER
+        )
+    content_type = query["contentType"][0].lower() if "contentType" in query else None
+    if content_type is not None and content_type not in SUPPORTED_CONTENT_TYPES:
+        raise BadRequestError(
+            f"contentType must be one of {', '.join(sorted(SUPPORTED_CONTENT_TYPES))}.",
+            code=ErrorCode.INVALID_QUERY_PARAMETER,
+        )
+    name_prefix = _name_prefix(query["q"][0]) if "q" in query else None
+    binding = cursor_binding(owner_key, order, content_type, name_prefix)
+    after = decode_cursor(query["cursor"][0], binding) if "cursor" in query else None
+    return ListQuery(
+        limit=limit,
+        newest_first=order == ORDER_NEWEST,
+        content_type=content_type,
+        name_prefix=name_prefix,
+        after=after,
+        binding=binding,
+    )
 
 
-def encode_cursor(document_id: str) -> str:
-    """An opaque cursor for "continue after ``document_id``": base64url of the id's 16 bytes."""
-    return base64.urlsafe_b64encode(bytes.fromhex(document_id)).decode("ascii").rstrip("=")
+def _name_prefix(raw: str) -> str:
+    """``q``, case-folded, if it is 1..``MAX_NAME_PREFIX_LENGTH`` characters without control characters."""
+    if not 0 < len(raw) <= MAX_NAME_PREFIX_LENGTH or any(_unusable(character) for character in raw):
+        raise BadRequestError(
+            f"q must be 1 to {MAX_NAME_PREFIX_LENGTH} characters without control characters.",
+            code=ErrorCode.INVALID_QUERY_PARAMETER,
+        )
+    return raw.casefold()
 
 
-def decode_cursor(cursor: str) -> str:
-    """The document id a cursor continues after; only cursors ``encode_cursor`` could produce pass.
+def _unusable(character: str) -> bool:
+    """C0/C1 controls, DEL, and lone surrogates (which no UTF-8 filename can contain)."""
+    code = ord(character)
+    return code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
 
-    The cursor only says *where* to resume: the listing prefix always comes from the caller's own
-    identity, so a forged or replayed cursor cannot reach another caller's documents.
+
+def cursor_binding(owner_key: str, order: str, content_type: str | None, name_prefix: str | None) -> bytes:
+    """The first ``CURSOR_BINDING_BYTES`` of SHA-256 over what makes a listing (``q`` last: free text)."""
+    listing = f"{owner_key}|{order}|{content_type or ''}|{name_prefix or ''}"
+    return hashlib.sha256(listing.encode("utf-8")).digest()[:CURSOR_BINDING_BYTES]
+
+
+def encode_cursor(document_id: str, binding: bytes) -> str:
+    """An opaque cursor for "continue after ``document_id``" in the listing ``binding`` names.
+
+    Unpadded base64url of the id's 16 bytes and the binding: the cursor carries only a position, the
+    partition always comes from the caller, so a forged cursor cannot reach anyone else's documents.
+    """
+    return base64.urlsafe_b64encode(bytes.fromhex(document_id) + binding).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, binding: bytes) -> str:
+    """The document id a cursor of this listing continues after; anything else is 400 ``invalid_cursor``.
+
+    Only cursors ``encode_cursor`` could produce decode (length, alphabet and canonical form are
+    checked); a well-formed cursor issued for another listing is refused with a message saying so.
     """
     if len(cursor) == CURSOR_LENGTH and _BASE64URL.issuperset(cursor):
-        document_id = base64.urlsafe_b64decode(cursor + "==").hex()
-        if encode_cursor(document_id) == cursor:
+        raw = base64.urlsafe_b64decode(cursor + "==")
+        document_id = raw[:ID_BYTES].hex()
+        if encode_cursor(document_id, raw[ID_BYTES:]) == cursor:
+            if not hmac.compare_digest(raw[ID_BYTES:], binding):
+                raise BadRequestError(
+                    "The cursor belongs to another listing: repeat that listing's order, contentType "
+                    "and q with it, or start again without a cursor.",
+                    code=ErrorCode.INVALID_CURSOR,
+                )
             return document_id
     raise BadRequestError("The cursor is not valid.", code=ErrorCode.INVALID_CURSOR)
+
+
+def idempotency_key(header: str | None) -> str | None:
+    """The ``Idempotency-Key`` header if present: 1..255 visible ASCII characters, else a 400."""
+    if header is None:
+        return None
+    if not 0 < len(header) <= MAX_IDEMPOTENCY_KEY_LENGTH or not _VISIBLE_ASCII.issuperset(header):
+        raise BadRequestError(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters "
+            "(no spaces); a random UUID is a good key.",
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
+        )
+    return header
 
 
 def _too_large(max_bytes: int) -> PayloadTooLargeError:

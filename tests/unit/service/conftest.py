@@ -1,4 +1,5 @@
-"""Fixtures: fake AWS credentials, a moto S3 bucket, the application wired to it, and event builders."""
+"""Fixtures: fake AWS credentials, a moto S3 bucket and catalogue table, the application wired to them, and
+event builders."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from urllib.parse import urlencode
 import pytest
 from moto import mock_aws
 
+from document_processor.catalogue import create_dynamodb_client
+from document_processor.catalogue_schema import create_table_arguments
 from document_processor.routes import match_path
 from document_processor.settings import load_settings
 from document_processor.storage import create_s3_client
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from document_processor.handler import Application
 
 EVENTS_DIR = Path(__file__).parent / "events"
 BUCKET = "test-documents-bucket"
+TABLE = "test-catalogue"
 ALICE = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-session"
 ALICE_OTHER_SESSION = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-laptop"
 BOB = "arn:aws:iam::111122223333:user/bob"
@@ -41,6 +45,7 @@ class Lambda:
 
     app: Application
     s3: Any
+    dynamodb: Any
     request_lines: list[str] = field(default_factory=list)
 
     def call(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -132,12 +137,13 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
-    """One moto S3 backend for the session (starting and stopping moto dominates per-test cost)."""
+    """One moto backend (S3, DynamoDB) for the session (starting and stopping moto dominates test cost)."""
     with mock_aws():
         yield
 
@@ -157,22 +163,35 @@ def s3(_moto: None, aws_credentials: None) -> Iterator[Any]:
 
 
 @pytest.fixture
-def lam(s3: Any) -> Lambda:
-    """The application configured with defaults and wired to the moto bucket."""
-    return build_lambda(s3)
+def dynamodb(_moto: None, aws_credentials: None) -> Iterator[Any]:
+    """A fresh client and an empty catalogue table of the declared shape (``catalogue_schema``)."""
+    client = create_dynamodb_client()
+    client.create_table(**create_table_arguments(TABLE))
+    yield client
+    create_dynamodb_client().delete_table(TableName=TABLE)
 
 
-def build_lambda(s3: Any, **environ: str) -> Lambda:
-    """An application from ``environ`` (plus the bucket), recording its metric lines."""
+@pytest.fixture
+def lam(s3: Any, dynamodb: Any) -> Lambda:
+    """The application configured with defaults and wired to the moto bucket and table."""
+    return build_lambda(s3, dynamodb)
+
+
+def build_lambda(
+    s3: Any, dynamodb: Any, *, clock: Callable[[], float] | None = None, **environ: str
+) -> Lambda:
+    """An application from ``environ`` (plus the bucket and table), recording its metric lines."""
     # Imported here, not at the top: importing the handler module is the function's cold start (it
     # reads the environment and logs what is missing), which at conftest import would run outside
     # any test, unconfigured, and print a configuration error during collection.
     from document_processor.handler import Application
 
     lines: list[str] = []
-    settings = load_settings({"DOCUMENTS_BUCKET": BUCKET, **environ})
-    app = Application.from_settings(settings, client=s3, request_log_sink=lines.append)
-    return Lambda(app=app, s3=s3, request_lines=lines)
+    settings = load_settings({"DOCUMENTS_BUCKET": BUCKET, "CATALOGUE_TABLE": TABLE, **environ})
+    app = Application.from_settings(settings, client=s3, dynamodb=dynamodb, request_log_sink=lines.append)
+    if clock is not None and app.service is not None:
+        app.service._clock = clock
+    return Lambda(app=app, s3=s3, dynamodb=dynamodb, request_lines=lines)
 
 
 def body_json(response: dict[str, Any]) -> Any:
@@ -185,3 +204,9 @@ def object_versions(s3: Any) -> list[dict[str, Any]]:
     """Every object version in the bucket (delete markers excluded)."""
     versions: list[dict[str, Any]] = s3.list_object_versions(Bucket=BUCKET).get("Versions", [])
     return versions
+
+
+def catalogue_items(dynamodb: Any, prefix: str = "DOC#") -> list[dict[str, Any]]:
+    """Every item of the catalogue table whose sort key starts with ``prefix`` (a test-side scan)."""
+    items: list[dict[str, Any]] = dynamodb.scan(TableName=TABLE).get("Items", [])
+    return [item for item in items if item["sk"]["S"].startswith(prefix)]

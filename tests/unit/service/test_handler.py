@@ -11,6 +11,7 @@ import pytest
 
 from document_processor.documents import object_key
 from document_processor.identity import normalise_principal
+from document_processor.validation import cursor_binding, encode_cursor
 from tests.unit.service.conftest import (
     ALICE,
     ALICE_OTHER_SESSION,
@@ -303,9 +304,9 @@ def test_text_body_that_arrived_unencoded_is_accepted(lam: Lambda) -> None:
     ],
 )
 def test_upload_rejections_store_nothing(
-    s3: Any, headers: dict[str, str], body: bytes, status: int, code: str
+    s3: Any, dynamodb: Any, headers: dict[str, str], body: bytes, status: int, code: str
 ) -> None:
-    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="1500")
+    lam = build_lambda(s3, dynamodb, MAX_DOCUMENT_BYTES="1500")
     event = make_event("POST", "/documents", headers=headers, body=body)
     if not body:
         event["body"] = ""
@@ -339,8 +340,8 @@ def test_malformed_base64_is_400(lam: Lambda, body: str) -> None:
     assert_error(lam.call(event), 400, "invalid_base64")
 
 
-def test_oversized_base64_is_refused_before_decoding(s3: Any) -> None:
-    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="30")
+def test_oversized_base64_is_refused_before_decoding(s3: Any, dynamodb: Any) -> None:
+    lam = build_lambda(s3, dynamodb, MAX_DOCUMENT_BYTES="30")
     too_long = base64.b64encode(b"x" * 31).decode()
     # Not base64 at all: a decode attempt would answer 400 invalid_base64, so a 413 proves none was made.
     undecodable = "!" * len(too_long)
@@ -351,14 +352,14 @@ def test_oversized_base64_is_refused_before_decoding(s3: Any) -> None:
         assert_error(lam.call(event), 413, "document_too_large")
 
 
-def test_document_of_exactly_the_limit_is_accepted(s3: Any) -> None:
-    lam = build_lambda(s3, MAX_DOCUMENT_BYTES="30")
+def test_document_of_exactly_the_limit_is_accepted(s3: Any, dynamodb: Any) -> None:
+    lam = build_lambda(s3, dynamodb, MAX_DOCUMENT_BYTES="30")
 
     assert upload(lam, b"y" * 30, "text/plain")["statusCode"] == 201
 
 
-def test_type_outside_the_configured_allow_list_is_415(s3: Any) -> None:
-    lam = build_lambda(s3, ALLOWED_CONTENT_TYPES="application/pdf")
+def test_type_outside_the_configured_allow_list_is_415(s3: Any, dynamodb: Any) -> None:
+    lam = build_lambda(s3, dynamodb, ALLOWED_CONTENT_TYPES="application/pdf")
 
     assert_error(upload(lam, make_png(1, 1), "image/png"), 415, "unsupported_content_type")
 
@@ -593,8 +594,8 @@ def test_every_session_of_a_role_is_one_owner(lam: Lambda) -> None:
     assert response["statusCode"] == 200
 
 
-def test_in_session_scope_each_session_of_a_role_is_its_own_owner(s3: Any) -> None:
-    lam = build_lambda(s3, OWNER_SCOPE="session")
+def test_in_session_scope_each_session_of_a_role_is_its_own_owner(s3: Any, dynamodb: Any) -> None:
+    lam = build_lambda(s3, dynamodb, OWNER_SCOPE="session")
     document_id = uploaded_id(lam, make_pdf(1), caller=ALICE)
 
     for method, suffix in [("GET", ""), ("GET", "/content"), ("DELETE", "")]:
@@ -617,8 +618,8 @@ def test_in_role_scope_the_key_is_the_roles(lam: Lambda) -> None:
     assert stored["Key"] == f"documents/{hashlib.sha256(role.encode()).hexdigest()}/{document_id}"
 
 
-def test_an_unknown_owner_scope_serves_only_health(s3: Any) -> None:
-    lam = build_lambda(s3, OWNER_SCOPE="per-user")
+def test_an_unknown_owner_scope_serves_only_health(s3: Any, dynamodb: Any) -> None:
+    lam = build_lambda(s3, dynamodb, OWNER_SCOPE="per-user")
 
     assert lam.call(make_event("GET", "/health"))["statusCode"] == 200
     assert_error(lam.call(make_event("GET", "/documents")), 500, "configuration_error")
@@ -638,7 +639,7 @@ def test_object_recording_another_owner_is_not_served(lam: Lambda) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_pagination_walks_every_document_once_in_creation_order(lam: Lambda, version: str) -> None:
+def test_pagination_walks_every_document_once_newest_first(lam: Lambda, version: str) -> None:
     created = [uploaded_id(lam, f"document {n}".encode(), "text/plain", version=version) for n in range(7)]
     uploaded_id(lam, b"bob's", "text/plain", caller=BOB)
 
@@ -656,17 +657,20 @@ def test_pagination_walks_every_document_once_in_creation_order(lam: Lambda, ver
             break
 
     assert pages == 3
-    assert seen == sorted(created)
-    assert sorted(seen) == sorted(created)
+    assert seen == sorted(created, reverse=True)
 
 
-def test_list_items_carry_id_size_and_creation_time(lam: Lambda) -> None:
-    document_id = uploaded_id(lam, b"twelve bytes", "text/plain")
-    created = body_json(lam.call(make_event("GET", f"/documents/{document_id}")))["createdAt"]
+def test_list_items_are_exactly_what_get_answers(lam: Lambda) -> None:
+    document_id = uploaded_id(
+        lam, make_pdf(2), headers={"Content-Disposition": 'attachment; filename="Q3 report.pdf"'}
+    )
+    described = body_json(lam.call(make_event("GET", f"/documents/{document_id}")))
 
     page = body_json(lam.call(make_event("GET", "/documents")))
 
-    assert page == {"items": [{"id": document_id, "size": 12, "createdAt": created}], "nextCursor": None}
+    assert page == {"items": [described], "nextCursor": None}
+    assert described["filename"] == "Q3 report.pdf"
+    assert described["pageCount"] == 2
 
 
 def test_default_page_size_is_20(lam: Lambda) -> None:
@@ -680,29 +684,31 @@ def test_default_page_size_is_20(lam: Lambda) -> None:
 
 
 def test_a_forged_cursor_only_positions_within_the_callers_own_documents(lam: Lambda) -> None:
-    mine = uploaded_id(lam, b"mine", "text/plain", caller=BOB)
-    uploaded_id(lam, b"alice's", "text/plain", caller=ALICE)
-    forged = "Li4vLi4vZXRjL3Bhc3N3ZA"  # base64url of "../../etc/passwd": 16 bytes, so a well-formed position
+    # A cursor bound to bob's own listing but naming alice's id: well formed, so it is a position,
+    # and positions only ever select within bob's partition.
+    bob_ids = [uploaded_id(lam, f"bob {n}".encode(), "text/plain", caller=BOB) for n in range(2)]
+    alice_id = uploaded_id(lam, b"alice's", "text/plain", caller=ALICE)
+    binding = cursor_binding(normalise_principal(BOB).owner_key, "newest", None, None)
 
-    page = body_json(
-        lam.call(make_event("GET", "/documents", query={"cursor": "AAAAAAAAAAAAAAAAAAAAAA"}, caller=BOB))
-    )
-    after_forged = body_json(lam.call(make_event("GET", "/documents", query={"cursor": forged}, caller=BOB)))
+    pages = [
+        body_json(lam.call(make_event("GET", "/documents", query={"cursor": cursor}, caller=BOB)))
+        for cursor in (encode_cursor(alice_id, binding), encode_cursor("f" * 32, binding))
+    ]
 
-    assert [item["id"] for item in page["items"]] == [mine]
-    assert after_forged == {"items": [], "nextCursor": None}
+    for page in pages:
+        assert [item["id"] for item in page["items"]] == sorted(bob_ids, reverse=True)
+        assert page["nextCursor"] is None
 
 
-def test_a_cursor_cannot_reach_another_callers_documents(lam: Lambda) -> None:
-    alice_ids = [uploaded_id(lam, f"alice {n}".encode(), "text/plain", caller=ALICE) for n in range(2)]
+def test_another_callers_cursor_is_refused(lam: Lambda) -> None:
+    for n in range(2):
+        uploaded_id(lam, f"alice {n}".encode(), "text/plain", caller=ALICE)
     first = body_json(lam.call(make_event("GET", "/documents", query={"limit": "1"}, caller=ALICE)))
 
-    replayed = body_json(
-        lam.call(make_event("GET", "/documents", query={"cursor": first["nextCursor"]}, caller=BOB))
-    )
+    replayed = lam.call(make_event("GET", "/documents", query={"cursor": first["nextCursor"]}, caller=BOB))
 
-    assert first["items"][0]["id"] == alice_ids[0]
-    assert replayed == {"items": [], "nextCursor": None}
+    error = assert_error(replayed, 400, "invalid_cursor")
+    assert "another listing" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -717,7 +723,10 @@ def test_a_cursor_cannot_reach_another_callers_documents(lam: Lambda) -> None:
         ({"cursor": "Li4vLi4vZXRjL3Bhc3N3ZA=="}, "invalid_cursor"),
         ({"cursor": "Li4vLi4vZXRjL3Bhc3N3ZA/"}, "invalid_cursor"),
         ({"cursor": ""}, "invalid_cursor"),
-        ({"cursor": "AAAAAAAAAAAAAAAAAAAAAB"}, "invalid_cursor"),
+        ({"cursor": "AAAAAAAAAAAAAAAAAAAAAA"}, "invalid_cursor"),  # an id-only cursor of before
+        ({"order": "random"}, "invalid_query_parameter"),
+        ({"contentType": "image/gif"}, "invalid_query_parameter"),
+        ({"q": ""}, "invalid_query_parameter"),
         ({"offset": "3"}, "invalid_query_parameter"),
         ([("limit", "1"), ("limit", "2")], "invalid_query_parameter"),
     ],
@@ -729,14 +738,20 @@ def test_invalid_listing_parameters_are_400(lam: Lambda, query: Any, code: str, 
     assert_error(response, 400, code)
 
 
-def test_foreign_objects_under_the_prefix_are_skipped(lam: Lambda) -> None:
-    prefix = object_key(normalise_principal(ALICE), "")
-    lam.s3.put_object(Bucket=BUCKET, Key=prefix + "zzz-not-an-id", Body=b"x")
+def test_the_listing_reads_the_catalogue_not_s3(lam: Lambda) -> None:
+    # An object only S3 knows (the reconciler has not seen it yet) is not listed; no S3 call is made.
     document_id = uploaded_id(lam, b"real", "text/plain")
+    key = object_key(normalise_principal(ALICE), "0" * 32)
+    lam.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=b"x", Metadata={"owner": normalise_principal(ALICE).principal}
+    )
+    calls: list[str] = []
+    lam.s3.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
 
     page = body_json(lam.call(make_event("GET", "/documents")))
 
     assert [item["id"] for item in page["items"]] == [document_id]
+    assert calls == []
 
 
 # --- errors never leak ----------------------------------------------------------------------------

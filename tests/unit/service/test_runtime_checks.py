@@ -110,15 +110,19 @@ def test_every_required_member_is_one_the_storage_layer_sends() -> None:
 
 
 @pytest.mark.usefixtures("pre_conditional_writes_sdk")
-def test_an_old_runtime_sdk_is_logged_at_start_up_and_answers_500_json(
+def test_an_old_runtime_sdk_is_logged_when_s3_is_first_needed_and_answers_500_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app = Application.from_settings(load_settings({"DOCUMENTS_BUCKET": BUCKET}))
+    # The S3 client is made by the first request that needs it (clients.py), so that is where an old
+    # SDK shows: a clear log line and a 500 configuration_error, never a 502 per upload.
+    app = Application.from_settings(load_settings({"DOCUMENTS_BUCKET": BUCKET, "CATALOGUE_TABLE": "t"}))
+
+    response = app.handle(make_event("GET", f"/documents/{'a' * 32}"), FakeContext())
 
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert logged[0]["message"] == "Could not create the S3 client: only /health will be served"
-    assert f"needs botocore >= {MINIMUM_BOTOCORE}" in logged[0]["exception"]
-    response = app.handle(make_event("GET", "/documents"), FakeContext())
+    failure = next(entry for entry in logged if entry.get("client") == "s3")
+    assert failure["message"] == "Could not create a client"
+    assert f"needs botocore >= {MINIMUM_BOTOCORE}" in failure["exception"]
     assert body_json(response)["error"]["code"] == "configuration_error"
 
 

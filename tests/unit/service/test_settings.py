@@ -13,11 +13,12 @@ from document_processor.settings import (
 )
 
 
-def test_defaults_apply_when_only_the_bucket_is_set() -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs"})
+def test_defaults_apply_when_only_the_bucket_and_table_are_set() -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue"})
 
     assert settings.problems == ()
     assert settings.documents_bucket == "docs"
+    assert settings.catalogue_table == "catalogue"
     assert settings.max_document_bytes == DEFAULT_MAX_DOCUMENT_BYTES == 4_500_000
     assert settings.allowed_content_types == frozenset(DEFAULT_ALLOWED_CONTENT_TYPES)
     assert settings.log_level == "INFO"
@@ -31,6 +32,7 @@ def test_environment_values_are_read() -> None:
     settings = load_settings(
         {
             "DOCUMENTS_BUCKET": " docs ",
+            "CATALOGUE_TABLE": " doc-processor-dev-catalogue ",
             "MAX_DOCUMENT_BYTES": "1000",
             "ALLOWED_CONTENT_TYPES": " application/pdf , TEXT/PLAIN ,",
             "LOG_LEVEL": "debug",
@@ -40,6 +42,7 @@ def test_environment_values_are_read() -> None:
     )
 
     assert settings.documents_bucket == "docs"
+    assert settings.catalogue_table == "doc-processor-dev-catalogue"
     assert settings.max_document_bytes == 1000
     assert settings.allowed_content_types == {"application/pdf", "text/plain"}
     assert settings.log_level == "DEBUG"
@@ -48,8 +51,14 @@ def test_environment_values_are_read() -> None:
 
 def test_explicit_values_win_over_the_environment() -> None:
     settings = load_settings(
-        {"DOCUMENTS_BUCKET": "env", "MAX_DOCUMENT_BYTES": "1000", "LOG_LEVEL": "ERROR"},
+        {
+            "DOCUMENTS_BUCKET": "env",
+            "CATALOGUE_TABLE": "env",
+            "MAX_DOCUMENT_BYTES": "1000",
+            "LOG_LEVEL": "ERROR",
+        },
         documents_bucket="explicit",
+        catalogue_table="explicit-table",
         max_document_bytes=2000,
         allowed_content_types=["image/png"],
         log_level="WARNING",
@@ -58,6 +67,7 @@ def test_explicit_values_win_over_the_environment() -> None:
     )
 
     assert settings.documents_bucket == "explicit"
+    assert settings.catalogue_table == "explicit-table"
     assert settings.max_document_bytes == 2000
     assert settings.allowed_content_types == {"image/png"}
     assert settings.log_level == "WARNING"
@@ -66,8 +76,22 @@ def test_explicit_values_win_over_the_environment() -> None:
 
 def test_the_process_environment_is_the_default_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCUMENTS_BUCKET", "from-os-environ")
+    monkeypatch.setenv("CATALOGUE_TABLE", "table-from-os-environ")
 
-    assert load_settings().documents_bucket == "from-os-environ"
+    settings = load_settings()
+
+    assert (settings.documents_bucket, settings.catalogue_table) == (
+        "from-os-environ",
+        "table-from-os-environ",
+    )
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_missing_catalogue_table_is_a_problem(value: str) -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": value})
+
+    assert settings.problems == ("CATALOGUE_TABLE is not set: set it to the catalogue table's name.",)
+    assert settings.catalogue_table is None
 
 
 def test_every_problem_is_reported_together() -> None:
@@ -81,6 +105,7 @@ def test_every_problem_is_reported_together() -> None:
 
     assert settings.problems == (
         "DOCUMENTS_BUCKET is not set: set it to the documents bucket's name.",
+        "CATALOGUE_TABLE is not set: set it to the catalogue table's name.",
         "MAX_DOCUMENT_BYTES must be an integer number of bytes, got 'lots'.",
         "ALLOWED_CONTENT_TYPES must be a non-empty comma-separated subset of application/pdf, image/jpeg, "
         "image/png, text/plain; unsupported: ['image/gif'].",
@@ -92,7 +117,9 @@ def test_every_problem_is_reported_together() -> None:
 
 @pytest.mark.parametrize("value", ["0", "-5", str(MAX_DOCUMENT_BYTES_CEILING + 1)])
 def test_size_limit_must_fit_a_lambda_payload(value: str) -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "MAX_DOCUMENT_BYTES": value})
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "MAX_DOCUMENT_BYTES": value}
+    )
 
     assert settings.problems == (
         f"MAX_DOCUMENT_BYTES must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
@@ -106,7 +133,9 @@ def test_ceiling_leaves_room_for_base64_inside_six_mib() -> None:
 
 
 def test_an_empty_allow_list_is_a_problem() -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs"}, allowed_content_types=[" "])
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue"}, allowed_content_types=[" "]
+    )
 
     assert len(settings.problems) == 1
     assert settings.problems[0].startswith("ALLOWED_CONTENT_TYPES must be a non-empty")
@@ -122,21 +151,24 @@ def test_an_empty_allow_list_is_a_problem() -> None:
     ],
 )
 def test_owner_scope_is_read_from_the_environment(raw: str, scope: OwnerScope) -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": raw})
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "OWNER_SCOPE": raw})
 
     assert settings.owner_scope is scope
     assert settings.problems == ()
 
 
 def test_an_explicit_owner_scope_wins_over_the_environment() -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": "role"}, owner_scope="session")
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "OWNER_SCOPE": "role"},
+        owner_scope="session",
+    )
 
     assert settings.owner_scope is OwnerScope.SESSION
 
 
 @pytest.mark.parametrize("raw", ["sessions", "user", "ROLE_SESSION", "*"])
 def test_an_unknown_owner_scope_is_a_problem_not_a_guess(raw: str) -> None:
-    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "OWNER_SCOPE": raw})
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "OWNER_SCOPE": raw})
 
     assert settings.problems == (
         f"OWNER_SCOPE must be one of role, session, got {raw!r}; an unknown scope is never guessed, "

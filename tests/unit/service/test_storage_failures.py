@@ -15,6 +15,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from document_processor import catalogue
 from document_processor.documents import object_key
 from document_processor.identity import normalise_principal
 from document_processor.storage import (
@@ -25,7 +26,16 @@ from document_processor.storage import (
     ObjectExistsError,
 )
 from lib.lambda_stack import DEFAULT_TIMEOUT_SECONDS
-from tests.unit.service.conftest import ALICE, BUCKET, Lambda, body_json, make_event, object_versions
+from tests.unit.service.conftest import (
+    ALICE,
+    BUCKET,
+    TABLE,
+    Lambda,
+    body_json,
+    catalogue_items,
+    make_event,
+    object_versions,
+)
 from tests.unit.service.samples import make_pdf
 
 if TYPE_CHECKING:
@@ -33,6 +43,8 @@ if TYPE_CHECKING:
 
 MAX_SEQUENTIAL_S3_CALLS = 2
 """What the timeout budget assumes; the slowest path of each request is held to it below."""
+MAX_SEQUENTIAL_CATALOGUE_CALLS_BEFORE_S3 = 1
+"""An idempotent upload's claim; the catalogue writes after S3 are skipped when time runs short."""
 ABSENT_ID = "a" * 32
 
 
@@ -58,13 +70,14 @@ FAILURES: list[tuple[Exception, int, str]] = [
 
 
 class Fault:
-    """Makes every ``operation`` call on the service's client raise ``error`` until ``stop``."""
+    """Makes every ``operation`` call on ``client`` (S3 or DynamoDB) raise ``error`` until ``stop``."""
 
     def __init__(self, client: Any, operation: str, error: Exception) -> None:
         self.calls: list[str] = []
         self._events = client.meta.events
+        self._event = f"before-call.{client.meta.service_model.endpoint_prefix}"
         self._operation, self._error = operation, error
-        self._events.register("before-call.s3", self._hook, unique_id=f"fault-{operation}")
+        self._events.register(self._event, self._hook, unique_id=f"fault-{operation}")
 
     def _hook(self, model: Any, **_: Any) -> None:
         self.calls.append(model.name)
@@ -72,7 +85,7 @@ class Fault:
             raise self._error
 
     def stop(self) -> None:
-        self._events.unregister("before-call.s3", unique_id=f"fault-{self._operation}")
+        self._events.unregister(self._event, unique_id=f"fault-{self._operation}")
 
 
 def seed(lam: Lambda) -> str:
@@ -103,6 +116,7 @@ def test_put_failure_leaves_nothing_behind(lam: Lambda, error: Exception, status
     assert fault.calls == ["PutObject"]
     fault.stop()
     assert object_versions(lam.s3) == []
+    assert catalogue_items(lam.dynamodb) == []
     assert any(line.get("S3Errors") == 1 for line in lam.lines())
 
 
@@ -155,30 +169,72 @@ def test_a_403_that_listing_cannot_explain_is_a_storage_error(lam: Lambda) -> No
     assert_safe_error(lam.call(make_event("GET", f"/documents/{'a' * 32}")), 502, "storage_error")
 
 
-@pytest.mark.parametrize(("error", "status", "code"), FAILURES)
-def test_list_failure_is_a_safe_error(lam: Lambda, error: Exception, status: int, code: str) -> None:
-    Fault(lam.s3, "ListObjectsV2", error)
+CATALOGUE_FAILURES: list[tuple[Exception, int, str]] = [
+    (client_error("AccessDeniedException", 400), 502, "storage_error"),
+    (client_error("ResourceNotFoundException", 400), 502, "storage_error"),
+    (client_error("ValidationException", 400), 502, "storage_error"),
+    (client_error("ProvisionedThroughputExceededException", 400), 503, "storage_unavailable"),
+    (client_error("ThrottlingException", 400), 503, "storage_unavailable"),
+    (client_error("RequestLimitExceeded", 400), 503, "storage_unavailable"),
+    (client_error("InternalServerError", 500), 503, "storage_unavailable"),
+    (ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"), 503, "storage_unavailable"),
+    (
+        ConnectTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+        503,
+        "storage_unavailable",
+    ),
+    (NoCredentialsError(), 502, "storage_error"),
+]
 
-    assert_safe_error(lam.call(make_event("GET", "/documents")), status, code)
+
+@pytest.mark.parametrize(("error", "status", "code"), CATALOGUE_FAILURES)
+def test_list_failure_is_a_safe_error(lam: Lambda, error: Exception, status: int, code: str) -> None:
+    Fault(lam.dynamodb, "Query", error)
+
+    response = lam.call(make_event("GET", "/documents"))
+
+    assert_safe_error(response, status, code)
+    assert TABLE not in response["body"]
+    assert "OWNER#" not in response["body"]
+    assert any(line.get("CatalogueErrors") == 1 for line in lam.lines())
+    assert not any("S3Errors" in line for line in lam.lines())
 
 
 def test_client_timeouts_and_retries_end_well_before_the_function_timeout(lam: Lambda) -> None:
-    config = lam.s3.meta.config
-    per_attempt = config.connect_timeout + config.read_timeout
     worst_backoff = 1.0  # standard mode: the first retry waits a random 0-1 s
+    s3, dynamodb = lam.s3.meta.config, lam.dynamodb.meta.config
 
-    assert config.connect_timeout == DEFAULT_CONNECT_TIMEOUT_SECONDS
-    assert config.read_timeout == DEFAULT_READ_TIMEOUT_SECONDS
-    assert config.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
-    worst_call = DEFAULT_MAX_ATTEMPTS * per_attempt + worst_backoff
-    assert MAX_SEQUENTIAL_S3_CALLS * worst_call < DEFAULT_TIMEOUT_SECONDS - 2
+    assert (s3.connect_timeout, s3.read_timeout) == (
+        DEFAULT_CONNECT_TIMEOUT_SECONDS,
+        DEFAULT_READ_TIMEOUT_SECONDS,
+    )
+    assert s3.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
+    assert (dynamodb.connect_timeout, dynamodb.read_timeout) == (
+        catalogue.DEFAULT_CONNECT_TIMEOUT_SECONDS,
+        catalogue.DEFAULT_READ_TIMEOUT_SECONDS,
+    )
+    assert dynamodb.retries == {"mode": "standard", "total_max_attempts": catalogue.DEFAULT_MAX_ATTEMPTS}
+    worst_s3_call = DEFAULT_MAX_ATTEMPTS * (s3.connect_timeout + s3.read_timeout) + worst_backoff
+    worst_catalogue_call = (
+        catalogue.DEFAULT_MAX_ATTEMPTS * (dynamodb.connect_timeout + dynamodb.read_timeout) + worst_backoff
+    )
+    assert worst_catalogue_call == catalogue.WORST_CALL_SECONDS
+    # What every request must do before it can answer: an idempotent upload's claim, then S3. The
+    # catalogue writes after a stored object are skipped when they no longer fit (tested below).
+    must_do = (
+        MAX_SEQUENTIAL_CATALOGUE_CALLS_BEFORE_S3 * worst_catalogue_call
+        + MAX_SEQUENTIAL_S3_CALLS * worst_s3_call
+    )
+    assert must_do < DEFAULT_TIMEOUT_SECONDS - 2
 
 
 def record_calls(client: Any) -> list[str]:
-    """The S3 operations ``client`` sends from now on, in order (nothing is changed)."""
+    """The operations ``client`` (S3 or DynamoDB) sends from now on, in order (nothing is changed)."""
     calls: list[str] = []
     client.meta.events.register(
-        "before-call.s3", lambda model, **_: calls.append(model.name), unique_id="record-calls"
+        f"before-call.{client.meta.service_model.endpoint_prefix}",
+        lambda model, **_: calls.append(model.name),
+        unique_id="record-calls",
     )
     return calls
 
@@ -197,60 +253,139 @@ def deny(operation: str) -> Callable[[Any], object]:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "arrange", "calls", "status"),
+    ("method", "path", "headers", "arrange", "calls", "catalogue_calls", "status"),
     [
         pytest.param(
-            "POST", "/documents", lose_put_answer, ["PutObject", "HeadObject"], 201, id="upload, answer lost"
+            "POST",
+            "/documents",
+            {},
+            lose_put_answer,
+            ["PutObject", "HeadObject"],
+            ["PutItem"],
+            201,
+            id="upload, answer lost",
+        ),
+        pytest.param(
+            "POST",
+            "/documents",
+            {"Idempotency-Key": "k-1"},
+            lose_put_answer,
+            ["PutObject", "HeadObject"],
+            ["PutItem", "PutItem", "UpdateItem"],
+            201,
+            id="idempotent upload, answer lost",
         ),
         pytest.param(
             "GET",
             f"/documents/{ABSENT_ID}",
+            {},
             deny("HeadObject"),
             ["HeadObject", "ListObjectsV2"],
+            [],
             404,
             id="get, 403",
         ),
         pytest.param(
             "GET",
             f"/documents/{ABSENT_ID}/content",
+            {},
             deny("GetObject"),
             ["GetObject", "ListObjectsV2"],
+            [],
             404,
             id="download, 403",
         ),
         pytest.param(
             "DELETE",
             f"/documents/{ABSENT_ID}",
+            {},
             deny("HeadObject"),
             ["HeadObject", "ListObjectsV2"],
+            [],
             404,
             id="delete, 403",
         ),
-        pytest.param("DELETE", "/documents/{seeded}", None, ["HeadObject", "DeleteObject"], 204, id="delete"),
-        pytest.param("GET", "/documents", None, ["ListObjectsV2"], 200, id="list"),
+        pytest.param(
+            "DELETE",
+            "/documents/{seeded}",
+            {},
+            None,
+            ["HeadObject", "DeleteObject"],
+            ["DeleteItem"],
+            204,
+            id="delete",
+        ),
+        pytest.param("GET", "/documents", {}, None, [], ["Query"], 200, id="list"),
     ],
 )
-def test_no_request_makes_more_s3_calls_in_sequence(
+def test_no_request_makes_more_calls_in_sequence_than_the_budget(
     lam: Lambda,
     method: str,
     path: str,
+    headers: dict[str, str],
     arrange: Callable[[Any], object] | None,
     calls: list[str],
+    catalogue_calls: list[str],
     status: int,
 ) -> None:
     # The slowest path of each request: what the timeout budget above has to cover.
     path = path.replace("{seeded}", seed(lam))
     recorded = record_calls(lam.s3)  # before ``arrange``: a fault's hook raises before later hooks run
+    recorded_catalogue = record_calls(lam.dynamodb)
     if arrange is not None:
         arrange(lam.s3)
     body = make_pdf(1) if method == "POST" else None
-    headers = {"Content-Type": "application/pdf"} if body else None
+    if body:
+        headers = {"Content-Type": "application/pdf", **headers}
 
-    response = lam.call(make_event(method, path, headers=headers, body=body))
+    response = lam.call(make_event(method, path, headers=headers or None, body=body))
 
     assert response["statusCode"] == status
     assert recorded == calls
+    assert recorded_catalogue == catalogue_calls
     assert len(recorded) <= MAX_SEQUENTIAL_S3_CALLS
+    before_s3 = recorded_catalogue[: len(recorded_catalogue) - 2] if method == "POST" else []
+    assert len(before_s3) <= MAX_SEQUENTIAL_CATALOGUE_CALLS_BEFORE_S3
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "k-late"}])
+def test_catalogue_writes_are_skipped_when_they_no_longer_fit(lam: Lambda, headers: dict[str, str]) -> None:
+    # S3 took most of the invocation: one more catalogue call might outlast it, so it is not made.
+    recorded = record_calls(lam.dynamodb)
+    context = SlowContext(remaining_ms=int((catalogue.WORST_CALL_SECONDS + 0.5) * 1000))
+    event = make_event("POST", "/documents", headers={"Content-Type": "text/plain", **headers}, body=b"late")
+
+    response = lam.app.handle(event, context)
+
+    assert response["statusCode"] == 201
+    assert recorded == (["PutItem"] if headers else [])  # only the claim, made before S3
+    assert catalogue_items(lam.dynamodb) == []
+    assert len(object_versions(lam.s3)) == 1
+    assert any(line.get("CatalogueWriteFailures") == 1 for line in lam.lines())
+
+
+def test_a_delete_skips_the_catalogue_when_it_no_longer_fits(lam: Lambda) -> None:
+    document_id = seed(lam)
+    recorded = record_calls(lam.dynamodb)
+    context = SlowContext(remaining_ms=int(catalogue.WORST_CALL_SECONDS * 1000))
+
+    response = lam.app.handle(make_event("DELETE", f"/documents/{document_id}"), context)
+
+    assert response["statusCode"] == 204
+    assert recorded == []
+    assert len(catalogue_items(lam.dynamodb)) == 1  # the orphan the reconciler removes
+
+
+class SlowContext:
+    """A Lambda context whose invocation is nearly over."""
+
+    aws_request_id = "slow-request"
+
+    def __init__(self, *, remaining_ms: int) -> None:
+        self._remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms
 
 
 def test_an_upload_whose_answer_was_lost_is_stored_once(lam: Lambda) -> None:

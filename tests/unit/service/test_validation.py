@@ -1,4 +1,4 @@
-"""Body decoding, path ids, and the listing's limit and cursor."""
+"""Body decoding, path ids, the listing's parameters and cursor, and the Idempotency-Key header."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from document_processor.events import parse_event
 from document_processor.validation import (
     DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
+    cursor_binding,
     decode_base64,
     decode_body,
     decode_cursor,
     encode_cursor,
+    idempotency_key,
     list_parameters,
     require_document_id,
 )
@@ -55,37 +57,135 @@ def test_padding_alone_is_not_base64() -> None:
     assert raised.value.code == "invalid_base64"
 
 
-@given(DOCUMENT_IDS)
-def test_cursor_round_trips(document_id: str) -> None:
-    cursor = encode_cursor(document_id)
+OWNER = "b" * 64
+BINDING = cursor_binding(OWNER, "newest", None, None)
 
-    assert decode_cursor(cursor) == document_id
-    assert len(cursor) == 22
+
+@given(DOCUMENT_IDS, st.binary(min_size=12, max_size=12))
+def test_cursor_round_trips(document_id: str, binding: bytes) -> None:
+    cursor = encode_cursor(document_id, binding)
+
+    assert decode_cursor(cursor, binding) == document_id
+    assert len(cursor) == 38
     assert document_id not in cursor
 
 
-@given(st.text(max_size=40))
+@given(st.text(max_size=48))
 def test_only_canonical_cursors_decode(candidate: str) -> None:
-    canonical = re.fullmatch(r"[A-Za-z0-9_-]{21}[AQgw]", candidate, flags=re.ASCII) is not None
+    # 28 bytes: 37 characters carry 222 bits, the 38th only 2 more (so its last 4 bits are zero).
+    canonical = re.fullmatch(r"[A-Za-z0-9_-]{37}[AQgw]", candidate, flags=re.ASCII) is not None
+    binding = base64.urlsafe_b64decode(candidate + "==")[16:] if canonical else BINDING
 
     if canonical:
-        assert encode_cursor(decode_cursor(candidate)) == candidate
+        assert encode_cursor(decode_cursor(candidate, binding), binding) == candidate
     else:
-        with pytest.raises(BadRequestError, match="cursor"):
-            decode_cursor(candidate)
+        with pytest.raises(BadRequestError, match="cursor is not valid"):
+            decode_cursor(candidate, binding)
+
+
+@pytest.mark.parametrize(
+    ("owner", "order", "content_type", "name_prefix"),
+    [
+        ("c" * 64, "newest", None, None),
+        (OWNER, "oldest", None, None),
+        (OWNER, "newest", "text/plain", None),
+        (OWNER, "newest", None, "q"),
+    ],
+)
+def test_a_cursor_of_another_listing_is_refused(
+    owner: str, order: str, content_type: str | None, name_prefix: str | None
+) -> None:
+    cursor = encode_cursor("a" * 32, cursor_binding(owner, order, content_type, name_prefix))
+    with pytest.raises(BadRequestError, match="belongs to another listing") as raised:
+        decode_cursor(cursor, BINDING)
+
+    assert raised.value.code == "invalid_cursor"
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ({}, (DEFAULT_PAGE_LIMIT, None)),
-        ({"limit": ["1"]}, (1, None)),
-        ({"limit": [str(MAX_PAGE_LIMIT)]}, (MAX_PAGE_LIMIT, None)),
-        ({"cursor": [encode_cursor("a" * 32)]}, (DEFAULT_PAGE_LIMIT, "a" * 32)),
+        ({}, (DEFAULT_PAGE_LIMIT, True, None, None, None)),
+        ({"limit": ["1"]}, (1, True, None, None, None)),
+        ({"limit": [str(MAX_PAGE_LIMIT)]}, (MAX_PAGE_LIMIT, True, None, None, None)),
+        ({"cursor": [encode_cursor("a" * 32, BINDING)]}, (DEFAULT_PAGE_LIMIT, True, None, None, "a" * 32)),
+        ({"order": ["oldest"]}, (DEFAULT_PAGE_LIMIT, False, None, None, None)),
+        ({"contentType": ["TEXT/Plain"]}, (DEFAULT_PAGE_LIMIT, True, "text/plain", None, None)),
+        ({"q": ["Ärger STRASSE"]}, (DEFAULT_PAGE_LIMIT, True, None, "ärger strasse", None)),
+        ({"q": ["Straße"]}, (DEFAULT_PAGE_LIMIT, True, None, "strasse", None)),
     ],
 )
-def test_list_parameters(query: dict[str, list[str]], expected: tuple[int, str | None]) -> None:
-    assert list_parameters(query) == expected
+def test_list_parameters(
+    query: dict[str, list[str]], expected: tuple[int, bool, str | None, str | None, str | None]
+) -> None:
+    listing = list_parameters(query, owner_key=OWNER)
+
+    assert (
+        listing.limit,
+        listing.newest_first,
+        listing.content_type,
+        listing.name_prefix,
+        listing.after,
+    ) == (expected)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"order": ["Newest"]},
+        {"order": ["latest"]},
+        {"order": [""]},
+        {"contentType": ["image/gif"]},
+        {"contentType": ["text/plain; charset=utf-8"]},
+        {"contentType": [""]},
+        {"contentType": ["*/*"]},
+        {"q": [""]},
+        {"q": ["x" * 256]},
+        {"q": ["tab\there"]},
+        {"q": ["nul\x00"]},
+        {"q": ["del\x7f"]},
+        {"q": ["c1\x85"]},
+        {"q": ["\ud800"]},
+        {"offset": ["3"]},
+        {"Q": ["x"]},
+        {"q": ["a", "b"]},
+    ],
+)
+def test_bad_listing_parameters_are_invalid_query_parameter(query: dict[str, list[str]]) -> None:
+    with pytest.raises(BadRequestError) as raised:
+        list_parameters(query, owner_key=OWNER)
+
+    assert raised.value.code == "invalid_query_parameter"
+
+
+def test_a_bad_content_type_names_the_allowed_ones() -> None:
+    with pytest.raises(BadRequestError) as raised:
+        list_parameters({"contentType": ["image/gif"]}, owner_key=OWNER)
+
+    assert raised.value.message == (
+        "contentType must be one of application/pdf, image/jpeg, image/png, text/plain."
+    )
+
+
+def test_a_q_of_255_characters_is_accepted() -> None:
+    assert list_parameters({"q": ["é" * 255]}, owner_key=OWNER).name_prefix == "é" * 255
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=255))
+def test_visible_ascii_idempotency_keys_are_accepted(key: str) -> None:
+    assert idempotency_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["", " ", "a b", "x" * 256, "tab\t", "caf\u00e9", "\x7f", "line\n"])
+def test_other_idempotency_keys_are_refused(key: str) -> None:
+    with pytest.raises(BadRequestError) as raised:
+        idempotency_key(key)
+
+    assert raised.value.code == "invalid_idempotency_key"
+
+
+def test_no_idempotency_key_is_none() -> None:
+    assert idempotency_key(None) is None
 
 
 @given(st.one_of(st.text(max_size=40), DOCUMENT_IDS))
