@@ -34,7 +34,7 @@ from ._support import (
     text,
 )
 from .keys import key_references
-from .network import endpoint_policy_values, gateway_endpoints
+from .network import endpoint_policy_values, function_route_tables, gateway_endpoints
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -168,8 +168,8 @@ def kms_mode_findings(resources_: Sequence[StackResource]) -> list[Finding]:
 
 
 def dynamodb_endpoint_findings(resources_: Sequence[StackResource]) -> list[Finding]:
-    """Project (DESIGN §4.1): a stack with a table reaches DynamoDB through a gateway endpoint whose
-    policy allows only this stack's tables and indexes."""
+    """Project (DESIGN §4.1): a stack with a table reaches DynamoDB through a gateway endpoint on the
+    functions' route tables, whose policy allows only this stack's tables and indexes."""
     tables = table_arns(resources_)
     endpoints = gateway_endpoints(resources_, "dynamodb")
     findings: list[Finding] = []
@@ -182,6 +182,19 @@ def dynamodb_endpoint_findings(resources_: Sequence[StackResource]) -> list[Find
                 "vpc_endpoint_type='Gateway') on the private route table, with a policy naming the table."
             )
         )
+    if tables and endpoints:
+        routed = {text(t) for e in endpoints for t in as_list(e.props.get("routeTableIds"))}
+        for function in of_type(resources_, tokens.LAMBDA_FUNCTION):
+            missing = sorted(function_route_tables(resources_, function) - routed)
+            if missing:
+                findings.append(
+                    Finding(
+                        f"function {label(function)}: its subnets' route tables {missing} have no route to "
+                        "the DynamoDB gateway endpoint, so its DynamoDB calls time out (there is no NAT); "
+                        "add them to the endpoint's route_table_ids.",
+                        function.urn,
+                    )
+                )
     for endpoint in endpoints:
         raw = endpoint_policy_values(endpoint, resources_)
         if not raw:
@@ -414,8 +427,8 @@ POLICIES: Final[list[Policy]] = [
     ),
     stack_policy(
         name="project-dynamodb-endpoint-policy-only-our-tables",
-        description="A stack with a table has a DynamoDB gateway endpoint whose policy allows only this "
-        "stack's table and index ARNs (DESIGN §4.1).",
+        description="A stack with a table has a DynamoDB gateway endpoint on the functions' route tables, "
+        "whose policy allows only this stack's table and index ARNs (DESIGN §4.1).",
         check=resources_only(dynamodb_endpoint_findings),
     ),
     stack_policy(

@@ -252,6 +252,16 @@ def function_security_groups(
     return [sg for sg in of_type(resources_, tokens.SECURITY_GROUP) if any(refers_to(i, sg) for i in ids)]
 
 
+def function_route_tables(resources_: Sequence[StackResource], function: StackResource) -> set[str]:
+    """The route tables of the function's subnets (through this stack's associations)."""
+    subnets = {text(i) for i in as_list(_vpc_config(function).get("subnetIds"))}
+    return {
+        text(a.props.get("routeTableId"))
+        for a in of_type(resources_, tokens.ROUTE_TABLE_ASSOCIATION)
+        if text(a.props.get("subnetId")) in subnets
+    } - {""}
+
+
 def _vpc_config(function: StackResource) -> Mapping[str, Any]:
     config = function.props.get("vpcConfig")
     if isinstance(config, list | tuple) and config:

@@ -294,8 +294,9 @@ def table(**overrides: Any) -> Any:
     )
 
 
-def dynamodb_endpoint(policy: str | None) -> Any:
+def dynamodb_endpoint(policy: str | None, **overrides: Any) -> Any:
     props: dict[str, Any] = {
+        **overrides,
         "id": "vpce-ddb",
         "serviceName": "com.amazonaws.us-east-1.dynamodb",
         "vpcEndpointType": "Gateway",
@@ -349,6 +350,27 @@ def test_dynamodb_endpoint_policy_may_come_from_a_separate_resource() -> None:
     findings = catalogue.dynamodb_endpoint_findings([table(), function(), dynamodb_endpoint(None), separate])
 
     assert [OTHER_TABLE_ARN in f.message for f in findings] == [True]
+
+
+def test_dynamodb_endpoint_must_be_on_the_functions_route_tables() -> None:
+    endpoint = dynamodb_endpoint(endpoint_policy(TABLE_ARN), routeTableIds=["rtb-private"])
+    associations = [
+        policy_resource(
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            {"subnetId": subnet, "routeTableId": route_table},
+            name=f"{subnet}-rta",
+        )
+        for subnet, route_table in (("subnet-a", "rtb-private"), ("subnet-b", "rtb-other"))
+    ]
+    reached = function(vpcConfig={"subnetIds": ["subnet-a"], "securityGroupIds": ["sg-1"]})
+    stranded = function("doc-processor-dev", vpcConfig={"subnetIds": ["subnet-a", "subnet-b"]})
+
+    assert catalogue.dynamodb_endpoint_findings([table(), endpoint, reached, *associations]) == []
+    findings = catalogue.dynamodb_endpoint_findings([table(), endpoint, stranded, *associations])
+    assert [(f.message.split(":")[0], f.urn) for f in findings] == [
+        ("function 'doc-processor-dev' (aws", stranded.urn)
+    ]
+    assert "route tables ['rtb-other'] have no route to the DynamoDB gateway endpoint" in findings[0].message
 
 
 def test_table_without_a_dynamodb_endpoint_is_unreachable_from_the_private_subnets() -> None:

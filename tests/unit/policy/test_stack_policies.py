@@ -567,6 +567,12 @@ STACK_CASES += [
         ("no DynamoDB gateway endpoint",),
     ),
     StackCase(
+        "project-dynamodb-endpoint-policy-only-our-tables",
+        "default",
+        lambda s: with_state(s, _ENDPOINT, "dynamodb-endpoint", _set(routeTableIds=[])),
+        ("function 'tap-catalogue-reconciler'", "['tap-networking-private-rt-id'] have no route"),
+    ),
+    StackCase(
         "project-dynamodb-item-actions-on-our-tables",
         "default",
         lambda s: with_state(s, _ROLE_POLICY, "compute-role-policy", edit_policy("policy", _scan_too)),
