@@ -14,8 +14,9 @@ delivers them. A queue redrive (``EVENT_MAX_RECEIVES``) into a failed-events que
 function's two asynchronous retries and its failure destination.
 
 moto 5.2 sends no notification when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS
-sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those. While an
-emulator runs, ``_DeleteMarkerEvents`` adds that notification in AWS's documented shape
+sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those; and it fails a
+request that removes a key's last version when that is a delete marker, once notifications are on.
+While an emulator runs, ``_DeleteMarkerEvents`` sends both notifications in AWS's documented shape
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 """
 
@@ -225,36 +226,41 @@ class S3Emulator:
 
 
 class _DeleteMarkerEvents:
-    """Adds the ``ObjectRemoved:DeleteMarkerCreated`` notification moto does not send, while emulators run.
+    """Fills the gaps in moto's delete notifications while emulators run.
 
-    moto's backends are process-wide, so the addition wraps ``S3Backend.delete_object`` for as long as at
-    least one emulator runs (reference-counted) and puts moto back as it was when the last one stops.
+    moto 5.2 sends nothing when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS sends
+    ``ObjectRemoved:DeleteMarkerCreated``), and fails the request (``AttributeError``) when removing a
+    key's last version that is itself a delete marker (AWS sends ``ObjectRemoved:Delete``). moto's backends
+    are process-wide, so the fix wraps ``S3Backend.delete_object`` and ``moto.s3.notifications.send_event``
+    for as long as at least one emulator runs (reference-counted), and puts moto back when the last stops.
     """
 
     _lock = threading.Lock()
     _users = 0
-    _original: Callable[..., tuple[bool, dict[str, Any]]] | None = None
+    _originals: tuple[Callable[..., Any], Callable[..., Any]] | None = None
 
     @classmethod
     def acquire(cls) -> None:
+        from moto.s3 import notifications
         from moto.s3.models import S3Backend
 
         with cls._lock:
             if cls._users == 0:
-                original = S3Backend.delete_object
-                cls._original = original
-                S3Backend.delete_object = _with_delete_marker_event(original)  # type: ignore[method-assign]
+                cls._originals = (S3Backend.delete_object, notifications.send_event)
+                S3Backend.delete_object = _with_delete_marker_event(S3Backend.delete_object)  # type: ignore[method-assign]
+                notifications.send_event = _tolerating_delete_markers(notifications.send_event)
             cls._users += 1
 
     @classmethod
     def release(cls) -> None:
+        from moto.s3 import notifications
         from moto.s3.models import S3Backend
 
         with cls._lock:
             cls._users -= 1
-            if cls._users == 0 and cls._original is not None:
-                S3Backend.delete_object = cls._original  # type: ignore[method-assign]
-                cls._original = None
+            if cls._users == 0 and cls._originals is not None:
+                S3Backend.delete_object, notifications.send_event = cls._originals  # type: ignore[method-assign]
+                cls._originals = None
 
 
 def _with_delete_marker_event(
@@ -266,20 +272,49 @@ def _with_delete_marker_event(
     ) -> tuple[bool, dict[str, Any]]:
         deleted, meta = original(backend, bucket_name, key_name, version_id, bypass)
         if version_id is None and meta.get("delete-marker") == "true":
-            try:
-                bucket = backend.get_bucket(bucket_name)
-                _send_delete_marker_event(backend.account_id, bucket, key_name, str(meta.get("version-id")))
-            except Exception:  # asynchronous in AWS: a lost notification never fails the delete
-                LOGGER.exception("Could not send the DeleteMarkerCreated notification")
+            _notify(
+                backend.account_id, backend.get_bucket(bucket_name), key_name, DELETE_MARKER_CREATED, meta
+            )
         return deleted, meta
 
     return delete_object
 
 
-def delete_marker_event(
-    *, bucket: str, region: str, key: str, version_id: str, configuration_id: str
+def _tolerating_delete_markers(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        if key is not None and not hasattr(key, "etag"):  # a delete marker, removed for good
+            _notify(
+                account_id,
+                bucket,
+                key.name,
+                str(getattr(event_name, "value", event_name)),
+                {"version-id": getattr(key, "version_id", None)},
+            )
+            return
+        original(account_id, event_name, bucket, key)
+
+    return send_event
+
+
+def _notify(account_id: str, bucket: Any, key: str, event_name: str, meta: dict[str, Any]) -> None:
+    """Queue a delete notification; like S3's (asynchronous), a failure never fails the request."""
+    try:
+        _send_delete_event(account_id, bucket, key, event_name, str(meta.get("version-id") or ""))
+    except Exception:
+        LOGGER.exception("Could not send an S3 delete notification")
+
+
+def delete_event(
+    *,
+    bucket: str,
+    region: str,
+    key: str,
+    version_id: str,
+    configuration_id: str,
+    event_name: str = DELETE_MARKER_CREATED,
 ) -> dict[str, Any]:
-    """The notification S3 sends when a ``DeleteObject`` creates a delete marker (AWS's documented shape)."""
+    """The notification S3 sends for a delete (AWS's documented shape: no size or eTag on a delete)."""
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
@@ -290,7 +325,7 @@ def delete_marker_event(
                 "eventSource": "aws:s3",
                 "awsRegion": region,
                 "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
-                "eventName": DELETE_MARKER_CREATED.removeprefix("s3:"),
+                "eventName": event_name.removeprefix("s3:"),
                 "userIdentity": {"principalId": "AWS:LOCALMODE"},
                 "requestParameters": {"sourceIPAddress": LOOPBACK},
                 "responseElements": {
@@ -305,11 +340,11 @@ def delete_marker_event(
                         "ownerIdentity": {"principalId": "LOCALMODE"},
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
-                    # Delete notifications carry no size or eTag; the key is URL-encoded, "/" kept.
+                    # The key is URL-encoded, "/" kept; the sequencer grows with time, like S3's.
                     "object": {
                         "key": quote_plus(key, safe="/"),
                         "versionId": version_id,
-                        "sequencer": f"{time.time_ns():016X}",  # grows with time, like S3's
+                        "sequencer": f"{time.time_ns():016X}",
                     },
                 },
             }
@@ -317,7 +352,7 @@ def delete_marker_event(
     }
 
 
-def _send_delete_marker_event(account_id: str, bucket: Any, key: str, version_id: str) -> None:
+def _send_delete_event(account_id: str, bucket: Any, key: str, event_name: str, version_id: str) -> None:
     """Queue the notification for every queue configuration of ``bucket`` that asks for it."""
     configuration = bucket.notification_configuration
     if configuration is None:
@@ -325,15 +360,16 @@ def _send_delete_marker_event(account_id: str, bucket: Any, key: str, version_id
     from moto.sqs.models import sqs_backends
 
     for notification in configuration.queue:
-        if not notification.matches(DELETE_MARKER_CREATED, key):
+        if not notification.matches(event_name, key):
             continue
         _, _, _, region, account, queue_name = notification.arn.split(":", 5)
-        body = delete_marker_event(
+        body = delete_event(
             bucket=bucket.name,
             region=bucket.region_name,
             key=key,
             version_id=version_id,
             configuration_id=notification.id,
+            event_name=event_name,
         )
         sqs_backends[account or account_id][region].send_message(
             queue_name=queue_name, message_body=json.dumps(body)

@@ -188,3 +188,33 @@ def test_the_delete_marker_notification_is_added_only_while_an_emulator_runs() -
     with S3Emulator(bucket="patch-test-bucket", catalogue_table="patch-test", events_queue="patch-test"):
         assert hasattr(S3Backend.delete_object, "__wrapped__")
     assert S3Backend.delete_object is before
+
+
+def test_removing_a_delete_marker_restores_the_object_and_is_notified(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    client.put_object(Bucket=emulator.bucket, Key="documents/owner/r", Body=b"x")
+    marker = client.delete_object(Bucket=emulator.bucket, Key="documents/owner/r")
+    drain(emulator)
+
+    client.delete_object(Bucket=emulator.bucket, Key="documents/owner/r", VersionId=marker["VersionId"])
+
+    assert client.head_object(Bucket=emulator.bucket, Key="documents/owner/r")["ContentLength"] == 1
+    # The object's own version is still there, so S3 sends nothing (the key did not lose its last version).
+    assert [body for body in drain(emulator) if "Records" in body] == []
+
+
+def test_removing_the_last_version_when_it_is_a_delete_marker_is_notified(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    client.put_object(Bucket=emulator.bucket, Key="documents/owner/m", Body=b"x")
+    marker = client.delete_object(Bucket=emulator.bucket, Key="documents/owner/m")
+    [version] = client.list_object_versions(Bucket=emulator.bucket, Prefix="documents/owner/m")["Versions"]
+    client.delete_object(Bucket=emulator.bucket, Key="documents/owner/m", VersionId=version["VersionId"])
+    drain(emulator)
+
+    # moto alone fails this request once notifications are configured (it cannot describe a marker).
+    client.delete_object(Bucket=emulator.bucket, Key="documents/owner/m", VersionId=marker["VersionId"])
+
+    [body] = [body for body in drain(emulator) if "Records" in body]
+    record = body["Records"][0]
+    assert record["eventName"] == "ObjectRemoved:Delete"
+    assert record["s3"]["object"]["versionId"] == marker["VersionId"]
