@@ -102,6 +102,29 @@ def test_public_function_url_is_blocked_over_the_wire(analyzer: analyzer_pb2_grp
     assert _mandatory(response) == ["lambda-1-ckv-aws-258-function-url-iam-auth"]
 
 
+def test_catalogue_table_without_recovery_is_blocked_over_the_wire(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    """The catalogue module loads in the CLI's layout too (relative imports of ``keys``, ``network``)."""
+    request = analyzer_pb2.AnalyzeRequest(
+        type="aws:dynamodb/table:Table",
+        urn="urn:pulumi:dev::secure-document-api::aws:dynamodb/table:Table::catalogue",
+        name="catalogue",
+        properties=_struct(
+            {
+                "name": "doc-processor-dev-catalogue",
+                "billingMode": "PAY_PER_REQUEST",
+                "pointInTimeRecovery": {"enabled": False},
+                "deletionProtectionEnabled": True,
+            }
+        ),
+    )
+
+    response = analyzer.Analyze(request, timeout=RPC_TIMEOUT_SECONDS)
+
+    assert _mandatory(response) == ["dynamodb-2-ckv-aws-28-table-point-in-time-recovery"]
+
+
 def test_default_stack_passes_and_a_removed_waf_is_blocked(
     analyzer: analyzer_pb2_grpc.AnalyzerStub, default_stack: list[CapturedResource]
 ) -> None:
