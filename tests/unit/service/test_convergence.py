@@ -19,14 +19,21 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from document_processor.catalogue import Catalogue, create_dynamodb_client
-from document_processor.catalogue_schema import create_table_arguments
 from document_processor.documents import object_key
 from document_processor.identity import normalise_principal
 from document_processor.settings import load_settings
 from document_processor.storage import DocumentStore, create_s3_client
-from tests.unit.service.conftest import ALICE, BOB, BUCKET, Lambda, body_json, build_lambda, make_event
-from tests.unit.service.test_reconciler import (
+from tests.unit.service.conftest import (
+    ALICE,
+    BOB,
+    BUCKET,
     TABLE,
+    Lambda,
+    body_json,
+    build_lambda,
+    make_event,
+)
+from tests.unit.service.test_reconciler import (
     EventQueue,
     client_error,
     delete_marker_event,
@@ -46,15 +53,7 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def table(s3: Any) -> Iterator[None]:
-    client = create_dynamodb_client()
-    client.create_table(**create_table_arguments(TABLE))
-    yield
-    client.delete_table(TableName=TABLE)
-
-
-@pytest.fixture
-def queue(s3: Any, table: None) -> Iterator[EventQueue]:
+def queue(s3: Any, dynamodb: Any) -> Iterator[EventQueue]:
     import boto3
 
     sqs: SQSClient = boto3.client("sqs")

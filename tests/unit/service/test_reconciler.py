@@ -25,7 +25,7 @@ from document_processor.errors import ConfigurationError, StorageUnavailableErro
 from document_processor.identity import normalise_principal
 from document_processor.settings import SUPPORTED_CONTENT_TYPES, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
-from tests.unit.service.conftest import ALICE, BOB, BUCKET
+from tests.unit.service.conftest import ALICE, BOB, BUCKET, TABLE
 from tests.unit.service.samples import make_pdf
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from document_processor.documents import Document
     from document_processor.identity import Caller
 
-TABLE = "test-catalogue"
 ALICE_CALLER = normalise_principal(ALICE)
 BOB_CALLER = normalise_principal(BOB)
 
@@ -141,15 +140,6 @@ def event_names(events: list[dict[str, Any]]) -> list[str]:
 
 
 # --- fixtures -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def dynamodb(s3: Any) -> Iterator[DynamoDBClient]:
-    """A fresh catalogue table (the deployed shape) in moto."""
-    client = create_dynamodb_client()
-    client.create_table(**schema.create_table_arguments(TABLE))
-    yield client
-    client.delete_table(TableName=TABLE)
 
 
 @pytest.fixture
