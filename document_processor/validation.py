@@ -28,9 +28,9 @@ ORDERS: frozenset[str] = frozenset({ORDER_NEWEST, ORDER_OLDEST})
 MAX_NAME_PREFIX_LENGTH = 255
 """Longest ``q``: no kept filename is longer (``filenames.MAX_FILENAME_BYTES`` UTF-8 bytes)."""
 ID_BYTES = 16
-CURSOR_BINDING_BYTES = 12
+CURSOR_TAG_BYTES = 12
 CURSOR_LENGTH = 38
-"""Unpadded base64url of the 16 id bytes and the 12 binding bytes."""
+"""Unpadded base64url of the 16 id bytes and the 12 tag bytes."""
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 _VISIBLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
 _ASCII_DIGITS = frozenset("0123456789")
@@ -107,7 +107,7 @@ class ListQuery(NamedTuple):
     """``q=``, case-folded: the filename prefix to match."""
     after: str | None
     """The document id the cursor continues after."""
-    binding: bytes
+    binding: str
     """What this listing's cursors are bound to (caller, order, contentType, q)."""
 
 
@@ -175,35 +175,43 @@ def _unusable(character: str) -> bool:
     return code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
 
 
-def cursor_binding(owner_key: str, order: str, content_type: str | None, name_prefix: str | None) -> bytes:
-    """The first ``CURSOR_BINDING_BYTES`` of SHA-256 over what makes a listing (``q`` last: free text)."""
-    listing = f"{owner_key}|{order}|{content_type or ''}|{name_prefix or ''}"
-    return hashlib.sha256(listing.encode("utf-8")).digest()[:CURSOR_BINDING_BYTES]
+def cursor_binding(owner_key: str, order: str, content_type: str | None, name_prefix: str | None) -> str:
+    """What a listing's cursors are bound to: the caller and the listing's parameters (``q`` last)."""
+    return f"{owner_key}|{order}|{content_type or ''}|{name_prefix or ''}"
 
 
-def encode_cursor(document_id: str, binding: bytes) -> str:
+def _cursor_tag(document_id: str, binding: str) -> bytes:
+    """The first ``CURSOR_TAG_BYTES`` of SHA-256 over the id and the binding (the id has a fixed length)."""
+    return hashlib.sha256(f"{document_id}|{binding}".encode()).digest()[:CURSOR_TAG_BYTES]
+
+
+def encode_cursor(document_id: str, binding: str) -> str:
     """An opaque cursor for "continue after ``document_id``" in the listing ``binding`` names.
 
-    Unpadded base64url of the id's 16 bytes and the binding: the cursor carries only a position, the
-    partition always comes from the caller, so a forged cursor cannot reach anyone else's documents.
+    Unpadded base64url of the id's 16 bytes and a 12-byte tag over the id and the binding. The cursor
+    carries only a position: the partition always comes from the caller, so even a cursor forged
+    with a correct tag cannot reach anyone else's documents. The tag makes an altered cursor, or one
+    used by another caller or with another order, contentType or q, a clear 400 instead of a page.
     """
-    return base64.urlsafe_b64encode(bytes.fromhex(document_id) + binding).decode("ascii").rstrip("=")
+    raw = bytes.fromhex(document_id) + _cursor_tag(document_id, binding)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str, binding: bytes) -> str:
+def decode_cursor(cursor: str, binding: str) -> str:
     """The document id a cursor of this listing continues after; anything else is 400 ``invalid_cursor``.
 
     Only cursors ``encode_cursor`` could produce decode (length, alphabet and canonical form are
-    checked); a well-formed cursor issued for another listing is refused with a message saying so.
+    checked); a well-formed cursor whose tag does not match is refused with a message saying why.
     """
     if len(cursor) == CURSOR_LENGTH and _BASE64URL.issuperset(cursor):
         raw = base64.urlsafe_b64decode(cursor + "==")
         document_id = raw[:ID_BYTES].hex()
-        if encode_cursor(document_id, raw[ID_BYTES:]) == cursor:
-            if not hmac.compare_digest(raw[ID_BYTES:], binding):
+        if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") == cursor:
+            if not hmac.compare_digest(raw[ID_BYTES:], _cursor_tag(document_id, binding)):
                 raise BadRequestError(
-                    "The cursor belongs to another listing: repeat that listing's order, contentType "
-                    "and q with it, or start again without a cursor.",
+                    "The cursor was altered or belongs to another listing (another caller, order, "
+                    "contentType or q): repeat that listing's parameters with it, or start again "
+                    "without a cursor.",
                     code=ErrorCode.INVALID_CURSOR,
                 )
             return document_id
