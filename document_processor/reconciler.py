@@ -22,7 +22,6 @@ in the failure destination instead of being dropped).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from enum import StrEnum
@@ -32,9 +31,10 @@ from urllib.parse import unquote_plus
 from document_processor.catalogue import Catalogue, create_dynamodb_client
 from document_processor.documents import KEY_PREFIX, META_OWNER, document_from_object
 from document_processor.errors import ConfigurationError
+from document_processor.identity import normalise_principal
 from document_processor.ids import is_valid_document_id
 from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
-from document_processor.settings import Settings, load_settings
+from document_processor.settings import OwnerScope, Settings, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
 
 if TYPE_CHECKING:
@@ -91,8 +91,18 @@ def parse_document_key(key: str) -> DocumentKey | None:
     return DocumentKey(key=key, owner_key=owner_key, document_id=document_id)
 
 
-def _owner_key_of(principal: str) -> str:
-    return hashlib.sha256(principal.encode("utf-8")).hexdigest()
+def recorded_owner_key(owner: str) -> str | None:
+    """The owner key of the principal an object records as its owner; ``None`` if that is no principal.
+
+    The recorded owner is already normalised (``Caller.principal`` at upload). Session scope keeps every
+    principal ARN whole, so this is the key of exactly the recorded string, derived where the API derives
+    it (``identity``), whichever scope the API runs with.
+    """
+    try:
+        caller = normalise_principal(owner, OwnerScope.SESSION)
+    except ValueError:
+        return None
+    return caller.owner_key if caller.principal == owner else None
 
 
 class Reconciler:
@@ -117,7 +127,7 @@ class Reconciler:
             self._catalogue.delete_document(located.owner_key, located.document_id)
             return Outcome.REMOVED
         owner = stored.metadata.get(META_OWNER)
-        if not owner or _owner_key_of(owner) != located.owner_key:
+        if not owner or recorded_owner_key(owner) != located.owner_key:
             # GET /documents/{id} answers 404 for such an object, so no listing may show it either.
             LOGGER.warning(
                 "Object under a document key records another owner or none; not listed",

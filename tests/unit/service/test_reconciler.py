@@ -23,7 +23,7 @@ from document_processor.catalogue import Catalogue, create_dynamodb_client, docu
 from document_processor.documents import DocumentService, document_from_object, object_key
 from document_processor.errors import ConfigurationError, StorageUnavailableError
 from document_processor.identity import normalise_principal
-from document_processor.settings import SUPPORTED_CONTENT_TYPES, load_settings
+from document_processor.settings import SUPPORTED_CONTENT_TYPES, OwnerScope, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
 from tests.unit.service.conftest import ALICE, BOB, BUCKET, TABLE
 from tests.unit.service.samples import make_pdf
@@ -669,3 +669,30 @@ def test_missing_settings_are_reported_once_and_give_no_reconciler() -> None:
     listed = records[0].__dict__["problems"]
     assert any("DOCUMENTS_BUCKET" in problem for problem in listed)
     assert any("CATALOGUE_TABLE" in problem for problem in listed)
+
+
+@pytest.mark.parametrize("scope", list(OwnerScope))
+def test_documents_are_listed_whichever_owner_scope_the_api_runs_with(
+    world: World, scope: OwnerScope
+) -> None:
+    # In session scope the recorded owner is the whole session ARN; the reconciler needs no OWNER_SCOPE.
+    caller = normalise_principal(ALICE, scope)
+    document = world.store(caller)
+
+    result = world.run(created_event(object_key(caller, document.id)))
+
+    assert result["outcomes"]["created"] == 1
+    item = world.item(caller, document.id)
+    assert item is not None
+    assert item["owner"] == {"S": caller.principal}
+
+
+@pytest.mark.parametrize("owner", ["not-an-arn", f"{ALICE} ", ALICE.upper(), ""])
+def test_an_object_recording_no_principal_is_never_listed(world: World, owner: str) -> None:
+    key = object_key(ALICE_CALLER, "0" * 31 + "9")
+    world.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=b"x", ContentType="text/plain", Metadata={"owner": owner}
+    )
+
+    assert world.run(created_event(key))["outcomes"]["not_owned"] == 1
+    assert world.items() == []
