@@ -696,3 +696,48 @@ def test_an_object_recording_no_principal_is_never_listed(world: World, owner: s
 
     assert world.run(created_event(key))["outcomes"]["not_owned"] == 1
     assert world.items() == []
+
+
+@pytest.fixture
+def reloaded(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[ModuleType]:
+    """The reconciler module, to be re-imported under the test's environment; restored afterwards."""
+    import importlib
+
+    module = reconciler_module()
+    yield module
+    monkeypatch.undo()
+    importlib.reload(module)
+
+
+def test_the_configured_module_reconciles_through_lambda_handler(
+    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch, world: World, queue: EventQueue
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("DOCUMENTS_BUCKET", BUCKET)
+    monkeypatch.setenv("CATALOGUE_TABLE", TABLE)
+    module = importlib.reload(reloaded)
+    document = world.store()
+
+    result = module.lambda_handler(queue.drain()[0], None)
+
+    assert result["outcomes"]["created"] == 1
+    assert world.item(ALICE_CALLER, document.id) is not None
+
+
+def test_an_unconfigured_module_fails_every_event_so_none_is_lost(
+    reloaded: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    monkeypatch.delenv("DOCUMENTS_BUCKET", raising=False)
+    monkeypatch.delenv("CATALOGUE_TABLE", raising=False)
+    module = importlib.reload(reloaded)  # the import itself never raises: it logs, once
+    started = capsys.readouterr().out
+
+    with pytest.raises(ConfigurationError):
+        module.lambda_handler(created_event("documents/x"), None)
+
+    [line] = [json.loads(text) for text in started.splitlines() if "Configuration is invalid" in text]
+    assert line["level"] == "ERROR"
+    assert any("CATALOGUE_TABLE" in problem for problem in line["problems"])
