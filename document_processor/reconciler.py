@@ -51,7 +51,8 @@ class Outcome(StrEnum):
     """What reconciling one record did (counted on the invocation's log line)."""
 
     CREATED = "created"
-    """The item was missing and is now written: the synchronous write had failed (a repair)."""
+    """The item was missing and is now written: the synchronous write had failed (a repair), or this
+    write won a race with it (the same item either way: both come from the same metadata)."""
     PRESENT = "present"
     """The object exists and its item was already there (the usual case)."""
     REMOVED = "removed"
