@@ -69,7 +69,7 @@ class CloudWatchStack(pulumi.ComponentResource):
 
         topic = aws.sns.Topic(
             f"{name}-alarm-topic",
-            name=f"{prefix}-alarms",
+            name=naming.alarm_topic_name(args.environment_suffix),
             kms_master_key_id=args.kms_key_arn,
             opts=child,
         )

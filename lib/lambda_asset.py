@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 HANDLER: Final = "document_processor.handler.lambda_handler"
 """The function's entry point (contracts: ``document_processor/handler.py``)."""
+RECONCILER_HANDLER: Final = "document_processor.reconciler.lambda_handler"
+"""The catalogue reconciler's entry point (lib/catalogue_stack.py), in the same package."""
 PACKAGE_COMMAND: Final = "make package"
 EXCLUDED_DIRECTORIES: Final = frozenset({"__pycache__", "tests", "test", ".mypy_cache", ".pytest_cache"})
 EXCLUDED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
@@ -49,12 +51,15 @@ def handler_module_path(handler: str = HANDLER) -> str:
     return module.replace(".", "/") + ".py"
 
 
-def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = HANDLER) -> dict[str, Path]:
+def package_files(
+    package_dir: Path, dependencies_dir: Path, *, handlers: tuple[str, ...] = (HANDLER,)
+) -> dict[str, Path]:
     """Archive path -> source file for the whole deployment package, in a stable order.
 
     The package keeps its directory name (``document_processor/...``) so the handler's import path
     works; dependencies sit at the archive root, where Lambda's ``sys.path`` looks. Tests, test-runner
-    debris and bytecode for any interpreter but the runtime's are left out.
+    debris and bytecode for any interpreter but the runtime's are left out. Every handler's module
+    (``handlers``: the functions that run this package) must be there.
     """
     if not dependencies_dir.is_dir():
         raise LambdaPackageError(
@@ -64,9 +69,12 @@ def package_files(package_dir: Path, dependencies_dir: Path, *, handler: str = H
     if not (package_dir / "__init__.py").is_file():
         raise LambdaPackageError(f"{package_dir} is not a Python package (no __init__.py)")
     files = {f"{package_dir.name}/{relative}": path for relative, path in _walk(package_dir)}
-    required = handler_module_path(handler)
-    if required not in files:
-        raise LambdaPackageError(f"the handler module {required} ({handler}) is missing from {package_dir}")
+    for handler in handlers:
+        required = handler_module_path(handler)
+        if required not in files:
+            raise LambdaPackageError(
+                f"the handler module {required} ({handler}) is missing from {package_dir}"
+            )
     dependencies = dict(_walk(dependencies_dir))
     if not dependencies:
         raise LambdaPackageError(f"{dependencies_dir} is empty; run `{PACKAGE_COMMAND}` again")

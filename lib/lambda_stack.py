@@ -1,7 +1,8 @@
 """LambdaStack: the document processor function, its role, its log group and its function URL.
 
-The function runs in the private subnets only (no internet, S3 through the endpoint), logs JSON
-into a log group created here first (so retention applies), and is traced by X-Ray.
+The function runs in the private subnets only (no internet; S3 and DynamoDB through their gateway
+endpoints), logs JSON into a log group created here first (so retention applies), and is traced by
+X-Ray.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class LambdaStackArgs:
     """``MAX_DOCUMENT_BYTES``."""
     allowed_content_types: tuple[str, ...]
     """``ALLOWED_CONTENT_TYPES`` (comma-joined)."""
+    catalogue_table_name: pulumi.Input[str]
+    """The catalogue table (``CATALOGUE_TABLE``)."""
+    catalogue_table_arn: pulumi.Input[str]
+    """Scope of the role's item and query permissions (the table and its ``byType`` index)."""
     owner_scope: str = "role"
     """``OWNER_SCOPE``: ``role`` (default) or ``session`` (``lib.settings.OwnerScope``)."""
     kms_key_arn: pulumi.Input[str] | None = None
@@ -109,13 +114,16 @@ class LambdaStack(pulumi.ComponentResource):
             f"{name}-role-policy",
             name=f"{function_name}-least-privilege",
             role=role.id,
-            policy=pulumi.Output.all(args.bucket_arn, log_group.arn, args.kms_key_arn).apply(
+            policy=pulumi.Output.all(
+                args.bucket_arn, log_group.arn, args.catalogue_table_arn, args.kms_key_arn
+            ).apply(
                 lambda values: json.dumps(
                     policies.lambda_role_policy(
                         bucket_arn=values[0],
                         log_group_arn=values[1],
+                        catalogue_table_arn=values[2],
                         region=args.region,
-                        kms_key_arn=values[2],
+                        kms_key_arn=values[3],
                     )
                 )
             ),
@@ -153,6 +161,7 @@ class LambdaStack(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={
                     "DOCUMENTS_BUCKET": args.bucket_name,
+                    "CATALOGUE_TABLE": args.catalogue_table_name,
                     "MAX_DOCUMENT_BYTES": str(args.max_document_bytes),
                     "ALLOWED_CONTENT_TYPES": ",".join(args.allowed_content_types),
                     "OWNER_SCOPE": args.owner_scope,

@@ -21,6 +21,33 @@ def lambda_role_name(environment_suffix: str) -> str:
     return f"{function_name(environment_suffix)}-lambda"
 
 
+def catalogue_table_name(environment_suffix: str) -> str:
+    """The catalogue's DynamoDB table: ``doc-processor-<env>-catalogue``."""
+    return f"{function_name(environment_suffix)}-catalogue"
+
+
+def reconciler_function_name(environment_suffix: str) -> str:
+    """The catalogue reconciler: ``doc-reconciler-<env>``."""
+    return f"doc-reconciler-{environment_suffix}"
+
+
+def reconciler_role_name(environment_suffix: str) -> str:
+    return f"{reconciler_function_name(environment_suffix)}-lambda"
+
+
+def reconciler_log_group_name(environment_suffix: str) -> str:
+    return f"/aws/lambda/{reconciler_function_name(environment_suffix)}"
+
+
+def reconciler_failure_queue_name(environment_suffix: str) -> str:
+    """Where the reconciler's events go after Lambda's asynchronous retries give up."""
+    return f"{reconciler_function_name(environment_suffix)}-failures"
+
+
+def alarm_topic_name(environment_suffix: str) -> str:
+    return f"{function_name(environment_suffix)}-alarms"
+
+
 def lambda_log_group_name(environment_suffix: str) -> str:
     """Lambda's conventional group, so the console's links work; created by us, with retention."""
     return f"/aws/lambda/{function_name(environment_suffix)}"
@@ -64,3 +91,7 @@ def bucket_arn(partition: str, bucket_name: str) -> str:
 
 def role_arn(partition: str, account_id: str, role_name: str) -> str:
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+def topic_arn(partition: str, region: str, account_id: str, topic_name: str) -> str:
+    return f"arn:{partition}:sns:{region}:{account_id}:{topic_name}"

@@ -1,5 +1,7 @@
 """NetworkingStack: a VPC whose private subnets reach S3 only, through a gateway endpoint.
 
+(CatalogueStack adds the DynamoDB gateway endpoint and its egress rule.)
+
 No NAT gateway and no route to the internet from the private subnets: the function can talk to our
 bucket and nothing else. The public subnets exist for future ingress only; nothing is placed in
 them and they never assign public IPs.
@@ -20,7 +22,7 @@ from lib.log_groups import managed_log_group
 from lib.zones import REQUIRED_ZONE_COUNT
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 DEFAULT_VPC_CIDR: Final = "10.0.0.0/16"
 DEFAULT_PUBLIC_SUBNET_CIDRS: Final = ("10.0.0.0/24", "10.0.1.0/24")
@@ -169,23 +171,33 @@ class NetworkingStack(pulumi.ComponentResource):
         )
 
         # No ingress at all (the function is invoked by Lambda, not over the network); egress only
-        # HTTPS to S3's prefix list, i.e. through the gateway endpoint.
+        # HTTPS to the gateway endpoints' prefix lists, each one a SecurityGroupEgressRule resource
+        # (S3's below, DynamoDB's in CatalogueStack). The group is built without `egress`: inline
+        # rules and rule resources must not be mixed (each would revoke the other's rules), and an
+        # explicit `egress=[]` would make the provider remove the rule resources' rules on every
+        # update. Without inline rules, AWS's default allow-all egress still goes: the provider
+        # revokes it right after CreateSecurityGroup ("AWS defaults all Security Groups to have an
+        # ALLOW ALL egress rule. Here we revoke that rule, so users don't unknowingly have/use it.":
+        # resourceSecurityGroupCreate in hashicorp/terraform-provider-aws
+        # internal/service/ec2/vpc_security_group.go, which pulumi-aws wraps as
+        # aws.ec2.SecurityGroup). tests/unit/infra/test_networking_stack.py holds both sides of it.
         lambda_security_group = aws.ec2.SecurityGroup(
             f"{name}-lambda-sg",
             name=f"{prefix}-lambda",
+            # Kept as first deployed although DynamoDB joined S3: the description cannot be changed in
+            # place, and replacing a named group that functions use fails on the name.
             description=f"{prefix}: no ingress; HTTPS egress to S3 via the gateway endpoint only",
             vpc_id=vpc.id,
             ingress=[],
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description="HTTPS to S3 through the gateway endpoint",
-                    protocol="tcp",
-                    from_port=HTTPS_PORT,
-                    to_port=HTTPS_PORT,
-                    prefix_list_ids=[endpoint.prefix_list_id],
-                )
-            ],
             tags={"Name": f"{prefix}-lambda"},
+            opts=child,
+        )
+        https_egress_rule(
+            f"{name}-lambda-sg-s3-egress",
+            security_group_id=lambda_security_group.id,
+            prefix_list_id=endpoint.prefix_list_id,
+            description="HTTPS to S3 through the gateway endpoint",
+            tags={"Name": f"{prefix}-lambda-s3"},
             opts=child,
         )
 
@@ -253,6 +265,29 @@ class NetworkingStack(pulumi.ComponentResource):
                 "flowLogGroupName": self.flow_log_group_name,
             }
         )
+
+
+def https_egress_rule(
+    resource_name: str,
+    *,
+    security_group_id: pulumi.Input[str],
+    prefix_list_id: pulumi.Input[str],
+    description: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.vpc.SecurityGroupEgressRule:
+    """One egress rule: TCP 443 to one gateway endpoint's prefix list, nothing else."""
+    return aws.vpc.SecurityGroupEgressRule(
+        resource_name,
+        security_group_id=security_group_id,
+        description=description,
+        ip_protocol="tcp",
+        from_port=HTTPS_PORT,
+        to_port=HTTPS_PORT,
+        prefix_list_id=prefix_list_id,
+        tags=dict(tags),
+        opts=opts,
+    )
 
 
 def _at(index: int, values: Sequence[str]) -> str:

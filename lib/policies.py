@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from document_processor.catalogue_schema import TYPE_INDEX
+
 PolicyDocument = dict[str, Any]
 Statement = dict[str, Any]
 
@@ -72,6 +74,26 @@ VPC_ACCESS_ACTIONS: Final = (
 """What Lambda needs to attach the function to the VPC (the AWSLambdaVPCAccessExecutionRole set)."""
 
 XRAY_ACTIONS: Final = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+CATALOGUE_ITEM_ACTIONS: Final = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+"""The item calls the API makes on the catalogue table (document items and idempotency records)."""
+CATALOGUE_QUERY_ACTIONS: Final = ("dynamodb:Query",)
+"""Listings: one Query per page, on the table or on the ``byType`` index."""
+RECONCILER_ITEM_ACTIONS: Final = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem")
+"""The reconciler creates missing items (conditional PutItem), reads and removes orphans; no updates."""
+RECONCILER_OBJECT_ACTIONS: Final = ("s3:GetObject",)
+"""The reconciler only reads (HeadObject is authorised by s3:GetObject)."""
+DYNAMODB_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+"""What a caller of a table encrypted with a customer managed key needs on that key, through DynamoDB
+(the KMS developer guide's "How Amazon DynamoDB uses AWS KMS" key policy, without ``kms:CreateGrant``:
+only the principal that creates the table needs that, and that is the deployer)."""
+SQS_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What a producer needs to send to an SSE-KMS queue (SQS developer guide, "Key management")."""
 AUDITOR_ACTIONS: Final = ("logs:FilterLogEvents", "logs:GetLogEvents")
 
 
@@ -98,24 +120,24 @@ def service_assume_role_policy(
     return document(statement)
 
 
-def lambda_role_policy(
-    *, bucket_arn: str, log_group_arn: str, region: str, kms_key_arn: str | None = None
-) -> PolicyDocument:
-    """The function's permissions: its bucket prefix, its own log group, VPC ENIs, X-Ray, (KMS)."""
-    statements: list[Statement] = [
-        {
-            "Sid": "DocumentObjects",
-            "Effect": "Allow",
-            "Action": list(LAMBDA_OBJECT_ACTIONS),
-            "Resource": f"{bucket_arn}/{DOCUMENTS_PREFIX}*",
-        },
-        {
-            "Sid": "ListDocuments",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
-        },
+def catalogue_index_arn(table_arn: str) -> str:
+    """The ``byType`` index: DynamoDB authorises a Query on an index against this ARN, not the table's."""
+    return f"{table_arn}/index/{TYPE_INDEX}"
+
+
+def _list_documents(bucket_arn: str) -> Statement:
+    return {
+        "Sid": "ListDocuments",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": bucket_arn,
+        "Condition": {"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
+    }
+
+
+def _function_basics(log_group_arn: str) -> list[Statement]:
+    """Every function's own log group, VPC network interfaces and X-Ray."""
+    return [
         {
             "Sid": "WriteOwnLogs",
             "Effect": "Allow",
@@ -138,16 +160,104 @@ def lambda_role_policy(
             "Resource": "*",
         },
     ]
+
+
+def _key_via(sid: str, actions: tuple[str, ...], kms_key_arn: str, service: str, region: str) -> Statement:
+    """Use of the customer managed key only through one service (``kms:ViaService``)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": kms_key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
+    }
+
+
+def lambda_role_policy(
+    *,
+    bucket_arn: str,
+    log_group_arn: str,
+    catalogue_table_arn: str,
+    region: str,
+    kms_key_arn: str | None = None,
+) -> PolicyDocument:
+    """The API function's permissions: its bucket prefix, the catalogue's items, its own log group,
+    VPC ENIs, X-Ray, (KMS through S3 and DynamoDB only)."""
+    statements: list[Statement] = [
+        {
+            "Sid": "DocumentObjects",
+            "Effect": "Allow",
+            "Action": list(LAMBDA_OBJECT_ACTIONS),
+            "Resource": f"{bucket_arn}/{DOCUMENTS_PREFIX}*",
+        },
+        _list_documents(bucket_arn),
+        {
+            "Sid": "CatalogueItems",
+            "Effect": "Allow",
+            "Action": list(CATALOGUE_ITEM_ACTIONS),
+            "Resource": catalogue_table_arn,
+        },
+        {
+            "Sid": "CatalogueQuery",
+            "Effect": "Allow",
+            "Action": list(CATALOGUE_QUERY_ACTIONS),
+            "Resource": [catalogue_table_arn, catalogue_index_arn(catalogue_table_arn)],
+        },
+        *_function_basics(log_group_arn),
+    ]
     if kms_key_arn is not None:
-        statements.append(
-            {
-                "Sid": "DocumentsKeyViaS3",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
-            }
-        )
+        statements += [
+            _key_via("DocumentsKeyViaS3", ("kms:Decrypt", "kms:GenerateDataKey"), kms_key_arn, "s3", region),
+            _key_via("CatalogueKeyViaDynamoDb", DYNAMODB_KEY_ACTIONS, kms_key_arn, "dynamodb", region),
+        ]
+    return document(*statements)
+
+
+def reconciler_role_policy(
+    *,
+    bucket_arn: str,
+    log_group_arn: str,
+    catalogue_table_arn: str,
+    failure_queue_arn: str,
+    region: str,
+    kms_key_arn: str | None = None,
+) -> PolicyDocument:
+    """The reconciler's permissions: read document objects, create/read/delete catalogue items, send
+    failed events to its queue, its own log group, VPC ENIs, X-Ray, (KMS through each service only).
+
+    ``s3:ListBucket`` is there so that HeadObject of a deleted document answers 404 rather than 403
+    (S3 hides whether a key exists from callers who may not list): the reconciler must tell a removed
+    document (delete its item) from a refused request (raise, so Lambda retries).
+    """
+    statements: list[Statement] = [
+        {
+            "Sid": "ReadDocumentObjects",
+            "Effect": "Allow",
+            "Action": list(RECONCILER_OBJECT_ACTIONS),
+            "Resource": f"{bucket_arn}/{DOCUMENTS_PREFIX}*",
+        },
+        _list_documents(bucket_arn),
+        {
+            "Sid": "CatalogueItems",
+            "Effect": "Allow",
+            "Action": list(RECONCILER_ITEM_ACTIONS),
+            "Resource": catalogue_table_arn,
+        },
+        {
+            # Lambda's asynchronous invocation sends the failed event with the function's role.
+            "Sid": "SendFailedEvents",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": failure_queue_arn,
+        },
+        *_function_basics(log_group_arn),
+    ]
+    if kms_key_arn is not None:
+        statements += [
+            _key_via("DocumentsKeyViaS3", ("kms:Decrypt",), kms_key_arn, "s3", region),
+            _key_via("CatalogueKeyViaDynamoDb", DYNAMODB_KEY_ACTIONS, kms_key_arn, "dynamodb", region),
+            _key_via("FailureQueueKeyViaSqs", SQS_KEY_ACTIONS, kms_key_arn, "sqs", region),
+        ]
     return document(*statements)
 
 
@@ -156,17 +266,34 @@ def documents_bucket_policy(
     bucket_arn: str,
     vpc_endpoint_id: str,
     lambda_role_arn: str,
+    reconciler_role_arn: str | None = None,
     break_glass_principal_arns: tuple[str, ...] = (),
 ) -> PolicyDocument:
     """TLS 1.2+ only; data-plane access only from the Lambda role (and break-glass) via our endpoint.
 
     Break-glass principals are exempt from the endpoint condition: nothing else runs in the VPC, so
     an endpoint-only break-glass path could never be used.
+
+    The reconciler's role passes the principal deny too, but a deny of its own takes every data-plane
+    action except its reads (``RECONCILER_OBJECT_ACTIONS``) back: it may read documents, never write,
+    delete or copy them, whatever its IAM policy says.
     """
     resources = [bucket_arn, f"{bucket_arn}/*"]
     outside_endpoint: dict[str, dict[str, Any]] = {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}}
     if break_glass_principal_arns:
         outside_endpoint["ArnNotEquals"] = {"aws:PrincipalArn": list(break_glass_principal_arns)}
+    readers = [reconciler_role_arn] if reconciler_role_arn is not None else []
+    reconciler_denies: list[Statement] = [
+        {
+            "Sid": "DenyReconcilerWrites",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": [a for a in DATA_PLANE_ACTIONS if a not in RECONCILER_OBJECT_ACTIONS],
+            "Resource": resources,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": arn}},
+        }
+        for arn in readers
+    ]
     return document(
         {
             "Sid": "DenyInsecureTransport",
@@ -199,9 +326,10 @@ def documents_bucket_policy(
             "Action": list(DATA_PLANE_ACTIONS),
             "Resource": resources,
             "Condition": {
-                "ArnNotEquals": {"aws:PrincipalArn": [lambda_role_arn, *break_glass_principal_arns]}
+                "ArnNotEquals": {"aws:PrincipalArn": [lambda_role_arn, *readers, *break_glass_principal_arns]}
             },
         },
+        *reconciler_denies,
     )
 
 
@@ -243,6 +371,21 @@ def s3_endpoint_policy(*, bucket_arns: tuple[str, ...], account_id: str) -> Poli
             "Principal": "*",
             "Action": [*LAMBDA_OBJECT_ACTIONS, "s3:ListBucket"],
             "Resource": resources,
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+        }
+    )
+
+
+def dynamodb_endpoint_policy(*, catalogue_table_arn: str, account_id: str) -> PolicyDocument:
+    """The DynamoDB gateway endpoint reaches only the catalogue table and its index, only with the item
+    calls our functions make, only for our account's principals: no path to another table."""
+    return document(
+        {
+            "Sid": "OnlyTheCatalogue",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": sorted({*CATALOGUE_ITEM_ACTIONS, *CATALOGUE_QUERY_ACTIONS, *RECONCILER_ITEM_ACTIONS}),
+            "Resource": [catalogue_table_arn, catalogue_index_arn(catalogue_table_arn)],
             "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
         }
     )

@@ -35,6 +35,8 @@ class S3StackArgs:
     """Data-plane requests must arrive through this endpoint."""
     lambda_role_arn: pulumi.Input[str]
     """The only principal (besides break-glass) allowed data-plane access."""
+    reconciler_role_arn: pulumi.Input[str]
+    """The catalogue reconciler's role: let through the principal deny, for reads only."""
     noncurrent_version_expiration_days: int
     """Age at which replaced or deleted document versions are removed."""
     access_log_expiration_days: int
@@ -143,12 +145,15 @@ class S3Stack(pulumi.ComponentResource):
         aws.s3.BucketPolicy(
             f"{name}-documents-policy",
             bucket=documents_bucket.id,
-            policy=pulumi.Output.all(documents_bucket.arn, args.vpc_endpoint_id, args.lambda_role_arn).apply(
+            policy=pulumi.Output.all(
+                documents_bucket.arn, args.vpc_endpoint_id, args.lambda_role_arn, args.reconciler_role_arn
+            ).apply(
                 lambda values: json.dumps(
                     policies.documents_bucket_policy(
                         bucket_arn=values[0],
                         vpc_endpoint_id=values[1],
                         lambda_role_arn=values[2],
+                        reconciler_role_arn=values[3],
                         break_glass_principal_arns=args.break_glass_principal_arns,
                     )
                 )

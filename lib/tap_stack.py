@@ -15,9 +15,10 @@ import pulumi_aws as aws
 
 from lib import naming, policies
 from lib.api_gateway_stack import ApiGatewayStack, ApiGatewayStackArgs
+from lib.catalogue_stack import CatalogueStack, CatalogueStackArgs
 from lib.cloudwatch_stack import CloudWatchStack, CloudWatchStackArgs
 from lib.config import ConfigError, validate_args
-from lib.lambda_asset import lambda_archive, package_files
+from lib.lambda_asset import HANDLER, RECONCILER_HANDLER, lambda_archive, package_files
 from lib.lambda_stack import LambdaStack, LambdaStackArgs
 from lib.networking_stack import NetworkingStack, NetworkingStackArgs
 from lib.s3_stack import S3Stack, S3StackArgs
@@ -33,7 +34,7 @@ KMS_DELETION_WINDOW_DAYS: Final = 30
 
 
 class TapStack(pulumi.ComponentResource):
-    """The secure document API: network, storage, function, API, monitoring."""
+    """The secure document API: network, storage, catalogue, function, API, monitoring."""
 
     provider: aws.Provider
     args: TapStackArgs
@@ -43,6 +44,7 @@ class TapStack(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str] | None
     networking: NetworkingStack
     storage: S3Stack
+    catalogue: CatalogueStack
     compute: LambdaStack
     api: ApiGatewayStack
     monitoring: CloudWatchStack
@@ -54,7 +56,11 @@ class TapStack(pulumi.ComponentResource):
         super().__init__("tap:index:TapStack", name, None, opts)
         self.args = args
         env = args.environment_suffix
-        code = lambda_archive(package_files(args.lambda_package_dir, args.lambda_dependencies_dir))
+        code = lambda_archive(
+            package_files(
+                args.lambda_package_dir, args.lambda_dependencies_dir, handlers=(HANDLER, RECONCILER_HANDLER)
+            )
+        )
 
         self.provider = aws.Provider(
             f"{name}-aws",
@@ -137,6 +143,9 @@ class TapStack(pulumi.ComponentResource):
         lambda_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
             lambda values: naming.role_arn(values[0], values[1], naming.lambda_role_name(env))
         )
+        reconciler_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda values: naming.role_arn(values[0], values[1], naming.reconciler_role_name(env))
+        )
         self.storage = S3Stack(
             f"{name}-storage",
             S3StackArgs(
@@ -145,12 +154,42 @@ class TapStack(pulumi.ComponentResource):
                 account_id=self.account_id,
                 vpc_endpoint_id=self.networking.s3_endpoint_id,
                 lambda_role_arn=lambda_role_arn,
+                reconciler_role_arn=reconciler_role_arn,
                 noncurrent_version_expiration_days=args.noncurrent_version_expiration_days,
                 access_log_expiration_days=args.access_log_expiration_days,
                 encryption_mode=args.encryption_mode,
                 kms_key_arn=self.kms_key_arn,
                 break_glass_principal_arns=args.break_glass_principal_arns,
                 force_destroy=args.force_destroy,
+            ),
+            opts=components,
+        )
+        # The catalogue comes before the function (whose role and environment name its table) and
+        # so before monitoring: its failure alarm names the alarm topic by its deterministic ARN,
+        # under which CloudWatchStack creates the topic.
+        alarm_topic_arn = pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda values: naming.topic_arn(values[0], args.region, values[1], naming.alarm_topic_name(env))
+        )
+        self.catalogue = CatalogueStack(
+            f"{name}-catalogue",
+            CatalogueStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                account_id=self.account_id,
+                service_name_prefix=partition.reverse_dns_prefix,
+                vpc_id=self.networking.vpc_id,
+                private_route_table_id=self.networking.private_route_table_id,
+                subnet_ids=self.networking.private_subnet_ids,
+                security_group_id=self.networking.lambda_security_group_id,
+                code=code,
+                bucket_name=self.storage.documents_bucket_name,
+                bucket_arn=self.storage.documents_bucket_arn,
+                alarm_topic_arn=alarm_topic_arn,
+                log_retention_days=args.log_retention_days,
+                kms_key_arn=self.kms_key_arn,
+                # forceDestroy marks a throwaway stack: `pulumi destroy` must be able to delete its
+                # table too. Every other stack keeps deletion protection.
+                deletion_protection=not args.force_destroy,
             ),
             opts=components,
         )
@@ -167,6 +206,8 @@ class TapStack(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 max_document_bytes=args.max_document_bytes,
                 allowed_content_types=args.allowed_content_types,
+                catalogue_table_name=self.catalogue.table_name,
+                catalogue_table_arn=self.catalogue.table_arn,
                 owner_scope=str(args.owner_scope),
                 kms_key_arn=self.kms_key_arn,
                 memory_mb=args.lambda_memory_mb,
@@ -236,6 +277,13 @@ class TapStack(pulumi.ComponentResource):
             "documentsBucketArn": self.storage.documents_bucket_arn,
             "accessLogsBucketName": self.storage.access_logs_bucket_name,
             "accessLogsBucketArn": self.storage.access_logs_bucket_arn,
+            "catalogueTableName": self.catalogue.table_name,
+            "catalogueTableArn": self.catalogue.table_arn,
+            "dynamodbVpcEndpointId": self.catalogue.dynamodb_endpoint_id,
+            "reconcilerFunctionName": self.catalogue.reconciler_function_name,
+            "reconcilerRoleArn": self.catalogue.reconciler_role_arn,
+            "reconcilerLogGroupName": self.catalogue.reconciler_log_group_name,
+            "reconcilerFailureQueueUrl": self.catalogue.failure_queue_url,
             "lambdaFunctionName": self.compute.function_name,
             "lambdaFunctionArn": self.compute.function_arn,
             "lambdaRoleArn": self.compute.role_arn,

@@ -31,6 +31,12 @@ MOCK_ACCOUNT_ID = "123456789012"
 MOCK_PARTITION = "aws"
 MOCK_REST_API_ID = "a1b2c3d4e5"
 MOCK_S3_PREFIX_LIST_ID = "pl-63a5400a"
+MOCK_DYNAMODB_PREFIX_LIST_ID = "pl-02cd2c6b"
+MOCK_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "s3": ("vpce-0123456789abcdef0", MOCK_S3_PREFIX_LIST_ID),
+    "dynamodb": ("vpce-0fedcba9876543210", MOCK_DYNAMODB_PREFIX_LIST_ID),
+}
+"""Gateway endpoint service (the service name's last part) -> (endpoint id, AWS's prefix list id)."""
 MOCK_NAME_SUFFIX = "20261203115200000000000001"
 """The unique suffix the mocks append to a ``name_prefix`` (the provider's is a timestamp and counter)."""
 MOCK_US_EAST_1_ZONES: tuple[tuple[str, str], ...] = (
@@ -202,7 +208,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "invokeUrl": f"https://{api}.execute-api.{self.region}.amazonaws.com/{stage}",
             }
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
-            return "vpce-0123456789abcdef0", {"prefixListId": MOCK_S3_PREFIX_LIST_ID}
+            endpoint_id, prefix_list_id = MOCK_ENDPOINTS[str(inputs["serviceName"]).rsplit(".", 1)[-1]]
+            return endpoint_id, {"prefixListId": prefix_list_id}
+        if typ == "aws:dynamodb/table:Table":
+            return given, {"arn": self._arn("dynamodb", f"table/{given}"), "name": given}
+        if typ == "aws:sqs/queue:Queue":
+            url = f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{given}"
+            return url, {"arn": self._arn("sqs", given), "url": url, "name": given}
         if typ == "aws:ec2/vpc:Vpc":
             return "vpc-0123456789abcdef0", {}
         if typ == "aws:kms/key:Key":

@@ -56,7 +56,7 @@ def test_every_route_has_one_iam_authorized_validated_method_and_a_proxy_integra
     resources: list[CapturedResource],
 ) -> None:
     api = one(resources, "aws:apigateway/restApi:RestApi")
-    function = one(resources, "aws:lambda/function:Function")
+    function = one(resources, "aws:lambda/function:Function", "tap-compute-function")
     validator = one(resources, "aws:apigateway/requestValidator:RequestValidator")
     path_of = {r.id: r for r in of_type(resources, "aws:apigateway/resource:Resource")}
     methods = of_type(resources, "aws:apigateway/method:Method")
@@ -86,7 +86,7 @@ def test_deployment_is_fingerprinted_by_what_it_snapshots_and_waits_for_methods(
 ) -> None:
     # What the fingerprint covers: tests/unit/infra/test_deployment_fingerprint.py.
     deployment = one(resources, "aws:apigateway/deployment:Deployment")
-    function = one(resources, "aws:lambda/function:Function")
+    function = one(resources, "aws:lambda/function:Function", "tap-compute-function")
 
     expected = api_routes.deployment_fingerprint(
         api_routes.deployment_snapshot(ROUTES, integration_uri=function.state["invokeArn"])
@@ -143,8 +143,12 @@ def test_invoke_permissions_are_scoped_to_this_api_stage_and_each_method(
     resources: list[CapturedResource],
 ) -> None:
     api = one(resources, "aws:apigateway/restApi:RestApi")
-    function = one(resources, "aws:lambda/function:Function")
-    permissions = of_type(resources, "aws:lambda/permission:Permission")
+    function = one(resources, "aws:lambda/function:Function", "tap-compute-function")
+    # The API component's permissions (the catalogue's S3 permission is tested in test_catalogue_stack.py).
+    permissions = [
+        p for p in of_type(resources, "aws:lambda/permission:Permission") if p.name.startswith("tap-api-")
+    ]
+    assert permissions
 
     # Written out, not derived with the helper under test: one method ARN per route, stage "dev",
     # the {id} segment as "*".

@@ -18,7 +18,8 @@ def test_every_alarm_notifies_the_alarm_topic(resources: list[CapturedResource])
     topic = one(resources, "aws:sns/topic:Topic")
     alarms = of_type(resources, ALARM)
 
-    assert len(alarms) == 5
+    # The five of this component and the catalogue's failure-queue alarm (test_catalogue_stack.py).
+    assert len(alarms) == 6
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [topic.state["arn"]]
         assert alarm.inputs["okActions"] == [topic.state["arn"]]
@@ -26,7 +27,7 @@ def test_every_alarm_notifies_the_alarm_topic(resources: list[CapturedResource])
 
 
 def test_alarms_watch_the_real_function_and_api_stage(resources: list[CapturedResource]) -> None:
-    function = one(resources, "aws:lambda/function:Function")
+    function = one(resources, "aws:lambda/function:Function", "tap-compute-function")
     api = one(resources, "aws:apigateway/restApi:RestApi")
     alarms = {alarm.inputs["name"]: alarm.inputs for alarm in of_type(resources, ALARM)}
 

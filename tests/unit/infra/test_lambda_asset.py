@@ -215,7 +215,11 @@ def test_a_missing_handler_module_is_refused(tmp_path: Path) -> None:
     package, deps = make_package(tmp_path)
 
     with pytest.raises(LambdaPackageError, match=r"handler module document_processor/app\.py"):
-        package_files(package, deps, handler="document_processor.app.main")
+        package_files(
+            package,
+            deps,
+            handlers=("document_processor.handler.lambda_handler", "document_processor.app.main"),
+        )
 
 
 def test_dependencies_may_not_shadow_the_service_package(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 def test_function_runtime_size_and_timeout(resources: list[CapturedResource]) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
 
     assert function.inputs["name"] == "doc-processor-dev"
     assert function.inputs["runtime"] == "python3.13"
@@ -34,7 +34,7 @@ def test_function_runtime_size_and_timeout(resources: list[CapturedResource]) ->
 def test_function_runs_only_in_the_private_subnets_with_the_lambda_security_group(
     resources: list[CapturedResource],
 ) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
     private = sorted(
         s.id for s in of_type(resources, "aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "private"
     )
@@ -46,7 +46,7 @@ def test_function_runs_only_in_the_private_subnets_with_the_lambda_security_grou
 
 
 def test_function_logs_json_into_the_log_group_created_for_it(resources: list[CapturedResource]) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
     group = one(resources, LOG_GROUP, "tap-compute-log-group")
 
     assert (
@@ -60,11 +60,13 @@ def test_function_logs_json_into_the_log_group_created_for_it(resources: list[Ca
 
 
 def test_function_environment_matches_the_service_contract(resources: list[CapturedResource]) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
     bucket = one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents")
+    table = one(resources, "aws:dynamodb/table:Table")
 
     assert function.inputs["environment"]["variables"] == {
         "DOCUMENTS_BUCKET": bucket.id,
+        "CATALOGUE_TABLE": table.state["name"],
         "MAX_DOCUMENT_BYTES": "4500000",
         "ALLOWED_CONTENT_TYPES": "application/pdf,image/png,image/jpeg,text/plain",
         "OWNER_SCOPE": "role",
@@ -75,13 +77,13 @@ def test_function_environment_matches_the_service_contract(resources: list[Captu
 
 
 def test_session_owner_scope_reaches_the_function_environment() -> None:
-    function = one(synthesize(TapStackArgs(owner_scope=OwnerScope.SESSION)), FUNCTION)
+    function = one(synthesize(TapStackArgs(owner_scope=OwnerScope.SESSION)), FUNCTION, "tap-compute-function")
 
     assert function.inputs["environment"]["variables"]["OWNER_SCOPE"] == "session"
 
 
 def test_function_role_trusts_only_lambda_and_waits_for_its_policy(resources: list[CapturedResource]) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
     role = one(resources, "aws:iam/role:Role", "tap-compute-role")
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "tap-compute-role-policy")
 
@@ -107,6 +109,12 @@ def test_role_policy_names_the_real_bucket_and_log_group(resources: list[Capture
     ]
     assert as_list(statement(document, "ListDocuments")["Resource"]) == [bucket.state["arn"]]
     assert as_list(statement(document, "WriteOwnLogs")["Resource"]) == [f"{group.state['arn']}:*"]
+    table_arn = one(resources, "aws:dynamodb/table:Table").state["arn"]
+    assert as_list(statement(document, "CatalogueItems")["Resource"]) == [table_arn]
+    assert sorted(as_list(statement(document, "CatalogueQuery")["Resource"])) == [
+        table_arn,
+        f"{table_arn}/index/byType",
+    ]
     assert not any(a.startswith("kms:") for s in document["Statement"] for a in as_list(s["Action"]))
 
 
@@ -114,6 +122,6 @@ def test_function_url_requires_iam_auth(resources: list[CapturedResource], defau
     url = one(resources, "aws:lambda/functionUrl:FunctionUrl")
 
     assert url.inputs["authorizationType"] == "AWS_IAM"
-    assert url.inputs["functionName"] == one(resources, FUNCTION).inputs["name"]
+    assert url.inputs["functionName"] == one(resources, FUNCTION, "tap-compute-function").inputs["name"]
     assert "cors" not in url.inputs
     assert default_stack.value["lambdaFunctionUrl"] == url.state["functionUrl"]

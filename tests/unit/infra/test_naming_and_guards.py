@@ -40,6 +40,7 @@ def test_s3_stack_refuses_kms_mode_without_a_key() -> None:
                 account_id="123456789012",
                 vpc_endpoint_id="vpce-1",
                 lambda_role_arn="arn:aws:iam::123456789012:role/r",
+                reconciler_role_arn="arn:aws:iam::123456789012:role/c",
                 noncurrent_version_expiration_days=1,
                 access_log_expiration_days=1,
                 encryption_mode=EncryptionMode.KMS,

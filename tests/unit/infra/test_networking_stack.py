@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from lib.settings import TapStackArgs
 from tests.unit.infra.conftest import of_type, one, policy_of
-from tests.unit.infra.synth import MOCK_ACCOUNT_ID, MOCK_US_EAST_1_ZONES, synthesize_stack
+from tests.unit.infra.synth import (
+    MOCK_ACCOUNT_ID,
+    MOCK_DYNAMODB_PREFIX_LIST_ID,
+    MOCK_S3_PREFIX_LIST_ID,
+    MOCK_US_EAST_1_ZONES,
+    synthesize_stack,
+)
 
 if TYPE_CHECKING:
     from tests.unit.infra.synth import CapturedResource, Synthesis
@@ -16,6 +22,9 @@ SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+S3_ENDPOINT = "tap-networking-s3-endpoint"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ZONES_INVOKE = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 
@@ -91,7 +100,7 @@ def test_private_subnets_use_the_private_route_table_and_public_ones_the_public(
 def test_s3_gateway_endpoint_serves_the_private_route_table_and_only_our_buckets(
     resources: list[CapturedResource],
 ) -> None:
-    endpoint = one(resources, ENDPOINT)
+    endpoint = one(resources, ENDPOINT, S3_ENDPOINT)
     private_rt = one(resources, ROUTE_TABLE, "tap-networking-private-rt")
     bucket_arns = sorted(b.state["arn"] for b in of_type(resources, "aws:s3/bucket:Bucket"))
 
@@ -104,19 +113,55 @@ def test_s3_gateway_endpoint_serves_the_private_route_table_and_only_our_buckets
     assert allow["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
 
 
-def test_lambda_security_group_has_no_ingress_and_only_https_to_the_endpoint_prefix_list(
+def test_lambda_security_group_has_no_ingress_and_only_https_to_the_two_endpoint_prefix_lists(
     resources: list[CapturedResource],
 ) -> None:
-    group = one(resources, "aws:ec2/securityGroup:SecurityGroup")
-    endpoint = one(resources, ENDPOINT)
+    group = one(resources, SECURITY_GROUP)
+    s3 = one(resources, ENDPOINT, S3_ENDPOINT)
+    dynamodb = one(resources, ENDPOINT, "tap-catalogue-dynamodb-endpoint")
 
     assert not group.inputs.get("ingress")
-    (egress,) = group.inputs["egress"]
-    assert (egress["protocol"], egress["fromPort"], egress["toPort"]) == ("tcp", 443, 443)
-    assert egress["prefixListIds"] == [endpoint.state["prefixListId"]]
-    assert not egress.get("cidrBlocks")
-    assert not egress.get("ipv6CidrBlocks")
     assert group.inputs["vpcId"] == one(resources, "aws:ec2/vpc:Vpc").id
+    rules = [r for r in of_type(resources, EGRESS_RULE) if r.inputs["securityGroupId"] == group.id]
+    assert len(rules) == len(of_type(resources, EGRESS_RULE)) == 2
+    assert sorted(rule.inputs["prefixListId"] for rule in rules) == sorted(
+        [s3.state["prefixListId"], dynamodb.state["prefixListId"]]
+    )
+    assert {s3.state["prefixListId"], dynamodb.state["prefixListId"]} == {
+        MOCK_S3_PREFIX_LIST_ID,
+        MOCK_DYNAMODB_PREFIX_LIST_ID,
+    }
+    for rule in rules:
+        # Exactly these inputs: no CIDR, IPv6 range or group reference beside the prefix list.
+        assert set(rule.inputs) == {
+            "securityGroupId",
+            "ipProtocol",
+            "fromPort",
+            "toPort",
+            "prefixListId",
+            "description",
+            "tags",
+        }
+        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+            "tcp",
+            443,
+            443,
+        )
+    assert not of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert not of_type(resources, "aws:ec2/securityGroupRule:SecurityGroupRule")
+
+
+def test_lambda_security_group_has_no_inline_egress_so_the_provider_revokes_the_default(
+    resources: list[CapturedResource],
+) -> None:
+    """Built without `egress`: terraform-provider-aws revokes AWS's default allow-all egress (0.0.0.0/0
+    and ::/0) right after CreateSecurityGroup (resourceSecurityGroupCreate, internal/service/ec2/
+    vpc_security_group.go), and leaves the rule resources' rules alone afterwards (`egress` is
+    Optional+Computed). `egress=[]` would instead make every update revoke those rules: inline and
+    separate rules must not be mixed."""
+    group = one(resources, SECURITY_GROUP)
+
+    assert "egress" not in group.inputs
 
 
 def test_default_security_group_is_taken_over_with_no_rules(resources: list[CapturedResource]) -> None:

@@ -10,10 +10,40 @@ LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/doc-proce
 ROLE = "arn:aws:iam::123456789012:role/doc-processor-dev-lambda"
 BREAK_GLASS = "arn:aws:iam::123456789012:role/BreakGlass"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/doc-processor-dev-catalogue"
+INDEX = f"{TABLE}/index/byType"
+RECONCILER = "arn:aws:iam::123456789012:role/doc-reconciler-dev-lambda"
+RECONCILER_LOGS = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/doc-reconciler-dev"
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:doc-reconciler-dev-failures"
+
+
+def api_policy(region: str = "us-east-1", kms_key_arn: str | None = None) -> policies.PolicyDocument:
+    return policies.lambda_role_policy(
+        bucket_arn=BUCKET,
+        log_group_arn=LOG_GROUP,
+        catalogue_table_arn=TABLE,
+        region=region,
+        kms_key_arn=kms_key_arn,
+    )
+
+
+def reconciler_policy(region: str = "us-east-1", kms_key_arn: str | None = None) -> policies.PolicyDocument:
+    return policies.reconciler_role_policy(
+        bucket_arn=BUCKET,
+        log_group_arn=RECONCILER_LOGS,
+        catalogue_table_arn=TABLE,
+        failure_queue_arn=QUEUE,
+        region=region,
+        kms_key_arn=kms_key_arn,
+    )
+
+
+def actions_by_sid(document: policies.PolicyDocument) -> dict[str, list[str]]:
+    return {s["Sid"]: sorted(as_list(s["Action"])) for s in document["Statement"]}
 
 
 def test_lambda_role_policy_allows_exactly_the_service_calls_on_its_prefix() -> None:
-    document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
+    document = api_policy()
 
     objects = statement(document, "DocumentObjects")
     assert objects["Effect"] == "Allow"
@@ -26,7 +56,7 @@ def test_lambda_role_policy_allows_exactly_the_service_calls_on_its_prefix() -> 
 
 
 def test_lambda_role_policy_writes_only_its_own_log_group() -> None:
-    document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
+    document = api_policy()
 
     logs = statement(document, "WriteOwnLogs")
     assert sorted(as_list(logs["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -34,7 +64,7 @@ def test_lambda_role_policy_writes_only_its_own_log_group() -> None:
 
 
 def test_lambda_role_policy_uses_star_only_for_actions_without_resource_types() -> None:
-    document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
+    document = api_policy()
 
     star_statements = [s for s in document["Statement"] if "*" in as_list(s["Resource"])]
     assert {s["Sid"] for s in star_statements} == {"VpcNetworkInterfaces", "XRayTraces"}
@@ -47,21 +77,158 @@ def test_lambda_role_policy_uses_star_only_for_actions_without_resource_types() 
 
 
 def test_lambda_role_policy_has_no_kms_statement_in_sse_s3_mode() -> None:
-    document = policies.lambda_role_policy(bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="us-east-1")
+    document = api_policy()
 
     assert not any(a.startswith("kms:") for s in document["Statement"] for a in as_list(s["Action"]))
 
 
 def test_lambda_role_policy_uses_the_key_only_through_s3_in_kms_mode() -> None:
-    document = policies.lambda_role_policy(
-        bucket_arn=BUCKET, log_group_arn=LOG_GROUP, region="eu-west-1", kms_key_arn=KEY
-    )
+    document = api_policy(region="eu-west-1", kms_key_arn=KEY)
 
     kms = statement(document, "DocumentsKeyViaS3")
     assert kms["Effect"] == "Allow"
     assert sorted(as_list(kms["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert as_list(kms["Resource"]) == [KEY]
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    table_key = statement(document, "CatalogueKeyViaDynamoDb")
+    assert table_key["Effect"] == "Allow"
+    assert sorted(as_list(table_key["Action"])) == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+    ]
+    assert as_list(table_key["Resource"]) == [KEY]
+    assert table_key["Condition"] == {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}}
+    kms_statements = [
+        s for s in document["Statement"] if any(a.startswith("kms:") for a in as_list(s["Action"]))
+    ]
+    assert [s["Sid"] for s in kms_statements] == ["DocumentsKeyViaS3", "CatalogueKeyViaDynamoDb"]
+
+
+def test_lambda_role_policy_lists_the_catalogue_item_actions_on_the_table_and_query_on_the_index() -> None:
+    document = api_policy()
+
+    items = statement(document, "CatalogueItems")
+    assert items["Effect"] == "Allow"
+    assert sorted(as_list(items["Action"])) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert as_list(items["Resource"]) == [TABLE]
+    query = statement(document, "CatalogueQuery")
+    assert as_list(query["Action"]) == ["dynamodb:Query"]
+    assert sorted(as_list(query["Resource"])) == [TABLE, INDEX]
+    dynamodb = {a for s in document["Statement"] for a in as_list(s["Action"]) if a.startswith("dynamodb:")}
+    # No scans, batch calls, transactions, table management, or wildcards.
+    assert dynamodb == {
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
+    assert "Condition" not in items
+    assert "Condition" not in query
+
+
+def test_reconciler_role_policy_reads_documents_writes_items_and_sends_failures_only() -> None:
+    document = reconciler_policy()
+
+    assert actions_by_sid(document) == {
+        "ReadDocumentObjects": ["s3:GetObject"],
+        "ListDocuments": ["s3:ListBucket"],
+        "CatalogueItems": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        "SendFailedEvents": ["sqs:SendMessage"],
+        "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "VpcNetworkInterfaces": sorted(policies.VPC_ACCESS_ACTIONS),
+        "XRayTraces": sorted(policies.XRAY_ACTIONS),
+    }
+    resources = {s["Sid"]: as_list(s["Resource"]) for s in document["Statement"]}
+    assert resources["ReadDocumentObjects"] == [f"{BUCKET}/documents/*"]
+    assert resources["ListDocuments"] == [BUCKET]
+    assert statement(document, "ListDocuments")["Condition"] == {"StringLike": {"s3:prefix": "documents/*"}}
+    assert resources["CatalogueItems"] == [TABLE]
+    assert resources["SendFailedEvents"] == [QUEUE]
+    assert resources["WriteOwnLogs"] == [f"{RECONCILER_LOGS}:*"]
+    assert all(s["Effect"] == "Allow" for s in document["Statement"])
+
+
+def test_reconciler_role_policy_uses_the_key_only_through_each_service_in_kms_mode() -> None:
+    assert not any(
+        a.startswith("kms:") for s in reconciler_policy()["Statement"] for a in as_list(s["Action"])
+    )
+    document = reconciler_policy(region="eu-west-1", kms_key_arn=KEY)
+
+    kms = {
+        s["Sid"]: (sorted(as_list(s["Action"])), s["Condition"]["StringEquals"]["kms:ViaService"])
+        for s in document["Statement"]
+        if any(a.startswith("kms:") for a in as_list(s["Action"]))
+    }
+    assert kms == {
+        "DocumentsKeyViaS3": (["kms:Decrypt"], "s3.eu-west-1.amazonaws.com"),
+        "CatalogueKeyViaDynamoDb": (
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            "dynamodb.eu-west-1.amazonaws.com",
+        ),
+        "FailureQueueKeyViaSqs": (["kms:Decrypt", "kms:GenerateDataKey"], "sqs.eu-west-1.amazonaws.com"),
+    }
+    assert all(as_list(s["Resource"]) == [KEY] for s in document["Statement"] if s["Sid"] in kms)
+
+
+def test_dynamodb_endpoint_policy_reaches_only_the_catalogue_for_our_account() -> None:
+    document = policies.dynamodb_endpoint_policy(catalogue_table_arn=TABLE, account_id="123456789012")
+
+    (only,) = document["Statement"]
+    assert (only["Effect"], only["Principal"]) == ("Allow", "*")
+    assert sorted(only["Resource"]) == [TABLE, INDEX]
+    # Exactly the union of what the two roles may do: nothing the functions never call.
+    assert sorted(only["Action"]) == sorted(
+        {
+            *policies.CATALOGUE_ITEM_ACTIONS,
+            *policies.CATALOGUE_QUERY_ACTIONS,
+            *policies.RECONCILER_ITEM_ACTIONS,
+        }
+    )
+    assert sorted(only["Action"]) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ]
+    assert only["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
+def test_documents_bucket_policy_lets_the_reconciler_read_and_nothing_else() -> None:
+    document = policies.documents_bucket_policy(
+        bucket_arn=BUCKET,
+        vpc_endpoint_id="vpce-1",
+        lambda_role_arn=ROLE,
+        reconciler_role_arn=RECONCILER,
+        break_glass_principal_arns=(BREAK_GLASS,),
+    )
+
+    principal = statement(document, "DenyDataAccessToOtherPrincipals")
+    assert principal["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [ROLE, RECONCILER, BREAK_GLASS]}}
+    # Every other property of the principal deny stays: all data-plane actions, both resources.
+    assert principal["Action"] == list(policies.DATA_PLANE_ACTIONS)
+    assert sorted(principal["Resource"]) == [BUCKET, f"{BUCKET}/*"]
+    writes = statement(document, "DenyReconcilerWrites")
+    assert (writes["Effect"], writes["Principal"]) == ("Deny", "*")
+    assert sorted(writes["Resource"]) == [BUCKET, f"{BUCKET}/*"]
+    assert writes["Condition"] == {"ArnEquals": {"aws:PrincipalArn": RECONCILER}}
+    assert set(writes["Action"]) == set(policies.DATA_PLANE_ACTIONS) - {"s3:GetObject"}
+    assert {"s3:PutObject", "s3:DeleteObject", "s3:ReplicateObject"} <= set(writes["Action"])
+    # The endpoint deny is untouched: the reconciler reads through the endpoint like the API.
+    endpoint = statement(document, "DenyDataAccessOutsideVpcEndpoint")
+    assert endpoint["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": "vpce-1"},
+        "ArnNotEquals": {"aws:PrincipalArn": [BREAK_GLASS]},
+    }
+    assert [s["Effect"] for s in document["Statement"]] == ["Deny"] * 5
 
 
 def test_documents_bucket_policy_denies_plaintext_and_old_tls_for_everything() -> None:

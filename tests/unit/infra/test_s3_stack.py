@@ -94,8 +94,9 @@ def test_documents_bucket_policy_is_wired_to_the_real_bucket_endpoint_and_role(
     resources: list[CapturedResource],
 ) -> None:
     documents = one(resources, BUCKET, DOCUMENTS)
-    endpoint = one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    endpoint = one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "tap-networking-s3-endpoint")
     role = one(resources, "aws:iam/role:Role", "tap-compute-role")
+    reconciler = one(resources, "aws:iam/role:Role", "tap-catalogue-reconciler-role")
     bucket_policy = one(resources, "aws:s3/bucketPolicy:BucketPolicy", "tap-storage-documents-policy")
 
     assert bucket_policy.inputs["bucket"] == documents.id
@@ -106,8 +107,15 @@ def test_documents_bucket_policy_is_wired_to_the_real_bucket_endpoint_and_role(
     outside = statement(document, "DenyDataAccessOutsideVpcEndpoint")
     assert outside["Condition"] == {"StringNotEquals": {"aws:SourceVpce": endpoint.id}}
     others = statement(document, "DenyDataAccessToOtherPrincipals")
-    assert others["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [role.state["arn"]]}}
+    # The bucket policy names both roles by their deterministic ARNs: they must be the real ones.
+    assert others["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [role.state["arn"], reconciler.state["arn"]]}
+    }
     assert sorted(others["Action"]) == sorted(DATA_PLANE_ACTIONS)
+    reconciler_writes = statement(document, "DenyReconcilerWrites")
+    assert reconciler_writes["Condition"] == {"ArnEquals": {"aws:PrincipalArn": reconciler.state["arn"]}}
+    assert sorted(reconciler_writes["Action"]) == sorted(set(DATA_PLANE_ACTIONS) - {"s3:GetObject"})
+    assert len(document["Statement"]) == 5
     assert statement(document, "DenyInsecureTransport")["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }

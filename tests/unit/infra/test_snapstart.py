@@ -26,6 +26,11 @@ PERMISSION = "aws:lambda/permission:Permission"
 INTEGRATION = "aws:apigateway/integration:Integration"
 
 
+def api_permissions(resources: list[CapturedResource]) -> list[CapturedResource]:
+    """The API's invoke permissions (the reconciler's S3 permission names its own function)."""
+    return [p for p in of_type(resources, PERMISSION) if p.name.startswith("tap-api-")]
+
+
 @pytest.fixture(scope="module")
 def snap_start_stack() -> Synthesis:
     return synthesize_stack(TapStackArgs(enable_snap_start=True))
@@ -37,18 +42,18 @@ def snap_resources(snap_start_stack: Synthesis) -> list[CapturedResource]:
 
 
 def test_off_by_default_the_unqualified_function_is_invoked(resources: list[CapturedResource]) -> None:
-    function = one(resources, FUNCTION)
+    function = one(resources, FUNCTION, "tap-compute-function")
 
     assert "snapStart" not in function.inputs
     assert not function.inputs.get("publish")
     assert of_type(resources, ALIAS) == []
     assert {i.inputs["uri"] for i in of_type(resources, INTEGRATION)} == {function.state["invokeArn"]}
-    assert all("qualifier" not in p.inputs for p in of_type(resources, PERMISSION))
+    assert all("qualifier" not in p.inputs for p in api_permissions(resources))
     assert "qualifier" not in one(resources, FUNCTION_URL).inputs
 
 
 def test_on_the_function_publishes_versions_with_snapshots(snap_resources: list[CapturedResource]) -> None:
-    function = one(snap_resources, FUNCTION)
+    function = one(snap_resources, FUNCTION, "tap-compute-function")
 
     assert function.inputs["snapStart"] == {"applyOn": "PublishedVersions"}
     assert function.inputs["publish"] is True
@@ -58,7 +63,7 @@ def test_on_the_function_publishes_versions_with_snapshots(snap_resources: list[
 
 
 def test_on_the_alias_points_at_the_published_version(snap_resources: list[CapturedResource]) -> None:
-    function = one(snap_resources, FUNCTION)
+    function = one(snap_resources, FUNCTION, "tap-compute-function")
     alias = one(snap_resources, ALIAS)
 
     assert alias.inputs["name"] == SNAP_START_ALIAS
@@ -76,8 +81,8 @@ def test_on_every_integration_invokes_the_alias(snap_resources: list[CapturedRes
 
 
 def test_on_every_api_permission_names_the_alias(snap_resources: list[CapturedResource]) -> None:
-    function = one(snap_resources, FUNCTION)
-    permissions = of_type(snap_resources, PERMISSION)
+    function = one(snap_resources, FUNCTION, "tap-compute-function")
+    permissions = api_permissions(snap_resources)
 
     assert permissions
     for permission in permissions:

@@ -43,6 +43,11 @@ REQUIRED_OUTPUTS = [
     "alarmTopicArn",
     "region",
     "environmentSuffix",
+    "catalogueTableName",
+    "catalogueTableArn",
+    "dynamodbVpcEndpointId",
+    "reconcilerFunctionName",
+    "reconcilerFailureQueueUrl",
 ]
 
 
@@ -55,6 +60,7 @@ def test_components_are_children_of_the_stack_and_resources_of_their_component(
     assert {c.type for c in components} == {
         "tap:networking:NetworkingStack",
         "tap:storage:S3Stack",
+        "tap:catalogue:CatalogueStack",
         "tap:compute:LambdaStack",
         "tap:api:ApiGatewayStack",
         "tap:monitoring:CloudWatchStack",
@@ -120,7 +126,22 @@ def test_every_required_output_is_exported_and_points_at_the_real_resources(
     assert outputs["region"] == "us-east-1"
     assert outputs["environmentSuffix"] == "dev"
     assert outputs["vpcId"] == one(resources, "aws:ec2/vpc:Vpc").id
-    assert outputs["s3VpcEndpointId"] == one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").id
+    assert (
+        outputs["s3VpcEndpointId"]
+        == one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "tap-networking-s3-endpoint").id
+    )
+    table = one(resources, "aws:dynamodb/table:Table")
+    assert (outputs["catalogueTableName"], outputs["catalogueTableArn"]) == (
+        "doc-processor-dev-catalogue",
+        table.state["arn"],
+    )
+    assert (
+        outputs["dynamodbVpcEndpointId"]
+        == one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "tap-catalogue-dynamodb-endpoint").id
+    )
+    assert outputs["reconcilerFunctionName"] == "doc-reconciler-dev"
+    assert outputs["reconcilerFailureQueueUrl"] == one(resources, "aws:sqs/queue:Queue").state["url"]
+    assert outputs["reconcilerFailureQueueUrl"].endswith(f"/{MOCK_ACCOUNT_ID}/doc-reconciler-dev-failures")
     assert (
         outputs["documentsBucketArn"]
         == one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents").state["arn"]
@@ -154,10 +175,10 @@ def test_another_allowed_region_moves_every_regional_setting() -> None:
     assert one(resources, "pulumi:providers:aws").inputs["region"] == "eu-west-1"
     zones = sorted(s.inputs["availabilityZoneId"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
     assert zones == ["euw1-az1", "euw1-az1", "euw1-az2", "euw1-az2"]
-    assert (
-        one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").inputs["serviceName"]
-        == "com.amazonaws.eu-west-1.s3"
-    )
+    assert {e.inputs["serviceName"] for e in of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")} == {
+        "com.amazonaws.eu-west-1.s3",
+        "com.amazonaws.eu-west-1.dynamodb",
+    }
     assert synthesis.value["documentsBucketName"] == f"docs-dev-{MOCK_ACCOUNT_ID}-eu-west-1"
 
 
@@ -197,7 +218,7 @@ def test_kms_mode_encrypts_documents_logs_and_alarms_with_the_key(kms_stack: Syn
     }
     assert encryption[logs_bucket.id]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == 4
+    assert len(groups) == 5
     assert all(group.inputs["kmsKeyId"] == key_arn for group in groups)
     assert one(resources, "aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key_arn
     role_policy = policy_of(one(resources, "aws:iam/rolePolicy:RolePolicy", "tap-compute-role-policy"))
@@ -266,7 +287,10 @@ def tuned() -> Synthesis:
 
 def test_names_follow_the_environment_suffix(tuned: Synthesis) -> None:
     resources = tuned.resources
-    assert one(resources, "aws:lambda/function:Function").inputs["name"] == "doc-processor-prod"
+    assert (
+        one(resources, "aws:lambda/function:Function", "tap-compute-function").inputs["name"]
+        == "doc-processor-prod"
+    )
     assert one(resources, "aws:apigateway/stage:Stage").inputs["stageName"] == "prod"
     assert tuned.value["documentsBucketName"] == f"docs-prod-{MOCK_ACCOUNT_ID}-us-east-1"
 
@@ -274,12 +298,12 @@ def test_names_follow_the_environment_suffix(tuned: Synthesis) -> None:
 def test_every_log_group_gets_the_configured_retention(tuned: Synthesis) -> None:
     groups = of_type(tuned.resources, "aws:cloudwatch/logGroup:LogGroup")
 
-    assert len(groups) == 4
+    assert len(groups) == 5
     assert all(group.inputs["retentionInDays"] == 731 for group in groups)
 
 
 def test_function_settings_follow_the_config(tuned: Synthesis) -> None:
-    function = one(tuned.resources, "aws:lambda/function:Function")
+    function = one(tuned.resources, "aws:lambda/function:Function", "tap-compute-function")
 
     assert function.inputs["reservedConcurrentExecutions"] == 5
     assert function.inputs["memorySize"] == 1024
@@ -316,10 +340,13 @@ def test_bucket_settings_follow_the_config(tuned: Synthesis) -> None:
 def test_break_glass_principals_are_let_into_the_documents_bucket(tuned: Synthesis) -> None:
     bucket_policy = one(tuned.resources, "aws:s3/bucketPolicy:BucketPolicy", "tap-storage-documents-policy")
     role_arn = one(tuned.resources, "aws:iam/role:Role", "tap-compute-role").state["arn"]
+    reconciler_arn = one(tuned.resources, "aws:iam/role:Role", "tap-catalogue-reconciler-role").state["arn"]
 
     others = statement(policy_of(bucket_policy), "DenyDataAccessToOtherPrincipals")
     assert others["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": [role_arn, "arn:aws:iam::123456789012:role/BreakGlass"]}
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [role_arn, reconciler_arn, "arn:aws:iam::123456789012:role/BreakGlass"]
+        }
     }
 
 
@@ -349,6 +376,13 @@ def test_every_component_registers_its_outputs(monkeypatch: pytest.MonkeyPatch) 
     assert registered["TapStack"] >= set(REQUIRED_OUTPUTS)
     assert registered["NetworkingStack"] >= {"vpcId", "privateSubnetIds", "s3VpcEndpointId"}
     assert registered["S3Stack"] >= {"documentsBucketName", "accessLogsBucketName"}
+    assert registered["CatalogueStack"] >= {
+        "catalogueTableName",
+        "catalogueTableArn",
+        "dynamodbVpcEndpointId",
+        "reconcilerFunctionName",
+        "reconcilerFailureQueueUrl",
+    }
     assert registered["LambdaStack"] >= {"lambdaFunctionName", "lambdaRoleArn", "lambdaLogGroupName"}
     assert registered["ApiGatewayStack"] >= {"apiId", "apiUrl", "apiStageName"}
     assert registered["CloudWatchStack"] >= {"alarmTopicArn", "auditorRoleArn"}
