@@ -37,7 +37,9 @@ REGION: Final = "${AWS::Region}"
 PLACEHOLDERS: Final = (PARTITION, ACCOUNT, REGION)
 
 FUNCTION_PREFIX: Final = naming.function_name("")
-"""``doc-processor-``: the function, its roles, log groups, topic, alarms, dashboard, key alias."""
+"""``doc-processor-``: the function, its roles, log groups, topic, alarms, dashboard, key alias, table."""
+RECONCILER_PREFIX: Final = naming.reconciler_function_name("")
+"""``doc-reconciler-``: the catalogue reconciler, its role, log group and failure queue."""
 API_PREFIX: Final = naming.api_name("")
 """``doc-api-``: the REST API, its access-log group, the web ACL and the per-stack CloudWatch role."""
 BUCKET_PREFIX: Final = "docs-"
@@ -52,21 +54,29 @@ def _arn(service: str, resource: str, *, region: bool = True, account: bool = Tr
     return f"arn:{PARTITION}:{service}:{REGION if region else ''}:{ACCOUNT if account else ''}:{resource}"
 
 
-ROLES: Final = _arn("iam", f"role/{FUNCTION_PREFIX}*", region=False)
-LAMBDA_ROLES: Final = _arn("iam", f"role/{naming.lambda_role_name('*')}", region=False)
-"""``doc-processor-*-lambda``: the only roles passed to Lambda."""
+ROLES: Final = (
+    _arn("iam", f"role/{FUNCTION_PREFIX}*", region=False),
+    _arn("iam", f"role/{RECONCILER_PREFIX}*", region=False),
+)
+LAMBDA_ROLES: Final = (
+    _arn("iam", f"role/{naming.lambda_role_name('*')}", region=False),
+    _arn("iam", f"role/{naming.reconciler_role_name('*')}", region=False),
+)
+"""``doc-processor-*-lambda``, ``doc-reconciler-*-lambda``: the only roles passed to Lambda."""
 FLOW_LOG_ROLES: Final = _arn("iam", f"role/{FUNCTION_PREFIX}*-flow-logs", region=False)
 """``doc-processor-*-flow-logs``: the only roles passed to VPC flow logs (lib.networking_stack)."""
 API_ROLES: Final = _arn("iam", f"role/{API_PREFIX}*", region=False)
 ACCOUNT_ROLES: Final = _arn("iam", f"role/{ACCOUNT_ROLE_PREFIX}*", region=False)
-FUNCTIONS: Final = (
-    _arn("lambda", f"function:{FUNCTION_PREFIX}*"),
-    _arn("lambda", f"function:{FUNCTION_PREFIX}*:*"),
+FUNCTIONS: Final = tuple(
+    _arn("lambda", f"function:{prefix}{suffix}")
+    for prefix in (FUNCTION_PREFIX, RECONCILER_PREFIX)
+    for suffix in ("*", "*:*")
 )
 LOG_GROUPS: Final = tuple(
     _arn("logs", f"log-group:{name}*")
     for name in (
         f"/aws/lambda/{FUNCTION_PREFIX}",
+        f"/aws/lambda/{RECONCILER_PREFIX}",
         f"/aws/vpc/{FUNCTION_PREFIX}",
         f"/aws/apigateway/{API_PREFIX}",
         EXECUTION_LOG_GROUP_PREFIX,
@@ -76,6 +86,10 @@ ALL_LOG_GROUPS: Final = _arn("logs", "log-group:*")
 """DescribeLogGroups is authorised on ``log-group:*`` only (CloudWatch Logs user guide)."""
 BUCKETS: Final = f"arn:{PARTITION}:s3:::{BUCKET_PREFIX}*"
 TOPICS: Final = _arn("sns", f"{FUNCTION_PREFIX}*")
+TABLES: Final = _arn("dynamodb", f"table/{FUNCTION_PREFIX}*")
+"""The catalogue table (``lib.naming.catalogue_table_name``)."""
+QUEUES: Final = _arn("sqs", f"{RECONCILER_PREFIX}*")
+"""The reconciler's failure queue (``lib.naming.reconciler_failure_queue_name``)."""
 ALARMS: Final = _arn("cloudwatch", f"alarm:{FUNCTION_PREFIX}*")
 DASHBOARDS: Final = _arn("cloudwatch", f"dashboard/{FUNCTION_PREFIX}*", region=False)
 KEYS: Final = _arn("kms", "key/*")
@@ -215,6 +229,18 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
                 "ec2:DescribeNetworkInterfaces",
             ),
         ),
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
+            _g(
+                EC2,
+                "ec2:AuthorizeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:ModifySecurityGroupRules",
+                "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ),
+            _g(ANY, "ec2:DescribeSecurityGroupRules", "ec2:DescribeSecurityGroups"),
+        ),
         "aws:ec2/flowLog:FlowLog": (
             _g(EC2, "ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", "ec2:CreateTags"),
             _g(ANY, "ec2:DescribeFlowLogs"),
@@ -235,7 +261,7 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
             ),
             _g(ALL_LOG_GROUPS, "logs:DescribeLogGroups"),
         ),
-        "aws:iam/role:Role": (_g((ROLES, API_ROLES, ACCOUNT_ROLES), *_ROLE_LIFECYCLE),),
+        "aws:iam/role:Role": (_g((*ROLES, API_ROLES, ACCOUNT_ROLES), *_ROLE_LIFECYCLE),),
         "aws:iam/rolePolicy:RolePolicy": (
             _g(
                 ROLES,
@@ -299,6 +325,45 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
             _g(BUCKETS, "s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
         ),
         "aws:s3/bucketLogging:BucketLogging": (_g(BUCKETS, "s3:PutBucketLogging", "s3:GetBucketLogging"),),
+        "aws:s3/bucketNotification:BucketNotification": (
+            _g(BUCKETS, "s3:PutBucketNotification", "s3:GetBucketNotification"),
+        ),
+        "aws:dynamodb/table:Table": (
+            _g(
+                TABLES,
+                "dynamodb:CreateTable",
+                "dynamodb:DescribeTable",
+                "dynamodb:UpdateTable",
+                "dynamodb:DeleteTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:UpdateTimeToLive",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:ListTagsOfResource",
+            ),
+            # KMS mode: DynamoDB creates its grant on the customer managed key for the caller of
+            # CreateTable/UpdateTable, so the deployer needs these on the key, through DynamoDB only.
+            _g(
+                KEYS,
+                "kms:CreateGrant",
+                "kms:DescribeKey",
+                StringEquals={"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"},
+            ),
+        ),
+        "aws:sqs/queue:Queue": (
+            _g(
+                QUEUES,
+                "sqs:CreateQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:SetQueueAttributes",
+                "sqs:DeleteQueue",
+                "sqs:TagQueue",
+                "sqs:UntagQueue",
+                "sqs:ListQueueTags",
+            ),
+        ),
         "aws:lambda/function:Function": (
             _g(
                 FUNCTIONS,
@@ -321,6 +386,15 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
             # Creating a VPC function checks the subnets and security group as the caller.
             _g(ANY, "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"),
             _pass_role(LAMBDA_ROLES, "lambda.amazonaws.com"),
+        ),
+        "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (
+            _g(
+                FUNCTIONS,
+                "lambda:PutFunctionEventInvokeConfig",
+                "lambda:GetFunctionEventInvokeConfig",
+                "lambda:UpdateFunctionEventInvokeConfig",
+                "lambda:DeleteFunctionEventInvokeConfig",
+            ),
         ),
         "aws:lambda/alias:Alias": (
             _g(

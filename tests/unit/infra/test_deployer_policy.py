@@ -34,6 +34,7 @@ ACCOUNT_QUOTA_MANAGED_POLICIES = 10
 BOTOCORE_SERVICE = {
     "apigateway": "apigateway",
     "cloudwatch": "cloudwatch",
+    "dynamodb": "dynamodb",
     "ec2": "ec2",
     "iam": "iam",
     "kms": "kms",
@@ -41,6 +42,7 @@ BOTOCORE_SERVICE = {
     "logs": "logs",
     "s3": "s3",
     "sns": "sns",
+    "sqs": "sqs",
     "sts": "sts",
     "wafv2": "wafv2",
 }
@@ -60,6 +62,8 @@ ACTIONS_NOT_OPERATIONS = {
     "s3:GetBucketPublicAccessBlock": "authorises GetPublicAccessBlock",
     "iam:PassRole": "a permission only: checked when a role is handed to a service (CreateFunction, ...)",
     "apigateway:SetWebACL": "authorises wafv2 AssociateWebACL/DisassociateWebACL on a REST API stage",
+    "s3:PutBucketNotification": "authorises PutBucketNotificationConfiguration",
+    "s3:GetBucketNotification": "authorises GetBucketNotificationConfiguration",
 }
 """IAM actions whose name is no API operation's, with the operation(s) they authorise."""
 
@@ -142,8 +146,8 @@ def test_no_permissions_for_types_the_program_never_creates(variants: list[list[
 
 
 def test_unknown_types_are_refused() -> None:
-    with pytest.raises(KeyError, match="aws:sqs/queue:Queue"):
-        dp.policy_documents(["aws:sqs/queue:Queue"])
+    with pytest.raises(KeyError, match="aws:sqs/queuePolicy:QueuePolicy"):
+        dp.policy_documents(["aws:sqs/queuePolicy:QueuePolicy"])
 
 
 def test_no_wildcard_actions() -> None:
@@ -279,6 +283,16 @@ def test_program_names_fall_inside_the_arn_patterns(
             elif r.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
                 arn = f"arn:{PARTITION}:cloudwatch:{region}:{account}:alarm:{r.inputs['name']}"
                 checks.append(("cloudwatch:PutMetricAlarm", arn, None))
+            elif r.type == "aws:dynamodb/table:Table":
+                arn = f"arn:{PARTITION}:dynamodb:{region}:{account}:table/{r.inputs['name']}"
+                checks.append(("dynamodb:CreateTable", arn, None))
+            elif r.type == "aws:sqs/queue:Queue":
+                checks.append(
+                    ("sqs:CreateQueue", f"arn:{PARTITION}:sqs:{region}:{account}:{r.inputs['name']}", None)
+                )
+            elif r.type == "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+                arn = f"arn:{PARTITION}:lambda:{region}:{account}:function:{r.inputs['functionName']}"
+                checks.append(("lambda:PutFunctionEventInvokeConfig", arn, None))
             elif r.type == "aws:cloudwatch/dashboard:Dashboard":
                 arn = f"arn:{PARTITION}:cloudwatch::{account}:dashboard/{r.inputs['dashboardName']}"
                 checks.append(("cloudwatch:PutDashboard", arn, None))
@@ -289,7 +303,14 @@ def test_program_names_fall_inside_the_arn_patterns(
             elif r.type == "aws:wafv2/webAcl:WebAcl":
                 arn = f"arn:{PARTITION}:wafv2:{region}:{account}:regional/webacl/{r.inputs['name']}/0a1b2c3d"
                 checks.append(("wafv2:CreateWebACL", arn, None))
-    assert {action for action, _, _ in checks} >= {"iam:CreateRole", "iam:PassRole", "lambda:CreateFunction"}
+    assert {action for action, _, _ in checks} >= {
+        "iam:CreateRole",
+        "iam:PassRole",
+        "lambda:CreateFunction",
+        "dynamodb:CreateTable",
+        "sqs:CreateQueue",
+        "lambda:PutFunctionEventInvokeConfig",
+    }
     refused = [check for check in checks if not allowed(rendered, *check)]
     assert refused == []
 
