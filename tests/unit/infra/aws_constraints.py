@@ -460,6 +460,48 @@ S3_TAG_VALUE: Final = Rule(
     source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html",
 )
 
+
+def _whole_between(low: int, high: int) -> Callable[[Any], bool]:
+    """A whole number of seconds in a range (the engine hands numbers over as floats)."""
+    return lambda value: (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value == int(value)
+        and low <= value <= high
+    )
+
+
+_SQS_ATTRIBUTES: Final = Member("sqs", "CreateQueue", "Attributes")
+SQS_QUEUE_NAME: Final = Rule(
+    "SQS queue name: up to 80 ASCII letters, digits, hyphens and underscores",
+    lambda value: isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,80}", value) is not None,
+    documented_in=Member("sqs", "CreateQueue", "QueueName"),
+    quote="A queue name can have up to 80 characters. Valid values: alphanumeric characters, hyphens ( - ), "
+    "and underscores ( _ ).",
+)
+SQS_MESSAGE_RETENTION: Final = Rule(
+    "SQS MessageRetentionPeriod: 60-1,209,600 seconds",
+    _whole_between(60, 1_209_600),
+    documented_in=_SQS_ATTRIBUTES,
+    quote="Valid values: An integer from 60 seconds (1 minute) to 1,209,600 seconds (14 days).",
+)
+SQS_KMS_DATA_KEY_REUSE: Final = Rule(
+    "SQS KmsDataKeyReusePeriodSeconds: 60-86,400 seconds",
+    _whole_between(60, 86_400),
+    documented_in=_SQS_ATTRIBUTES,
+    quote="between 60 seconds (1 minute) and 86,400 seconds (24 hours)",
+)
+SQS_TAG_KEY: Final = Rule(
+    "SQS tag key: 1-128 characters",
+    lambda value: isinstance(value, str) and 1 <= len(value) <= 128,
+    source="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html",
+)
+SQS_TAG_VALUE: Final = Rule(
+    "SQS tag value: at most 256 characters",
+    lambda value: isinstance(value, str) and len(value) <= 256,
+    source="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html",
+)
+
 RULES: Final[tuple[Rule, ...]] = tuple(value for value in list(globals().values()) if isinstance(value, Rule))
 """Every hand-written rule (the tests check each one's source)."""
 
@@ -535,6 +577,8 @@ _role = _m("iam", "CreateRole")
 _alarm = _m("cloudwatch", "PutMetricAlarm")
 _acl = _m("wafv2", "CreateWebACL")
 _logs = _m("logs", "CreateLogGroup")
+_table = _m("dynamodb", "CreateTable")
+_invoke_config = _m("lambda", "PutFunctionEventInvokeConfig")
 _EC2_TAGS: Final = _tags(EC2_TAG_KEY, EC2_TAG_VALUE)
 _RATE = "rules[].statement.rateBasedStatement."
 
@@ -568,7 +612,64 @@ FIELDS: Final[Mapping[str, tuple[Field, ...]]] = {
         _f("function", Member("lambda", "AddPermission", "FunctionName")),
         _f("principal", Member("lambda", "AddPermission", "Principal")),
         _f("sourceArn", Member("lambda", "AddPermission", "SourceArn")),
+        _f("sourceAccount", Member("lambda", "AddPermission", "SourceAccount")),
         _f("qualifier", Member("lambda", "AddPermission", "Qualifier")),
+    ),
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": (
+        _f("functionName", _invoke_config("FunctionName")),
+        _f("maximumRetryAttempts", _invoke_config("MaximumRetryAttempts")),
+        _f("maximumEventAgeInSeconds", _invoke_config("MaximumEventAgeInSeconds")),
+        _f(
+            "destinationConfig.onFailure.destination",
+            _invoke_config("DestinationConfig.OnFailure.Destination"),
+        ),
+    ),
+    "aws:dynamodb/table:Table": (
+        # CreateTable's TableName also takes an ARN (1-1,024); a table's own name is the TableName shape.
+        _f("name", Member("dynamodb", "TableDescription", "TableName")),
+        _f("billingMode", _table("BillingMode")),
+        _f("hashKey", _table("KeySchema[].AttributeName")),
+        _f("rangeKey", _table("KeySchema[].AttributeName")),
+        _f("attributes[].name", _table("AttributeDefinitions[].AttributeName")),
+        _f("attributes[].type", _table("AttributeDefinitions[].AttributeType")),
+        _f("globalSecondaryIndexes[].name", _table("GlobalSecondaryIndexes[].IndexName")),
+        _f(
+            "globalSecondaryIndexes[].projectionType",
+            _table("GlobalSecondaryIndexes[].Projection.ProjectionType"),
+        ),
+        _f(
+            "globalSecondaryIndexes[].keySchemas[].attributeName",
+            _table("GlobalSecondaryIndexes[].KeySchema[].AttributeName"),
+        ),
+        _f(
+            "globalSecondaryIndexes[].keySchemas[].keyType",
+            _table("GlobalSecondaryIndexes[].KeySchema[].KeyType"),
+        ),
+        _f(
+            "ttl.attributeName",
+            Member("dynamodb", "UpdateTimeToLive", "TimeToLiveSpecification.AttributeName"),
+        ),
+        *_tags(_table("Tags[].Key"), _table("Tags[].Value")),
+    ),
+    "aws:sqs/queue:Queue": (
+        _f("name", SQS_QUEUE_NAME),
+        _f("messageRetentionSeconds", SQS_MESSAGE_RETENTION),
+        _f("kmsDataKeyReusePeriodSeconds", SQS_KMS_DATA_KEY_REUSE),
+        *_tags(SQS_TAG_KEY, SQS_TAG_VALUE),
+    ),
+    "aws:s3/bucketNotification:BucketNotification": (
+        _f(
+            "lambdaFunctions[].events[]",
+            Member(
+                "s3",
+                "PutBucketNotificationConfiguration",
+                "NotificationConfiguration.LambdaFunctionConfigurations[].Events[]",
+            ),
+        ),
+    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
+        _f("description", SG_RULE_DESCRIPTION),
+        *_EC2_TAGS,
     ),
     "aws:lambda/functionUrl:FunctionUrl": (
         _f("authorizationType", Member("lambda", "CreateFunctionUrlConfig", "AuthType")),
@@ -747,6 +848,23 @@ UNCONSTRAINED: Final[Mapping[str, Mapping[str, str]]] = {
         "publish": "a boolean-like flag of the provider, not an API string",
     },
     "aws:lambda/functionUrl:FunctionUrl": {},
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {},
+    "aws:dynamodb/table:Table": {
+        "serverSideEncryption.kmsKeyArn": _REFERENCE,
+    },
+    "aws:sqs/queue:Queue": {"kmsMasterKeyId": _REFERENCE},
+    "aws:s3/bucketNotification:BucketNotification": {
+        "bucket": _REFERENCE,
+        "lambdaFunctions[].lambdaFunctionArn": _REFERENCE,
+        "lambdaFunctions[].filterPrefix": "S3 FilterRuleValue has no constraint",
+    },
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+        "securityGroupId": _REFERENCE,
+        "prefixListId": _REFERENCE,
+        "ipProtocol": _FREE,
+        "fromPort": _FREE,
+        "toPort": _FREE,
+    },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": {},
     "aws:cloudwatch/metricAlarm:MetricAlarm": {"threshold": "a Double without bounds in the model"},
     "aws:cloudwatch/dashboard:Dashboard": {
@@ -780,10 +898,6 @@ UNCONSTRAINED: Final[Mapping[str, Mapping[str, str]]] = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId": _REFERENCE},
     "aws:ec2/securityGroup:SecurityGroup": {
         "vpcId": _REFERENCE,
-        "egress[].protocol": _FREE,
-        "egress[].fromPort": _FREE,
-        "egress[].toPort": _FREE,
-        "egress[].prefixListIds[]": _REFERENCE,
     },
     "aws:ec2/vpcEndpoint:VpcEndpoint": {
         "vpcId": _REFERENCE,

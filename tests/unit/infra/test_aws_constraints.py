@@ -178,6 +178,30 @@ def test_every_hand_written_rule_has_a_source(rule: c.Rule) -> None:
         ),
         (c.Member("kms", "ScheduleKeyDeletion", "PendingWindowInDays"), 30, 0),
         (c.Member("lambda", "CreateFunction", "Architectures"), ["arm64"], ["arm64", "x86_64"]),
+        (
+            c.Member("dynamodb", "TableDescription", "TableName"),
+            "doc-processor-dev-catalogue",
+            "doc processor",
+        ),
+        (c.Member("dynamodb", "TableDescription", "TableName"), "a" * 255, "a" * 256),
+        (c.Member("dynamodb", "TableDescription", "TableName"), "abc", "ab"),
+        (c.SQS_QUEUE_NAME, "doc-reconciler-" + "a" * 20 + "-failures", "a" * 81),
+        (c.SQS_QUEUE_NAME, "doc-reconciler-dev-failures", "doc.reconciler"),
+        (c.SQS_MESSAGE_RETENTION, 1_209_600.0, 1_209_601),
+        (c.SQS_KMS_DATA_KEY_REUSE, 300, 59),
+        (c.Member("lambda", "PutFunctionEventInvokeConfig", "MaximumRetryAttempts"), 2, 3),
+        (c.Member("lambda", "PutFunctionEventInvokeConfig", "MaximumEventAgeInSeconds"), 21_600, 21_601),
+        (c.LAMBDA_FUNCTION_NAME_LENGTH, "doc-reconciler-" + "a" * 20, "a" * 65),
+        (c.Member("lambda", "AddPermission", "SourceAccount"), "123456789012", "12345"),
+        (
+            c.Member(
+                "s3",
+                "PutBucketNotificationConfiguration",
+                "NotificationConfiguration.LambdaFunctionConfigurations[].Events[]",
+            ),
+            "s3:ObjectRemoved:*",
+            "s3:ObjectDeleted:*",
+        ),
     ],
 )
 def test_constraints_accept_and_reject(constraint: c.Member | c.Rule, good: object, bad: object) -> None:
