@@ -114,7 +114,8 @@ class TapStackArgs:
     enable_snap_start: bool = False
     """Lambda SnapStart: a published version behind the ``live`` alias, snapshot billed; default off."""
     force_destroy: bool = False
-    """Let ``pulumi destroy`` delete non-empty buckets (throwaway stacks only); default off."""
+    """Let ``pulumi destroy`` delete non-empty buckets and the catalogue table (no deletion protection):
+    throwaway stacks only; default off."""
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     """Largest accepted document in bytes; default 4,500,000."""
     allowed_content_types: tuple[str, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
