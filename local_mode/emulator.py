@@ -14,9 +14,10 @@ delivers them. A queue redrive (``EVENT_MAX_RECEIVES``) into a failed-events que
 function's two asynchronous retries and its failure destination.
 
 moto 5.2 sends no notification when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS
-sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those; and it fails a
-request that removes a key's last version when that is a delete marker, once notifications are on.
-While an emulator runs, ``_DeleteMarkerEvents`` sends both notifications in AWS's documented shape
+sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those; it fails a
+request that removes a key's last version when that is a delete marker, once notifications are on; and
+its records lack some of AWS's fields. While an emulator runs, ``_DeleteMarkerEvents`` fills these gaps,
+so every record has AWS's documented shape
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
 """
 
@@ -69,6 +70,8 @@ FAKE_CREDENTIALS = {
 }
 """Credentials the emulator accepts; set so boto3 never searches for (or sends) real ones."""
 DELETE_MARKER_CREATED = "s3:ObjectRemoved:DeleteMarkerCreated"
+OWNER_PRINCIPAL = "LOCALMODE"
+"""Stands for the canonical user / principal ids AWS puts in event records."""
 LOGGER = logging.getLogger("local_mode.emulator")
 
 
@@ -192,7 +195,7 @@ class S3Emulator:
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         server.start()
         self._server = server
-        _DeleteMarkerEvents.acquire()
+        _DeleteMarkerEvents.acquire(self.bucket)
         host, port = server.get_host_and_port()
         self._endpoint_url = f"http://{host}:{port}"
         try:
@@ -213,7 +216,7 @@ class S3Emulator:
             self._server = None
             self._endpoint_url = None
             self._queue_url = None
-            _DeleteMarkerEvents.release()
+            _DeleteMarkerEvents.release(self.bucket)
 
     def __enter__(self) -> S3Emulator:
         self.start()
@@ -226,40 +229,57 @@ class S3Emulator:
 
 
 class _DeleteMarkerEvents:
-    """Fills the gaps in moto's delete notifications while emulators run.
+    """Fills the gaps in moto's S3 notifications while emulators run.
 
     moto 5.2 sends nothing when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS sends
-    ``ObjectRemoved:DeleteMarkerCreated``), and fails the request (``AttributeError``) when removing a
-    key's last version that is itself a delete marker (AWS sends ``ObjectRemoved:Delete``). moto's backends
-    are process-wide, so the fix wraps ``S3Backend.delete_object`` and ``moto.s3.notifications.send_event``
-    for as long as at least one emulator runs (reference-counted), and puts moto back when the last stops.
+    ``ObjectRemoved:DeleteMarkerCreated``), fails the request (``AttributeError``) when removing a key's
+    last version that is itself a delete marker (AWS sends ``ObjectRemoved:Delete``), and leaves out fields
+    of the records it does send (``userIdentity``, ``requestParameters``, ``responseElements``, the bucket's
+    ``ownerIdentity``, the object's ``versionId`` and ``sequencer``; it also encodes "/" in keys). moto's
+    backends are process-wide (an in-process ``mock_aws`` shares them), so the fix wraps
+    ``S3Backend.delete_object`` and two functions of ``moto.s3.notifications`` for as long as at least one
+    emulator runs, acts only on the buckets running emulators created (anyone else's moto keeps moto's
+    behaviour), and puts moto back when the last emulator stops.
     """
 
     _lock = threading.Lock()
     _users = 0
-    _originals: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+    buckets: frozenset[str] = frozenset()
+    """Buckets of the running emulators: the only ones whose notifications are completed."""
+    _originals: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]] | None = None
 
     @classmethod
-    def acquire(cls) -> None:
+    def acquire(cls, bucket: str) -> None:
         from moto.s3 import notifications
         from moto.s3.models import S3Backend
 
         with cls._lock:
+            cls.buckets |= {bucket}
             if cls._users == 0:
-                cls._originals = (S3Backend.delete_object, notifications.send_event)
+                cls._originals = (
+                    S3Backend.delete_object,
+                    notifications.send_event,
+                    notifications._get_s3_event,
+                )
                 S3Backend.delete_object = _with_delete_marker_event(S3Backend.delete_object)  # type: ignore[method-assign]
                 notifications.send_event = _tolerating_delete_markers(notifications.send_event)
+                notifications._get_s3_event = _completed_records(notifications._get_s3_event)
             cls._users += 1
 
     @classmethod
-    def release(cls) -> None:
+    def release(cls, bucket: str) -> None:
         from moto.s3 import notifications
         from moto.s3.models import S3Backend
 
         with cls._lock:
+            cls.buckets -= {bucket}
             cls._users -= 1
             if cls._users == 0 and cls._originals is not None:
-                S3Backend.delete_object, notifications.send_event = cls._originals  # type: ignore[method-assign]
+                (
+                    S3Backend.delete_object,  # type: ignore[method-assign]
+                    notifications.send_event,
+                    notifications._get_s3_event,
+                ) = cls._originals
                 cls._originals = None
 
 
@@ -271,7 +291,8 @@ def _with_delete_marker_event(
         backend: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
     ) -> tuple[bool, dict[str, Any]]:
         deleted, meta = original(backend, bucket_name, key_name, version_id, bypass)
-        if version_id is None and meta.get("delete-marker") == "true":
+        ours = bucket_name in _DeleteMarkerEvents.buckets
+        if ours and version_id is None and meta.get("delete-marker") == "true":
             _notify(
                 backend.account_id, backend.get_bucket(bucket_name), key_name, DELETE_MARKER_CREATED, meta
             )
@@ -283,7 +304,8 @@ def _with_delete_marker_event(
 def _tolerating_delete_markers(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
-        if key is not None and not hasattr(key, "etag"):  # a delete marker, removed for good
+        ours = getattr(bucket, "name", None) in _DeleteMarkerEvents.buckets
+        if ours and key is not None and not hasattr(key, "etag"):  # a delete marker, removed for good
             _notify(
                 account_id,
                 bucket,
@@ -295,6 +317,42 @@ def _tolerating_delete_markers(original: Callable[..., None]) -> Callable[..., N
         original(account_id, event_name, bucket, key)
 
     return send_event
+
+
+def _completed_records(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @functools.wraps(original)
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event = original(event_name, bucket, key, notification_id)
+        if bucket.name not in _DeleteMarkerEvents.buckets:
+            return event
+        for record in event.get("Records", []):
+            record.update(_request_fields())
+            record["s3"]["bucket"]["ownerIdentity"] = {"principalId": OWNER_PRINCIPAL}
+            target = record["s3"]["object"]
+            target["key"] = quote_plus(key.name, safe="/")
+            if getattr(key, "version_id", None) and bucket.is_versioned:
+                target["versionId"] = str(key.version_id)
+            target["sequencer"] = _sequencer()
+        return event
+
+    return get_s3_event
+
+
+def _request_fields() -> dict[str, Any]:
+    """The request-describing fields of an S3 event record (who, from where, which request)."""
+    return {
+        "userIdentity": {"principalId": f"AWS:{OWNER_PRINCIPAL}"},
+        "requestParameters": {"sourceIPAddress": LOOPBACK},
+        "responseElements": {
+            "x-amz-request-id": secrets.token_hex(8).upper(),
+            "x-amz-id-2": secrets.token_urlsafe(48),
+        },
+    }
+
+
+def _sequencer() -> str:
+    """Hex that grows with time, like S3's per-key sequencer."""
+    return f"{time.time_ns():016X}"
 
 
 def _notify(account_id: str, bucket: Any, key: str, event_name: str, meta: dict[str, Any]) -> None:
@@ -326,25 +384,20 @@ def delete_event(
                 "awsRegion": region,
                 "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
                 "eventName": event_name.removeprefix("s3:"),
-                "userIdentity": {"principalId": "AWS:LOCALMODE"},
-                "requestParameters": {"sourceIPAddress": LOOPBACK},
-                "responseElements": {
-                    "x-amz-request-id": secrets.token_hex(8).upper(),
-                    "x-amz-id-2": secrets.token_urlsafe(48),
-                },
+                **_request_fields(),
                 "s3": {
                     "s3SchemaVersion": "1.0",
                     "configurationId": configuration_id,
                     "bucket": {
                         "name": bucket,
-                        "ownerIdentity": {"principalId": "LOCALMODE"},
+                        "ownerIdentity": {"principalId": OWNER_PRINCIPAL},
                         "arn": f"arn:aws:s3:::{bucket}",
                     },
-                    # The key is URL-encoded, "/" kept; the sequencer grows with time, like S3's.
+                    # The key is URL-encoded, "/" kept.
                     "object": {
                         "key": quote_plus(key, safe="/"),
                         "versionId": version_id,
-                        "sequencer": f"{time.time_ns():016X}",
+                        "sequencer": _sequencer(),
                     },
                 },
             }

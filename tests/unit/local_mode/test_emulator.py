@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from document_processor.catalogue_schema import create_table_arguments
-from local_mode.emulator import EVENT_MAX_RECEIVES, S3Emulator
+from local_mode.emulator import EVENT_MAX_RECEIVES, S3Emulator, create_documents_bucket, notify_queue
 from local_mode.errors import LocalModeError
 from local_mode.server import handler_environment, prepare_environment
-from tests.unit.service.test_reconciler import delete_marker_event
+from tests.unit.service.test_reconciler import created_event, delete_marker_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -152,6 +152,8 @@ def test_puts_and_deletes_under_documents_are_notified_in_the_aws_shape(emulator
     created, removed = (body["Records"][0] for body in drain(emulator) if "Records" in body)
 
     assert created["eventName"] == "ObjectCreated:Put"
+    assert created["s3"]["object"]["key"] == "documents/owner/a+b"
+    assert _shape(created) == _shape(created_event("k")["Records"][0])
     assert removed["eventName"] == "ObjectRemoved:DeleteMarkerCreated"
     assert removed["s3"]["object"]["key"] == "documents/owner/a+b"
     assert removed["s3"]["object"]["versionId"] == marker["VersionId"]
@@ -218,3 +220,24 @@ def test_removing_the_last_version_when_it_is_a_delete_marker_is_notified(emulat
     record = body["Records"][0]
     assert record["eventName"] == "ObjectRemoved:Delete"
     assert record["s3"]["object"]["versionId"] == marker["VersionId"]
+
+
+def test_other_buckets_in_the_same_moto_keep_motos_own_notifications(emulator: S3Emulator) -> None:
+    # moto's backends are process-wide (an in-process mock_aws shares them): only the emulator's bucket
+    # gets the completed notifications.
+    client = emulator.client()
+    other = "not-the-emulators-bucket"
+    create_documents_bucket(client, other)
+    arn = emulator.sqs_client().get_queue_attributes(
+        QueueUrl=emulator.events_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    notify_queue(client, other, arn)
+    drain(emulator)
+
+    client.put_object(Bucket=other, Key="documents/owner/o", Body=b"x")
+    client.delete_object(Bucket=other, Key="documents/owner/o")
+
+    [record] = [body["Records"][0] for body in drain(emulator) if "Records" in body]
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert "userIdentity" not in record
+    assert record["s3"]["object"]["key"] == "documents%2Fowner%2Fo"

@@ -87,11 +87,17 @@ def delete_marker_event(
 
 
 def created_event(key: str, *, bucket: str = BUCKET, name: str = "ObjectCreated:Put") -> dict[str, Any]:
-    """An ``ObjectCreated`` event in AWS's shape (for keys no object is ever put at)."""
+    """An ``ObjectCreated`` event in AWS's documented shape (size, eTag; versionId: a versioned bucket)."""
     event = delete_marker_event(key, bucket=bucket)
     record = event["Records"][0]
     record["eventName"] = name
-    record["s3"]["object"] = {"key": key, "size": 5, "eTag": "5d41402abc4b2a76b9719d911017c592"}
+    record["s3"]["object"] = {
+        "key": key,
+        "size": 5,
+        "eTag": "5d41402abc4b2a76b9719d911017c592",
+        "versionId": "096fKKXTRTtl3on89fVO",
+        "sequencer": "0055AED6DCD90281E5",
+    }
     return event
 
 
