@@ -94,7 +94,7 @@ class TapStack(pulumi.ComponentResource):
         if args.encryption_mode is EncryptionMode.KMS:
             key = aws.kms.Key(
                 f"{name}-key",
-                description=f"Secure document API ({env}): documents, logs and alarm topic",
+                description=f"Secure document API ({env}): documents, catalogue, logs, queues, alarm topic",
                 enable_key_rotation=True,
                 deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
                 policy=pulumi.Output.all(self.partition, self.account_id).apply(

@@ -109,6 +109,7 @@ def test_table_uses_the_customer_managed_key_in_kms_mode(kms_resources: list[Cap
     table = one(kms_resources, TABLE)
 
     assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key_arn(kms_resources)}
+    assert "catalogue" in one(kms_resources, "aws:kms/key:Key").inputs["description"]
 
 
 def test_force_destroy_stacks_can_delete_the_table_and_keep_everything_else() -> None:
@@ -325,6 +326,9 @@ def test_event_invoke_config_retries_twice_then_sends_to_the_failure_queue(
     assert config.inputs["destinationConfig"] == {"onFailure": {"destination": queue.state["arn"]}}
     assert "onSuccess" not in config.inputs["destinationConfig"]
     assert "qualifier" not in config.inputs, "the notification invokes the unqualified function"
+    # Lambda checks the role may send to the destination when the config is put: the function (which
+    # waits for the role's policy) comes first.
+    assert one(resources, FUNCTION, RECONCILER).urn in config.dependencies
 
 
 def test_event_invoke_config_values_are_what_lambda_accepts(resources: list[CapturedResource]) -> None:

@@ -342,3 +342,27 @@ def test_cli_refuses_bad_arguments(tmp_path: Path, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as raised:
         dp.main(["--output-dir", str(tmp_path), *argv])
     assert raised.value.code == 2
+
+
+def test_a_cmk_encrypted_table_can_be_created_and_the_grant_is_only_through_dynamodb(
+    rendered: list[dict[str, Any]],
+) -> None:
+    """DynamoDB creates its grant on the customer managed key as the caller of CreateTable."""
+    key = f"arn:{PARTITION}:kms:{REGION}:{MOCK_ACCOUNT_ID}:key/0a1b2c3d"
+    grants = [s for s in all_statements(rendered) if "kms:CreateGrant" in s["Action"]]
+
+    assert len(grants) == 1
+    (grant,) = grants
+    assert sorted(grant["Action"]) == ["kms:CreateGrant", "kms:DescribeKey"]
+    assert grant["Condition"] == {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
+    assert allowed(rendered, "kms:CreateGrant", key)
+    table = f"arn:{PARTITION}:dynamodb:{REGION}:{MOCK_ACCOUNT_ID}:table/doc-processor-dev-catalogue"
+    assert all(
+        allowed(rendered, action, table)
+        for action in (
+            "dynamodb:CreateTable",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:UpdateTimeToLive",
+        )
+    )
+    assert not allowed(rendered, "dynamodb:CreateTable", table.replace("doc-processor-", "other-"))

@@ -11,6 +11,7 @@ import pytest
 from lib.lambda_asset import (
     BYTECODE_SKIPPED_MARKER,
     HANDLER,
+    RECONCILER_HANDLER,
     LambdaPackageError,
     bytecode_path,
     bytecode_skipped,
@@ -220,6 +221,19 @@ def test_a_missing_handler_module_is_refused(tmp_path: Path) -> None:
             deps,
             handlers=("document_processor.handler.lambda_handler", "document_processor.app.main"),
         )
+
+
+def test_a_package_without_the_reconciler_module_is_refused_for_the_stack(tmp_path: Path) -> None:
+    """TapStack deploys both functions from one package: both handlers' modules must be in it."""
+    package, deps = make_package(tmp_path)
+
+    with pytest.raises(LambdaPackageError, match=r"handler module document_processor/reconciler\.py"):
+        package_files(package, deps, handlers=(HANDLER, RECONCILER_HANDLER))
+    (package / "reconciler.py").write_text("def lambda_handler(event, context): ...\n")
+    (package / "__pycache__" / "reconciler.cpython-313.pyc").write_bytes(b"")
+    assert "document_processor/reconciler.py" in package_files(
+        package, deps, handlers=(HANDLER, RECONCILER_HANDLER)
+    )
 
 
 def test_dependencies_may_not_shadow_the_service_package(tmp_path: Path) -> None:
