@@ -98,6 +98,25 @@ def test_deploy_runs_preflight_then_previews_and_deploys_with_the_policy_pack(
     assert deploy["needs"] == "test"
 
 
+def test_stacks_that_force_destroy_run_the_pack_with_its_force_destroy_config(
+    workflow: dict[Any, Any],
+) -> None:
+    """forceDestroy lifts the table's deletion protection, which the pack blocks without this config."""
+    deploy = workflow["jobs"]["deploy"]
+    select = steps(deploy)[index_of(deploy, r"forceDestroy true")]["run"]
+    exported = re.search(r'echo "POLICY_PACK_CONFIG=--policy-pack-config (\S+)" >> "\$GITHUB_ENV"', select)
+
+    assert exported is not None
+    config = REPOSITORY / exported.group(1)
+    assert config.is_file()
+    assert re.search(r"if \[ -n \"\$\{ENVIRONMENT_SUFFIX\}\" \]; then", select)
+    block_end = re.search(r"^\s*fi\s*$", select, re.MULTILINE)
+    assert block_end is not None
+    assert select.index("forceDestroy true") < select.index("POLICY_PACK_CONFIG=") < block_end.start()
+    for command in (r"pulumi preview ", r"pulumi up "):
+        assert "${POLICY_PACK_CONFIG:-}" in steps(deploy)[index_of(deploy, command)]["run"]
+
+
 def test_the_e2e_suite_reads_the_outputs_the_workflow_wrote(workflow: dict[Any, Any]) -> None:
     deploy = workflow["jobs"]["deploy"]
     outputs_step = steps(deploy)[index_of(deploy, r"pulumi stack output --json")]
