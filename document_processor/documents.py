@@ -101,6 +101,8 @@ class Upload(NamedTuple):
     """What the object is stored with (text gets ``; charset=utf-8``)."""
     filename: str | None
     data: bytes
+    sha256: bytes
+    """SHA-256 of ``data``, computed once (S3's checksum, the catalogue, an Idempotency-Key fingerprint)."""
 
 
 def object_key(caller: Caller, document_id: str) -> str:
@@ -153,7 +155,9 @@ class DocumentService:
         declared, parameters = parse_content_type(content_type_header)
         stored_type = verify_content(declared, parameters, data, allowed=self._allowed)
         filename = filename_from_content_disposition(content_disposition_header)
-        return Upload(content_type=stored_type, filename=filename, data=data)
+        return Upload(
+            content_type=stored_type, filename=filename, data=data, sha256=hashlib.sha256(data).digest()
+        )
 
     def store(
         self,
@@ -174,7 +178,7 @@ class DocumentService:
         """
         media_type = media_type_of(upload.content_type)
         facts = describe(media_type, upload.data)
-        digest = hashlib.sha256(upload.data).digest()
+        digest = upload.sha256
         metadata = {META_OWNER: caller.principal}
         if upload.filename is not None:
             metadata[META_FILENAME] = encode_for_metadata(upload.filename)

@@ -11,7 +11,6 @@ is measured (benchmarks/).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from contextvars import ContextVar
@@ -237,7 +236,7 @@ class Application:
                 key,
                 content_type_header=content_type,
                 content_disposition_header=disposition,
-                body_sha256=hashlib.sha256(data).digest(),
+                body_sha256=upload.sha256,
             )
         outcome = service.store(caller, upload, idempotency=idempotent, time_left=TIME_LEFT.get())
         body = outcome.body
