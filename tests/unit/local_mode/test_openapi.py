@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from document_processor.documents import FACT_KEYS, Document, DocumentService
-from document_processor.errors import ErrorCode
-from document_processor.identity import normalise_principal
+from document_processor.documents import FACT_KEYS, Document
+from document_processor.errors import BadRequestError, ErrorCode
 from document_processor.ids import new_document_id
 from document_processor.routes import ROUTES
 from document_processor.settings import SUPPORTED_CONTENT_TYPES
-from document_processor.storage import ListedObject
-from document_processor.validation import MAX_PAGE_LIMIT, encode_cursor
+from document_processor.validation import (
+    CURSOR_LENGTH,
+    DEFAULT_PAGE_LIMIT,
+    LIST_QUERY_PARAMETERS,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_NAME_PREFIX_LENGTH,
+    MAX_PAGE_LIMIT,
+    ORDER_NEWEST,
+    ORDERS,
+    cursor_binding,
+    encode_cursor,
+    idempotency_key,
+    list_parameters,
+)
 
-if TYPE_CHECKING:
-    from document_processor.storage import DocumentStore
+OWNER_KEY = hashlib.sha256(b"arn:aws:iam::111122223333:user/alice").hexdigest()
+PROBED_CHARACTERS = [chr(code) for code in (*range(0x300), 0x2028, 0x202E, 0xFEFF, 0x1F642)]
+"""Every ASCII and Latin-1 character and then some: where a schema pattern and the service could disagree."""
+SURROGATES = [chr(0xD800), chr(0xDBFF), chr(0xDC00), chr(0xDFFF)]
+"""Refused by the service, but left out of the prefix pattern: no UTF-8 query string can carry one."""
 
 OPENAPI_PATH = Path(__file__).resolve().parents[3] / "openapi.yaml"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -73,13 +87,95 @@ def test_document_id_pattern_accepts_what_the_service_generates(document: dict[s
 
 
 def test_cursor_pattern_accepts_what_the_service_generates(document: dict[str, Any]) -> None:
-    assert re.fullmatch(_schema(document, "Cursor")["pattern"], encode_cursor(new_document_id()))
+    pattern = _schema(document, "Cursor")["pattern"]
+    for order in ORDERS:
+        for content_type in (None, *SUPPORTED_CONTENT_TYPES):
+            for prefix in (None, "report", "stra\u00dfe"):
+                cursor = encode_cursor(
+                    new_document_id(), cursor_binding(OWNER_KEY, order, content_type, prefix)
+                )
+                assert len(cursor) == CURSOR_LENGTH
+                assert re.fullmatch(pattern, cursor), cursor
+
+
+def _list_parameters(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in document["paths"]["/documents"]["get"]["parameters"]}
+
+
+def test_list_parameters_are_exactly_the_services(document: dict[str, Any]) -> None:
+    parameters = _list_parameters(document)
+    assert set(parameters) == LIST_QUERY_PARAMETERS
+    assert all(p["in"] == "query" and not p.get("required", False) for p in parameters.values())
 
 
 def test_limit_bounds_match_the_service(document: dict[str, Any]) -> None:
-    parameters = {p["name"]: p for p in document["paths"]["/documents"]["get"]["parameters"]}
-    assert parameters["limit"]["schema"]["maximum"] == MAX_PAGE_LIMIT
-    assert parameters["limit"]["schema"]["minimum"] == 1
+    limit = _list_parameters(document)["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT)
+
+
+def test_order_and_content_type_enums_match_the_service(document: dict[str, Any]) -> None:
+    parameters = _list_parameters(document)
+    assert set(parameters["order"]["schema"]["enum"]) == ORDERS
+    assert parameters["order"]["schema"]["default"] == ORDER_NEWEST
+    assert set(parameters["contentType"]["schema"]["enum"]) == SUPPORTED_CONTENT_TYPES
+
+
+def _service_accepts_prefix(value: str) -> bool:
+    """Whether the service takes ``q=value`` (a refusal must be ``invalid_query_parameter``)."""
+    code = None
+    try:
+        list_parameters({"q": [value]}, owner_key=OWNER_KEY)
+    except BadRequestError as error:
+        code = error.code
+    assert code in (None, ErrorCode.INVALID_QUERY_PARAMETER)
+    return code is None
+
+
+def test_filename_prefix_schema_is_the_services_rule(document: dict[str, Any]) -> None:
+    schema = _schema(document, "FilenamePrefix")
+    assert (schema["minLength"], schema["maxLength"]) == (1, MAX_NAME_PREFIX_LENGTH)
+    assert _list_parameters(document)["q"]["schema"] == {"$ref": "#/components/schemas/FilenamePrefix"}
+    for character in PROBED_CHARACTERS:
+        in_schema = re.fullmatch(schema["pattern"], character) is not None
+        assert in_schema == _service_accepts_prefix(character), repr(character)
+    assert not any(_service_accepts_prefix(surrogate) for surrogate in SURROGATES)
+    assert _service_accepts_prefix("x" * MAX_NAME_PREFIX_LENGTH)
+    assert not _service_accepts_prefix("x" * (MAX_NAME_PREFIX_LENGTH + 1))
+    assert not _service_accepts_prefix("")
+
+
+def _service_accepts_key(value: str) -> bool:
+    """Whether the service takes the header value (a refusal must be ``invalid_idempotency_key``)."""
+    code = None
+    try:
+        idempotency_key(value)
+    except BadRequestError as error:
+        code = error.code
+    assert code in (None, ErrorCode.INVALID_IDEMPOTENCY_KEY)
+    return code is None
+
+
+def test_idempotency_key_schema_is_the_services_rule(document: dict[str, Any]) -> None:
+    schema = _schema(document, "IdempotencyKey")
+    upload = {p["name"]: p for p in document["paths"]["/documents"]["post"]["parameters"]}
+    assert upload["Idempotency-Key"]["in"] == "header"
+    assert upload["Idempotency-Key"]["schema"] == {"$ref": "#/components/schemas/IdempotencyKey"}
+    assert (schema["minLength"], schema["maxLength"]) == (1, MAX_IDEMPOTENCY_KEY_LENGTH)
+    for character in PROBED_CHARACTERS:
+        in_schema = re.fullmatch(schema["pattern"], character) is not None
+        assert in_schema == _service_accepts_key(character), repr(character)
+    assert not any(_service_accepts_key(surrogate) for surrogate in SURROGATES)
+    assert _service_accepts_key("~" * MAX_IDEMPOTENCY_KEY_LENGTH)
+    assert not _service_accepts_key("~" * (MAX_IDEMPOTENCY_KEY_LENGTH + 1))
+    assert not _service_accepts_key("")
+
+
+def test_upload_declares_the_replay_header_and_the_reused_key_answer(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/documents"]["post"]["responses"]
+    assert responses["201"]["headers"]["Idempotent-Replayed"]["schema"]["enum"] == ["true"]
+    assert responses["422"] == {"$ref": "#/components/responses/UnprocessableEntity"}
+    unprocessable = document["components"]["responses"]["UnprocessableEntity"]
+    assert unprocessable["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
 def test_error_codes_are_the_services(document: dict[str, Any]) -> None:
@@ -103,19 +199,9 @@ def test_document_schemas_have_exactly_the_fields_the_service_returns(document: 
     assert set(schema["required"]) == set(returned) - set(FACT_KEYS)
 
 
-class _OneObjectStore:
-    """Stands in for S3's listing only: one document under whatever prefix is asked for."""
-
-    def list_page(
-        self, prefix: str, *, start_after: str | None, limit: int
-    ) -> tuple[list[ListedObject], bool]:
-        return [ListedObject(f"{prefix}{'0' * 32}", 1, datetime.now(UTC))], False
-
-
-def test_list_item_schema_has_exactly_the_fields_the_service_returns(document: dict[str, Any]) -> None:
-    service = DocumentService(cast("DocumentStore", _OneObjectStore()), allowed_content_types=frozenset())
-    (item,), _ = service.list_page(
-        normalise_principal("arn:aws:iam::111122223333:user/alice"), limit=1, after=None
-    )
-    summary = _schema(document, "DocumentSummary")
-    assert set(summary["properties"]) == set(summary["required"]) == set(item)
+def test_list_items_are_the_document_schema(document: dict[str, Any]) -> None:
+    """A listing item is exactly what ``GET /documents/{id}`` returns (``Document.to_json``)."""
+    page = _schema(document, "DocumentPage")
+    assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Document"}
+    assert page["properties"]["items"]["maxItems"] == MAX_PAGE_LIMIT
+    assert "DocumentSummary" not in document["components"]["schemas"]
