@@ -99,23 +99,25 @@ def _all_pages(client: ApiClient, limit: int) -> list[list[dict[str, Any]]]:
         params = {"limit": limit, "cursor": page["nextCursor"]}
 
 
-def test_list_paginates_oldest_first_without_gaps_or_repeats(target: Target, alice: ApiClient) -> None:
+def test_list_paginates_newest_first_without_gaps_or_repeats(target: Target, alice: ApiClient) -> None:
     uploaded = []
     for index in range(3):
         created = alice.upload(f"document {index}\n".encode(), "text/plain")
         assert created.status_code == 201, created.text
-        uploaded.append(created.json()["id"])
+        uploaded.append(created.json())
     pages = _all_pages(alice, limit=2)
     ids = [item["id"] for page in pages for item in page]
     assert all(len(page) <= 2 for page in pages)
     assert len(ids) == len(set(ids))
-    assert ids == sorted(ids)
-    assert set(uploaded) <= set(ids)
+    assert ids == sorted(ids, reverse=True)
+    assert {document["id"] for document in uploaded} <= set(ids)
     if not target.deployed:  # a fresh local caller owns exactly these documents
         assert [len(page) for page in pages] == [2, 1]
-        assert set(ids) == set(uploaded)
-    item = next(item for page in pages for item in page if item["id"] == uploaded[0])
-    assert item["size"] == len(b"document 0\n")
+        assert ids == [document["id"] for document in reversed(uploaded)]
+    # Each item is the document's full metadata, as the upload answered it
+    items = {item["id"]: item for page in pages for item in page}
+    for document in uploaded:
+        assert items[document["id"]] == document
 
 
 def test_delete_then_everything_is_404(alice: ApiClient) -> None:

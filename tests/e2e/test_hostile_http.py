@@ -148,11 +148,16 @@ def test_a_replayed_cursor_never_reveals_another_callers_documents(alice: ApiCli
     alice_ids = [_upload_text(alice, f"alice {n}") for n in range(3)]
     bob_ids = [_upload_text(bob, f"bob {n}") for n in range(2)]
     first = alice.request("GET", "/documents", params={"limit": "1"})
-    assert [item["id"] for item in first.json()["items"]] == alice_ids[:1]
+    assert [item["id"] for item in first.json()["items"]] == alice_ids[-1:]
     stolen = first.json()["nextCursor"]
 
-    seen = _walk(bob, stolen, limit=1)
+    replayed = bob.request("GET", "/documents", params={"limit": "1", "cursor": stolen})
 
-    assert not set(seen) & set(alice_ids)
-    assert set(seen) <= set(bob_ids)
-    assert _walk(alice, stolen, limit=1) == alice_ids[1:]
+    # The cursor is bound to the caller it was issued to: refused, not reinterpreted in Bob's listing
+    assert replayed.status_code == 400, replayed.text
+    assert replayed.json()["error"]["code"] == "invalid_cursor"
+    assert not {item["id"] for item in replayed.json().get("items", [])} & set(alice_ids)
+    bobs_listing = _walk(bob, None, limit=100)
+    assert not set(bobs_listing) & set(alice_ids)
+    assert set(bob_ids) <= set(bobs_listing)
+    assert _walk(alice, stolen, limit=1)[:2] == alice_ids[-2::-1]
