@@ -2,7 +2,8 @@
 
 Usage: ``python -m benchmarks`` (what ``make bench`` runs): cold start, warm overhead, upload pipeline,
 fact-extraction bombs (about 70 s; ``python -m benchmarks.fact_bombs`` runs it alone), SigV4
-verification in local mode (``python -m benchmarks.sigv4``), then the load
+verification in local mode (``python -m benchmarks.sigv4``), the catalogue listing against S3's
+(about 90 s with its 10,000-document fill; ``python -m benchmarks.listing`` runs it alone), then the load
 benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone, with options).
 Exits 0 whether or not goals are met: the numbers are information for docs/service.md
 and docs/limits.md, not a gate (timings on shared machines are noisy). It does exit non-zero if a
@@ -25,13 +26,13 @@ BENCHMARK_ENVIRONMENT = {
 
 
 def main() -> int:
-    """Run the six benchmarks in order, printing each report as it finishes."""
+    """Run the seven benchmarks in order, printing each report as it finishes."""
     for name, value in BENCHMARK_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from benchmarks import cold_start, fact_bombs, load, sigv4, upload, warm
+    from benchmarks import cold_start, fact_bombs, listing, load, sigv4, upload, warm
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, load):
+    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, listing, load):
         result = benchmark.run()
         print(result.report(), flush=True)
     return 0

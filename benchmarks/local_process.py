@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from document_processor.settings import (
     ENV_ALLOWED_CONTENT_TYPES,
+    ENV_CATALOGUE_TABLE,
     ENV_LOG_LEVEL,
     ENV_MAX_DOCUMENT_BYTES,
     ENV_METRICS_NAMESPACE,
@@ -41,6 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_START_TIMEOUT_SECONDS = 60.0
 DEFAULT_STOP_TIMEOUT_SECONDS = 10.0
 SERVICE_SETTING_VARIABLES = (
+    ENV_CATALOGUE_TABLE,
     ENV_MAX_DOCUMENT_BYTES,
     ENV_ALLOWED_CONTENT_TYPES,
     ENV_LOG_LEVEL,
@@ -50,7 +52,8 @@ SERVICE_SETTING_VARIABLES = (
 )
 """Service settings a developer's shell may hold; the child starts without them (service defaults)."""
 _SERVING = re.compile(r"serving the API on (http://127\.0\.0\.1:\d+)")
-_EMULATOR = re.compile(r"S3 emulator \(moto\): (http://127\.0\.0\.1:\d+), bucket '([^']+)'")
+_EMULATOR = re.compile(r"emulator \(moto[^)]*\): (http://127\.0\.0\.1:\d+), bucket '([^']+)'")
+_CATALOGUE = re.compile(r"catalogue table '([^']+)'")
 
 
 class LocalModeStartError(RuntimeError):
@@ -67,19 +70,23 @@ class RunningLocalMode:
     """``http://127.0.0.1:<port>`` of the embedded S3 emulator."""
     bucket: str
     """The documents bucket in the emulator."""
+    catalogue_table: str | None
+    """The catalogue table in the emulator (``None`` if the banner names none)."""
     stdout: Path
     """The child's stdout so far (valid until the block ends)."""
 
 
 def _wait_for_banner(
     stdout: Path, process: subprocess.Popen[bytes], timeout: float
-) -> tuple[str, str, str] | None:
+) -> tuple[str, str, str, str | None] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text = stdout.read_text(errors="replace")
         serving, emulator = _SERVING.search(text), _EMULATOR.search(text)
         if serving and emulator:
-            return serving.group(1), emulator.group(1), emulator.group(2)
+            catalogue = _CATALOGUE.search(text)
+            table = catalogue.group(1) if catalogue else None
+            return serving.group(1), emulator.group(1), emulator.group(2), table
         if process.poll() is not None:
             return None
         time.sleep(0.05)
@@ -114,8 +121,10 @@ def local_mode_process(
                     f"local mode did not start (exit code {process.poll()}); its stderr:\n"
                     + stderr.read_text(errors="replace")
                 )
-            api_url, endpoint, bucket = banner
-            yield RunningLocalMode(api_url=api_url, s3_endpoint_url=endpoint, bucket=bucket, stdout=stdout)
+            api_url, endpoint, bucket, table = banner
+            yield RunningLocalMode(
+                api_url=api_url, s3_endpoint_url=endpoint, bucket=bucket, catalogue_table=table, stdout=stdout
+            )
         finally:
             process.send_signal(signal.SIGTERM)
             try:

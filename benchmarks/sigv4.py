@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.test import Client
 
 from benchmarks._timing import Result, best_of_interleaved
-from benchmarks.fakes import MemoryStore
+from benchmarks.fakes import MemoryCatalogue, MemoryStore
 from local_mode.adapter import ApiGatewayAdapter
 from local_mode.events import DEFAULT_REGION
 from local_mode.principals import new_user
@@ -55,8 +55,12 @@ def run(*, number: int = 300, repeat: int = 9) -> Result:
     from document_processor.handler import Application
     from document_processor.settings import load_settings
 
-    settings = load_settings({"DOCUMENTS_BUCKET": "benchmark"})
-    service = DocumentService(MemoryStore(), allowed_content_types=settings.allowed_content_types)  # type: ignore[arg-type]
+    settings = load_settings({"DOCUMENTS_BUCKET": "benchmark", "CATALOGUE_TABLE": "benchmark"})
+    service = DocumentService(
+        MemoryStore(),  # type: ignore[arg-type]
+        MemoryCatalogue(),  # type: ignore[arg-type]
+        allowed_content_types=settings.allowed_content_types,
+    )
     null = open(os.devnull, "w")  # noqa: SIM115, PTH123 - the handler's log stream, closed below
 
     def write(line: str) -> None:
