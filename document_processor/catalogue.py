@@ -26,6 +26,7 @@ from document_processor.documents import Document
 from document_processor.errors import CatalogueError, CatalogueUnavailableError
 from document_processor.idempotency import STATE_COMPLETED, STATE_PENDING, TTL_SECONDS
 from document_processor.ids import created_at
+from document_processor.runtime_checks import require_dynamodb_features
 from document_processor.storage import TRANSPORT_ERRORS
 
 if TYPE_CHECKING:
@@ -88,7 +89,8 @@ def create_dynamodb_client(
     """The low-level DynamoDB client with bounded timeouts and retries (region/endpoint from the AWS env).
 
     ``AWS_ENDPOINT_URL_DYNAMODB`` (local mode's emulator) is honoured by botocore itself. ``session``:
-    as in ``storage.create_s3_client`` (a fresh one after a SnapStart restore).
+    as in ``storage.create_s3_client`` (a fresh one after a SnapStart restore). Raises
+    ``UnsupportedSdkError`` if the loaded SDK cannot send what this module sends.
     """
     import boto3  # the cold-start floor; imported where the client is made
     from botocore.config import Config
@@ -98,9 +100,10 @@ def create_dynamodb_client(
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": max_attempts},
     )
-    if session is None:
-        return boto3.client("dynamodb", config=config)
-    return session.client("dynamodb", config=config)
+    factory = boto3 if session is None else session
+    client = factory.client("dynamodb", config=config)
+    require_dynamodb_features(client)
+    return client
 
 
 def document_item(owner_key: str, document: Document, *, owner: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from botocore.model import ServiceModel
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
 MINIMUM_BOTOCORE: Final = "1.35.2"
@@ -32,6 +33,11 @@ REQUIRED_S3_MEMBERS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     }
 )
 """Per S3 operation, the request members ``document_processor.storage`` passes that old SDKs lack."""
+REQUIRED_DYNAMODB_MEMBERS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {"PutItem": frozenset({"ReturnValuesOnConditionCheckFailure"})}
+)
+"""Per DynamoDB operation, the request members ``document_processor.catalogue`` passes that old SDKs lack
+(the Idempotency-Key claim reads the earlier record from its refusal; DynamoDB added that in June 2023)."""
 
 
 class UnsupportedSdkError(RuntimeError):
@@ -39,9 +45,14 @@ class UnsupportedSdkError(RuntimeError):
 
 
 def missing_s3_members(model: ServiceModel) -> list[str]:
-    """``Operation.Member`` for every required request member absent from ``model`` (sorted)."""
+    """``Operation.Member`` for every required S3 request member absent from ``model`` (sorted)."""
+    return missing_members(model, REQUIRED_S3_MEMBERS)
+
+
+def missing_members(model: ServiceModel, required: Mapping[str, frozenset[str]]) -> list[str]:
+    """``Operation.Member`` for every ``required`` request member absent from ``model`` (sorted)."""
     missing: list[str] = []
-    for operation, members in REQUIRED_S3_MEMBERS.items():
+    for operation, members in required.items():
         shape = model.operation_model(operation).input_shape
         present = set(shape.members) if shape is not None else set()
         missing.extend(f"{operation}.{member}" for member in sorted(members - present))
@@ -59,4 +70,17 @@ def require_s3_features(client: S3Client) -> None:
             f"this service sends: {', '.join(missing)}. It needs botocore >= {MINIMUM_BOTOCORE} "
             "(S3 conditional writes); use a Lambda runtime with a newer SDK, or bundle pinned boto3 and "
             "botocore in the deployment package."
+        )
+
+
+def require_dynamodb_features(client: DynamoDBClient) -> None:
+    """Raise ``UnsupportedSdkError`` naming the botocore found, if its DynamoDB model is too old."""
+    missing = missing_members(client.meta.service_model, REQUIRED_DYNAMODB_MEMBERS)
+    if missing:
+        import botocore
+
+        raise UnsupportedSdkError(
+            f"botocore {botocore.__version__} (loaded from {botocore.__file__}) lacks DynamoDB request "
+            f"members this service sends: {', '.join(missing)}. Use a Lambda runtime with a newer SDK "
+            "(one released after June 2023), or bundle pinned boto3 and botocore in the deployment package."
         )

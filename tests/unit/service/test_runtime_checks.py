@@ -16,11 +16,14 @@ import botocore
 import pytest
 from botocore.loaders import Loader
 
+from document_processor.catalogue import create_dynamodb_client
 from document_processor.handler import Application
 from document_processor.runtime_checks import (
     MINIMUM_BOTOCORE,
+    REQUIRED_DYNAMODB_MEMBERS,
     REQUIRED_S3_MEMBERS,
     UnsupportedSdkError,
+    missing_members,
     missing_s3_members,
 )
 from document_processor.settings import load_settings
@@ -124,6 +127,66 @@ def test_an_old_runtime_sdk_is_logged_when_s3_is_first_needed_and_answers_500_js
     assert failure["message"] == "Could not create a client"
     assert f"needs botocore >= {MINIMUM_BOTOCORE}" in failure["exception"]
     assert body_json(response)["error"]["code"] == "configuration_error"
+
+
+DYNAMODB_API_VERSION = "2012-08-10"
+
+
+@pytest.fixture
+def pre_return_values_sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> None:
+    """A botocore whose DynamoDB model predates ``ReturnValuesOnConditionCheckFailure`` (June 2023)."""
+    model: dict[str, Any] = Loader().load_service_model(
+        "dynamodb", "service-2", api_version=DYNAMODB_API_VERSION
+    )
+    del model["shapes"]["PutItemInput"]["members"]["ReturnValuesOnConditionCheckFailure"]
+    target = tmp_path / "dynamodb" / DYNAMODB_API_VERSION / "service-2.json"
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(model))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+
+@pytest.mark.usefixtures("pre_return_values_sdk")
+def test_a_dynamodb_model_without_return_values_on_failure_is_refused_by_name() -> None:
+    with pytest.raises(UnsupportedSdkError) as raised:
+        create_dynamodb_client(session=boto3.session.Session())
+
+    assert (
+        "lacks DynamoDB request members this service sends: PutItem.ReturnValuesOnConditionCheckFailure"
+        in (str(raised.value))
+    )
+    assert botocore.__version__ in str(raised.value)
+
+
+def test_the_installed_sdk_has_every_dynamodb_member(aws_credentials: None) -> None:
+    client = create_dynamodb_client(session=boto3.session.Session())
+
+    assert missing_members(client.meta.service_model, REQUIRED_DYNAMODB_MEMBERS) == []
+
+
+def test_every_required_dynamodb_member_is_one_the_catalogue_sends() -> None:
+    from pathlib import Path
+
+    import document_processor.catalogue as catalogue
+
+    source = Path(catalogue.__file__).read_text()
+    for operation, members in REQUIRED_DYNAMODB_MEMBERS.items():
+        assert f"self._client.{_snake(operation)}(" in source
+        for member in members:
+            assert f"{member}=" in source
+
+
+@pytest.mark.usefixtures("pre_return_values_sdk")
+def test_an_old_dynamodb_model_answers_500_json_where_the_catalogue_is_needed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = Application.from_settings(load_settings({"DOCUMENTS_BUCKET": BUCKET, "CATALOGUE_TABLE": "t"}))
+
+    response = app.handle(make_event("GET", "/documents"), FakeContext())
+
+    assert body_json(response)["error"]["code"] == "configuration_error"
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any("ReturnValuesOnConditionCheckFailure" in entry.get("exception", "") for entry in logged)
 
 
 def _snake(operation: str) -> str:
