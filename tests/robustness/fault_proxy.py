@@ -1,16 +1,24 @@
-"""A fault-injecting HTTP proxy in front of the S3 emulator, keyed by S3 operation.
+"""A fault-injecting HTTP proxy in front of the AWS emulator, keyed by S3 or DynamoDB operation.
 
-The service's real client (real timeouts, real standard-mode retries) talks to this proxy through
-``AWS_ENDPOINT_URL_S3``; the proxy forwards to moto unless a fault is armed for the operation, and
+The service's real clients (real timeouts, real standard-mode retries) talk to this proxy through
+``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_DYNAMODB`` (moto serves both on one port; a DynamoDB
+request is told apart by its ``X-Amz-Target`` header, which names the operation, e.g. ``PutItem``).
+The proxy forwards to moto unless a fault is armed for the operation, and
 counts every attempt it sees, so tests can assert that retries stay bounded. Faults happen on real
 sockets: a throttling or 5xx answer, a stall longer than the client's read timeout, a TCP reset
-(``SO_LINGER`` 0) before or after the request reached S3, or a reset halfway through a response body.
+(``SO_LINGER`` 0) before or after the request reached the service, a reset halfway through a response
+body, or a body altered in transit. Error answers are in the protocol of the service asked: S3's XML
+``<Error>``, DynamoDB's JSON ``{"__type", "message"}``. A fault may be limited to requests whose body
+contains some bytes (``body_contains``): the service's two kinds of DynamoDB ``PutItem`` (a document
+item, ``DOC#``; an idempotency record, ``IDEM#``) are faulted apart that way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
+import re
 import socket
 import struct
 import threading
@@ -30,8 +38,11 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "expec
 class Fault(Enum):
     """What the proxy does instead of (or to) a forwarded request."""
 
-    SLOW_DOWN = "503 SlowDown"
-    INTERNAL_ERROR = "500 InternalError"
+    SLOW_DOWN = "503 SlowDown (S3) / 400 ProvisionedThroughputExceededException (DynamoDB)"
+    INTERNAL_ERROR = "500 InternalError (S3) / 500 InternalServerError (DynamoDB)"
+    THROTTLING = "400 ThrottlingException (DynamoDB) / 503 SlowDown (S3)"
+    SERVICE_UNAVAILABLE = "503 ServiceUnavailable"
+    VALIDATION = "400 ValidationException (DynamoDB) / 400 InvalidRequest (S3): not retryable"
     READ_TIMEOUT = "no answer within the read timeout"
     CONNECTION_RESET = "TCP reset before forwarding"
     RESET_AFTER_FORWARD = "forwarded to S3, then TCP reset instead of the answer"
@@ -42,7 +53,32 @@ class Fault(Enum):
 _STATUS_FAULTS: dict[Fault, tuple[int, str, str]] = {
     Fault.SLOW_DOWN: (503, "SlowDown", "Please reduce your request rate."),
     Fault.INTERNAL_ERROR: (500, "InternalError", "We encountered an internal error. Please try again."),
+    Fault.THROTTLING: (503, "SlowDown", "Please reduce your request rate."),
+    Fault.SERVICE_UNAVAILABLE: (503, "ServiceUnavailable", "Service is unable to handle request."),
+    Fault.VALIDATION: (400, "InvalidRequest", "The request is not valid."),
 }
+"""S3's answer (status, XML error code, message) for each status fault."""
+_DYNAMODB_STATUS_FAULTS: dict[Fault, tuple[int, str, str]] = {
+    Fault.SLOW_DOWN: (
+        400,
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+    ),
+    Fault.INTERNAL_ERROR: (500, "InternalServerError", "Internal server error"),
+    Fault.THROTTLING: (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    Fault.SERVICE_UNAVAILABLE: (503, "ServiceUnavailable", "Service unavailable"),
+    Fault.VALIDATION: (400, "ValidationException", "One or more parameter values were invalid."),
+}
+"""DynamoDB's answer (status, ``__type`` error name, message) for each status fault."""
+DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810."
+_DYNAMODB_ERROR_NAMESPACE = "com.amazonaws.dynamodb.v20120810#"
+
+
+def dynamodb_operation(target: str | None) -> str | None:
+    """The DynamoDB operation an ``X-Amz-Target`` header names (``None``: not a DynamoDB request)."""
+    if target is None or not target.startswith(DYNAMODB_TARGET_PREFIX):
+        return None
+    return target.removeprefix(DYNAMODB_TARGET_PREFIX)
 
 
 def s3_operation(method: str, path: str, query: str) -> str:
@@ -68,6 +104,8 @@ class _Armed:
     fault: Fault
     remaining: int | None
     """How many more requests get the fault (``None``: all of them)."""
+    body_contains: bytes | None
+    """Only requests whose body contains these bytes get the fault (``None``: every request)."""
 
 
 class FaultProxy:
@@ -81,7 +119,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._released = threading.Event()
         self.attempts: Counter[str] = Counter()
-        """Requests seen per S3 operation (every attempt, faulted or not)."""
+        """Requests seen per operation (every attempt, faulted or not)."""
+        self.faulted: Counter[str] = Counter()
+        """Requests per operation that got the armed fault (attempts of the faulted call only)."""
         self._server = ThreadingHTTPServer((LOOPBACK, 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -102,10 +142,15 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def arm(self, operation: str, fault: Fault, *, times: int | None = None) -> None:
-        """Apply ``fault`` to the next ``times`` requests of ``operation`` (every one when ``None``)."""
+    def arm(
+        self, operation: str, fault: Fault, *, times: int | None = None, body_contains: bytes | None = None
+    ) -> None:
+        """Apply ``fault`` to the next ``times`` requests of ``operation`` (every one when ``None``).
+
+        ``body_contains``: only to requests of ``operation`` whose body holds these bytes.
+        """
         with self._lock:
-            self._armed[operation] = _Armed(fault, times)
+            self._armed[operation] = _Armed(fault, times, body_contains)
 
     def disarm(self) -> None:
         """Forward everything from now on."""
@@ -116,15 +161,19 @@ class FaultProxy:
         """Forget the attempts seen so far."""
         with self._lock:
             self.attempts.clear()
+            self.faulted.clear()
 
-    def _take(self, operation: str) -> Fault | None:
+    def _take(self, operation: str, body: bytes) -> Fault | None:
         with self._lock:
             self.attempts[operation] += 1
             armed = self._armed.get(operation)
             if armed is None or armed.remaining == 0:
                 return None
+            if armed.body_contains is not None and armed.body_contains not in body:
+                return None
             if armed.remaining is not None:
                 armed.remaining -= 1
+            self.faulted[operation] += 1
             return armed.fault
 
     def _forward(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Any:
@@ -168,9 +217,14 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path, _, query = self.path.partition("?")
-                fault = proxy._take(s3_operation(self.command, path, query))
+                dynamodb = dynamodb_operation(self.headers.get("X-Amz-Target"))
+                operation = dynamodb if dynamodb is not None else s3_operation(self.command, path, query)
+                fault = proxy._take(operation, body)
                 if fault in _STATUS_FAULTS:
-                    self._error(*_STATUS_FAULTS[fault])
+                    if dynamodb is not None:
+                        self._dynamodb_error(*_DYNAMODB_STATUS_FAULTS[fault])
+                    else:
+                        self._error(*_STATUS_FAULTS[fault])
                     return
                 if fault is Fault.READ_TIMEOUT:
                     proxy._released.wait(proxy._stall_seconds)
@@ -195,7 +249,7 @@ class FaultProxy:
                 if self.command == "HEAD":
                     return
                 if fault is Fault.CORRUPT_BODY and payload:
-                    payload = bytes([payload[0] ^ 0x01]) + payload[1:]
+                    payload = corrupt(payload)
                 if fault is Fault.RESET_MID_BODY:
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()
@@ -217,4 +271,26 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def _dynamodb_error(self, status: int, name: str, message: str) -> None:
+                payload = json.dumps({"__type": f"{_DYNAMODB_ERROR_NAMESPACE}{name}", "message": message})
+                encoded = payload.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header("x-amzn-RequestId", "FAULTPROXY")
+                self.send_header("Content-Length", str(len(encoded)))
+                self.end_headers()
+                self.wfile.write(encoded)
+
         return Handler
+
+
+def corrupt(payload: bytes) -> bytes:
+    """``payload`` with one bit flipped, same length.
+
+    In a DynamoDB answer the flipped bit is a digit of the first number attribute (``{"N": "5200"}``, a
+    document's size), so the answer stays valid JSON describing a wrong document: only botocore's check of
+    DynamoDB's ``x-amz-crc32`` header can tell. Otherwise (an S3 body) it is the first byte.
+    """
+    marker = re.search(rb'"N":\s*"-?(?=[0-9])', payload)
+    index = marker.end() if marker else 0
+    return payload[:index] + bytes([payload[index] ^ 0x01]) + payload[index + 1 :]

@@ -1,7 +1,8 @@
 """The hostile-input corpus straight at the handler: REST (v1) and function-URL (v2) events.
 
-Every case asserts the status, the error code, and that the bucket holds exactly what it held before
-(refusals) or exactly one new, sanitised object (accepted filenames). Cases that exist only on the
+Every case asserts the status, the error code, and that the bucket and the catalogue table hold exactly
+what they held before (refusals) or exactly one new, sanitised object and its one catalogue item, listed
+as ``GET /documents/{id}`` describes it (accepted filenames). Cases that exist only on the
 wire (a lying ``Content-Length``) run in ``tests/e2e/test_hostile_http.py`` only.
 """
 
@@ -15,7 +16,8 @@ from urllib.parse import unquote
 import pytest
 
 from document_processor.filenames import decode_from_metadata
-from document_processor.validation import encode_cursor
+from document_processor.identity import normalise_principal
+from document_processor.validation import cursor_binding, encode_cursor
 from tests.robustness.checks import assert_error_body, assert_safe_filename, assert_safe_header_value
 from tests.robustness.corpus import CASES, V2_ONLY_CASES, Case, GatewayRefused, Refused, Sanitised
 from tests.unit.service.conftest import ALICE, BOB, make_event
@@ -47,8 +49,9 @@ def event_for(case: Case, version: str, *, max_document_bytes: int) -> dict[str,
 
 
 def run_case(deployment: Deployment, case: Case, version: str) -> None:
-    """Send ``case`` and check the answer and what the bucket holds afterwards."""
+    """Send ``case`` and check the answer and what the bucket and the table hold afterwards."""
     before = deployment.snapshot()
+    items_before = deployment.items()
     event = event_for(case, version, max_document_bytes=deployment.app.settings.max_document_bytes)
 
     response = deployment.call(event)
@@ -59,8 +62,14 @@ def run_case(deployment: Deployment, case: Case, version: str) -> None:
         assert response["statusCode"] == expected.status, response["body"]
         assert_error_body(response["body"], expected.code, request_id=event["requestContext"]["requestId"])
         assert deployment.snapshot() == before
+        assert deployment.items() == items_before
         return
     assert_sanitised(deployment, response, expected, before, version)
+    document = json.loads(response["body"])
+    added_items = sorted(set(deployment.items()) - set(items_before))
+    assert [sort_key for _, sort_key in added_items] == [f"DOC#{document['id']}"]
+    listed = [item for item in deployment.listed() if item["id"] == document["id"]]
+    assert listed == [document]
 
 
 def assert_sanitised(
@@ -135,45 +144,65 @@ def _list(deployment: Deployment, caller: str, query: list[tuple[str, str]], ver
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_a_replayed_cursor_never_reveals_another_callers_documents(
+def test_a_replayed_cursor_is_refused_and_never_reveals_another_callers_documents(
     deployment: Deployment, version: str
 ) -> None:
     alice_ids = [_upload(deployment, ALICE, f"alice {n}") for n in range(4)]
     bob_ids = [_upload(deployment, BOB, f"bob {n}") for n in range(2)]
     alice_page = _list(deployment, ALICE, [("limit", "1")], version)
-    assert [item["id"] for item in alice_page["items"]] == alice_ids[:1]
+    assert [item["id"] for item in alice_page["items"]] == alice_ids[-1:]  # newest first
     stolen = alice_page["nextCursor"]
     assert stolen
 
-    seen: list[str] = []
-    cursor: str | None = stolen
-    while cursor is not None:
-        page = _list(deployment, BOB, [("limit", "1"), ("cursor", cursor)], version)
-        seen += [item["id"] for item in page["items"]]
-        cursor = page["nextCursor"]
-
-    assert not set(seen) & set(alice_ids)
-    assert set(seen) <= set(bob_ids)
+    for query in (
+        [("cursor", stolen)],
+        [("limit", "1"), ("cursor", stolen)],
+        [("cursor", stolen), ("q", "a")],
+    ):
+        response = deployment.call(make_event("GET", "/documents", version=version, caller=BOB, query=query))
+        assert response["statusCode"] == 400, response["body"]
+        assert_error_body(response["body"], "invalid_cursor")
+        assert "another listing" in json.loads(response["body"])["error"]["message"]
+    # alice herself cannot carry it into another listing either (another order)
+    other_order = [("cursor", stolen), ("order", "oldest")]
+    response = deployment.call(
+        make_event("GET", "/documents", version=version, caller=ALICE, query=other_order)
+    )
+    assert response["statusCode"] == 400, response["body"]
+    assert_error_body(response["body"], "invalid_cursor")
+    assert sorted(item["id"] for item in deployment.listed(BOB)) == sorted(bob_ids)
+    assert not set(deployment.listed_ids(BOB)) & set(alice_ids)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_a_cursor_forged_from_another_callers_id_stays_in_the_callers_own_documents(
     deployment: Deployment, version: str
 ) -> None:
+    """The cursor's tag is no secret (anyone can compute it): the partition still comes from the caller.
+
+    bob forges cursors bound to his own listing (so they pass the tag check) that point at alice's
+    newest id, and at the lowest and highest possible ids: each page holds only bob's documents.
+    """
     bob_ids = [_upload(deployment, BOB, f"bob {n}") for n in range(3)]
     alice_ids = [_upload(deployment, ALICE, f"alice {n}") for n in range(3)]
-    forged = [encode_cursor(alice_ids[0]), encode_cursor("0" * 32), encode_cursor("f" * 32)]
+    binding = cursor_binding(normalise_principal(BOB).owner_key, "newest", None, None)
+    forged = [encode_cursor(alice_ids[-1], binding), encode_cursor("0" * 32, binding)]
+    forged.append(encode_cursor("f" * 32, binding))
 
     for cursor in forged:
         page = _list(deployment, BOB, [("cursor", cursor), ("limit", "100")], version)
         ids = [item["id"] for item in page["items"]]
         assert not set(ids) & set(alice_ids)
-        assert ids == sorted(ids)
+        assert ids == sorted(ids, reverse=True)
         assert set(ids) <= set(bob_ids)
+    # newest first: after alice's newest id (later than all of bob's) comes every one of bob's
     assert [
-        item["id"] for item in _list(deployment, BOB, [("cursor", forged[1])], version)["items"]
-    ] == bob_ids
-    assert _list(deployment, BOB, [("cursor", forged[2])], version)["items"] == []
+        item["id"] for item in _list(deployment, BOB, [("cursor", forged[0])], version)["items"]
+    ] == bob_ids[::-1]
+    assert _list(deployment, BOB, [("cursor", forged[1])], version)["items"] == []
+    assert [
+        item["id"] for item in _list(deployment, BOB, [("cursor", forged[2])], version)["items"]
+    ] == bob_ids[::-1]
 
 
 def test_every_base64_case_differs_from_the_canonical_encoding() -> None:

@@ -1,9 +1,10 @@
 """Generated uploads at the handler: whatever the headers and bytes, the answer is a documented one,
-and a refusal writes nothing while an acceptance writes exactly the uploaded bytes once.
+and a refusal writes nothing (no object, no catalogue item, no idempotency record) while an acceptance
+writes exactly the uploaded bytes once, and its one catalogue item lists it as the upload described it.
 
 Complements the corpus (hand-picked cases) with combinations nobody thought of. Derandomised, so a
-run is repeatable; each example compares the bucket before and after, so examples cannot leak into
-each other even though the deployment fixture is shared by the examples of one test.
+run is repeatable; each example compares the bucket and the table before and after, so examples
+cannot leak into each other even though the deployment fixture is shared by the examples of one test.
 """
 
 from __future__ import annotations
@@ -88,18 +89,21 @@ def test_any_upload_gets_a_documented_answer_and_writes_all_or_nothing(
         if value is not None
     }
     before = deployment.snapshot()
+    items_before = deployment.items()
 
     response = deployment.call(
         make_event("POST", "/documents", caller=ALICE, headers=headers, body=body or None)
     )
 
     added = sorted(set(deployment.snapshot()) - set(before))
+    added_items = sorted(set(deployment.items()) - set(items_before))
     event(f"status {response['statusCode']}")
     if response["statusCode"] != 201:
         code = json.loads(response["body"])["error"]["code"]
         assert DOCUMENTED_REFUSALS.get(code) == response["statusCode"], response["body"]
         assert_error_body(response["body"], code)
         assert added == []
+        assert added_items == []
         return
     document = json.loads(response["body"])
     assert document["sha256"] == hashlib.sha256(body).hexdigest()
@@ -108,3 +112,5 @@ def test_any_upload_gets_a_documented_answer_and_writes_all_or_nothing(
     assert [key.rsplit("/", 1)[1] for key, _, _ in added] == [document["id"]]
     stored = deployment.inspector.get_object(Bucket=deployment.bucket, Key=added[0][0])["Body"].read()
     assert stored == body
+    assert [sort_key for _, sort_key in added_items] == [f"DOC#{document['id']}"]
+    assert [item for item in deployment.listed() if item["id"] == document["id"]] == [document]
