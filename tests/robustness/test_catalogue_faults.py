@@ -80,6 +80,12 @@ def catalogue_write_failures(deployment: Deployment) -> int:
     return sum(int(line.get("CatalogueWriteFailures", 0)) for line in metrics(deployment))
 
 
+def assert_names_nothing(deployment: Deployment, response: dict[str, Any]) -> None:
+    """An error answer names no table, bucket, key prefix or exception (the message is the fixed one)."""
+    for internal in (deployment.table, deployment.bucket, "documents/", "OWNER#", "Traceback", "Exception"):
+        assert internal not in response["body"], response["body"]
+
+
 def assert_converged(deployment: Deployment) -> dict[str, int]:
     """After the reconciler ran on the bucket's events, the listing is exactly what S3 holds."""
     outcomes = deployment.reconcile()
@@ -183,6 +189,7 @@ def test_a_listing_fault_is_503_after_bounded_retries(
         proxy.reset_counts()
         response = call(faulty, "GET", "/documents", query=query)
         assert_unavailable(response)
+        assert_names_nothing(faulty, response)
         assert proxy.attempts == {"Query": DEFAULT_MAX_ATTEMPTS}  # and no S3 call
 
     proxy.disarm()
@@ -193,8 +200,10 @@ def test_a_refused_listing_is_502_after_one_attempt(faulty: Deployment, proxy: F
     seed(faulty, proxy)
     proxy.arm("Query", Fault.VALIDATION)
 
-    assert_refused(call(faulty, "GET", "/documents"))
+    response = call(faulty, "GET", "/documents")
 
+    assert_refused(response)
+    assert_names_nothing(faulty, response)
     assert proxy.attempts == {"Query": 1}
 
 
@@ -231,10 +240,10 @@ def test_a_listing_whose_every_answer_fails_its_crc32_is_502_not_a_wrong_200(
 ) -> None:
     """Every attempt's body is altered (a document's size: still valid JSON) and fails DynamoDB's CRC32.
 
-    FOUND BUG (NOTES.md, robustness helper 01:3x): botocore's standard retry mode retries a CRC32
-    mismatch (``RetryDDBChecksumError``) but, out of attempts, hands back the altered body as a normal
-    answer, and the service lists the document with a wrong size (200). A body that never passes its
-    checksum must be refused, as an S3 download that fails its SHA-256 is (502 ``storage_error``).
+    Found by this suite (NOTES.md, 01:30): botocore's standard retry mode retries a CRC32 mismatch
+    (``RetryDDBChecksumError``) but, out of attempts, hands back the altered body as a normal answer, so
+    the service listed the document with a wrong size (200). A body that never passes its checksum must
+    be refused, as an S3 download that fails its SHA-256 is (502 ``storage_error``).
     """
     seed(faulty, proxy)
     proxy.arm("Query", Fault.CORRUPT_BODY)
@@ -279,6 +288,7 @@ def test_retrying_with_the_same_idempotency_key_after_any_fault_ends_with_one_do
     assert first["statusCode"] in (201, 502, 503), first["body"]
     if first["statusCode"] != 201:
         assert_error_body_5xx(first)
+        assert_names_nothing(faulty, first)
     proxy.disarm()
     # Whatever the failed attempt left, the reconciler heals (nothing half-written stays).
     assert_converged(faulty)
