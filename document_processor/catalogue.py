@@ -15,10 +15,11 @@ as an S3 one (503 when the client may retry, 502 otherwise) and never names the 
 
 from __future__ import annotations
 
+import binascii
 import logging
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ChecksumError, ClientError
 
 from document_processor import catalogue_schema as schema
 from document_processor.clients import LazyClient
@@ -48,6 +49,8 @@ WORST_CALL_SECONDS = (
 
 STATUS_STORED = "stored"
 
+CRC32_HEADER = "x-amz-crc32"
+"""DynamoDB's CRC32 of every answer's body (decimal)."""
 CONDITION_FAILED = "ConditionalCheckFailedException"
 UNAVAILABLE_CODES = frozenset(
     {
@@ -103,7 +106,26 @@ def create_dynamodb_client(
     factory = boto3 if session is None else session
     client = factory.client("dynamodb", config=config)
     require_dynamodb_features(client)
+    client.meta.events.register(
+        "after-call.dynamodb", refuse_altered_answer, unique_id="refuse-altered-answer"
+    )
     return client
+
+
+def refuse_altered_answer(http_response: Any, **_: Any) -> None:
+    """Raise ``ChecksumError`` for an answer whose body does not match DynamoDB's ``x-amz-crc32``.
+
+    botocore's standard retry mode retries such an answer, but once out of attempts it parses the
+    altered body as if it were sound (legacy mode raised). A listing must never show wrong metadata, so
+    the last answer is checked once more here: a mismatch becomes the catalogue's 502, like an S3
+    download that fails its SHA-256.
+    """
+    expected = getattr(http_response, "headers", {}).get(CRC32_HEADER)
+    if expected is None:
+        return
+    actual = str(binascii.crc32(http_response.content) & 0xFFFFFFFF)
+    if actual != str(expected).strip():
+        raise ChecksumError(checksum_type="crc32", expected_checksum=str(expected), actual_checksum=actual)
 
 
 def document_item(owner_key: str, document: Document, *, owner: str) -> dict[str, Any]:
@@ -226,6 +248,8 @@ class Catalogue:
             if content_type is not None:
                 start[schema.TYPE_INDEX_PARTITION_KEY] = {"S": schema.type_key(owner_key, content_type)}
             arguments["ExclusiveStartKey"] = start
+        names.update(_PROJECTED_NAMES)
+        arguments["ProjectionExpression"] = _PROJECTION
         arguments["ExpressionAttributeNames"] = names
         arguments["ExpressionAttributeValues"] = values
         response = self._call("Query", lambda: self._client.query(**arguments))
@@ -333,6 +357,14 @@ class Catalogue:
                 extra={"operation": operation, "dynamodbErrorCode": type(error).__name__},
             )
             raise CatalogueError(REFUSED_MESSAGE) from error
+
+
+_PROJECTED_NAMES: dict[str, str] = {
+    f"#p{index}": name
+    for index, name in enumerate(("id", "contentType", "size", "sha256", "filename", "facts"))
+}
+"""What ``document_from_item`` reads: a page carries nothing else (half the bytes of whole items)."""
+_PROJECTION = ", ".join(_PROJECTED_NAMES)
 
 
 def _key(owner_key: str, document_id: str) -> dict[str, Any]:

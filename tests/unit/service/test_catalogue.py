@@ -226,3 +226,53 @@ def test_the_catalogue_honours_the_standard_endpoint_variable(
 
     assert create_dynamodb_client().meta.endpoint_url == "http://127.0.0.1:4566"
     assert create_s3_client().meta.endpoint_url != "http://127.0.0.1:4566"
+
+
+def test_a_listing_page_reads_only_what_an_item_shows(lam: Lambda) -> None:
+    upload(lam, headers={"Content-Disposition": 'attachment; filename="a.txt"'})
+    sent: list[dict[str, Any]] = []
+    lam.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.Query", lambda params, **_: sent.append(dict(params))
+    )
+
+    page = body_json(lam.call(make_event("GET", "/documents", query={"q": "a"})))
+
+    [params] = sent
+    names = params["ExpressionAttributeNames"]
+    projected = {names[name.strip()] for name in params["ProjectionExpression"].split(",")}
+    assert projected == {"id", "contentType", "size", "sha256", "filename", "facts"}
+    assert [item["filename"] for item in page["items"]] == ["a.txt"]
+
+
+def alter_crc32(client: Any, *, times: int) -> list[int]:
+    """The next ``times`` Query answers arrive with a body that no longer matches their CRC32."""
+    seen: list[int] = []
+
+    def hook(response_dict: dict[str, Any], **_: Any) -> None:
+        seen.append(1)
+        if len(seen) <= times:
+            response_dict["headers"]["x-amz-crc32"] = "1"  # the headers botocore's checks read too
+
+    client.meta.events.register("before-parse.dynamodb.Query", hook, unique_id="alter-crc32")
+    return seen
+
+
+def test_a_listing_whose_every_answer_fails_its_crc32_is_a_502(lam: Lambda) -> None:
+    upload(lam)
+    attempts = alter_crc32(lam.dynamodb, times=99)
+
+    response = lam.call(make_event("GET", "/documents"))
+
+    assert response["statusCode"] == 502
+    assert body_json(response)["error"]["code"] == "storage_error"
+    assert len(attempts) == 2  # botocore retried it once, then the service refused the last answer
+
+
+def test_one_answer_that_fails_its_crc32_is_retried(lam: Lambda) -> None:
+    document = body_json(upload(lam))
+    attempts = alter_crc32(lam.dynamodb, times=1)
+
+    page = body_json(lam.call(make_event("GET", "/documents")))
+
+    assert page["items"] == [document]
+    assert len(attempts) == 2
