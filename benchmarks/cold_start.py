@@ -258,3 +258,7 @@ def _bundle_line() -> str:
         f"bundling the SDK instead ({', '.join(BUNDLED_SDK)}) would add {unpacked / 2**20:.1f} MiB "
         f"unpacked, {len(archive.getvalue()) / 2**20:.1f} MiB zipped, to every cold start's code download"
     )
+
+
+if __name__ == "__main__":
+    print(run().report())
