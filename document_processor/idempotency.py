@@ -84,6 +84,9 @@ def claim(
         return Claim(document_id=document_id, resumed=False, replay=None)
     if earlier.fingerprint != request.fingerprint:
         raise UnprocessableError(REUSED_MESSAGE, code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
+    if earlier.document_id == document_id and earlier.state != STATE_COMPLETED:
+        # Our own claim: it was written, its answer was lost, and botocore's retry was refused with it.
+        return Claim(document_id=document_id, resumed=False, replay=None)
     if earlier.state == STATE_COMPLETED and earlier.response is not None:
         replay: dict[str, Any] = json.loads(earlier.response)
         return Claim(document_id=earlier.document_id, resumed=True, replay=replay)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from document_processor.catalogue import Catalogue
+from document_processor.catalogue import Catalogue, create_dynamodb_client
 from document_processor.documents import object_key
 from document_processor.errors import CatalogueUnavailableError
 from document_processor.idempotency import REUSED_MESSAGE, idempotent_request
@@ -404,3 +404,27 @@ def test_fingerprints_tell_requests_apart_and_keys_are_hashed() -> None:
 
 def _sha(body: bytes) -> bytes:
     return hashlib.sha256(body).digest()
+
+
+def test_a_claim_whose_answer_was_lost_is_still_this_requests_own(app: Lambda) -> None:
+    # The claim's PutItem was written but its answer lost; botocore's retry is refused with the very
+    # record it wrote (same fingerprint, same proposed id): that is a fresh claim, not a replay.
+    lose_claim_answer(app.dynamodb)
+
+    response = post(app)
+
+    assert response["statusCode"] == 201
+    assert not replayed(response)
+    assert documents_stored(app) == (1, 1)
+
+
+def lose_claim_answer(client: Any) -> None:
+    """The first idempotency-record PutItem reaches DynamoDB twice: as if its answer was lost and retried."""
+    lost: list[bool] = []
+
+    def hook(params: dict[str, Any], **_: Any) -> None:
+        if params["Item"]["sk"]["S"].startswith("IDEM#") and not lost:
+            lost.append(True)
+            Catalogue(create_dynamodb_client(), TABLE)._client.put_item(**params)  # it reached DynamoDB
+
+    client.meta.events.register("before-parameter-build.dynamodb.PutItem", hook, unique_id="lose-claim")
