@@ -32,6 +32,11 @@ MISSING_AUTHENTICATION_TOKEN = "Missing Authentication Token"
 NOT_OVER_HTTP_BASE64 = "API Gateway base64-encodes binary bodies itself, always canonically"
 NOT_OVER_HTTP_IDENTITY = "API Gateway (AWS_IAM) never invokes the function without a verified identity"
 NOT_OVER_HTTP_NEWLINE = "a CR/LF inside a header value ends the header line on the wire"
+NOT_OVER_HTTP_NON_ASCII = (
+    "HTTP carries header values as bytes; which decoding reaches the function is the gateway's"
+)
+_CURSOR_CHARACTERS = 38
+"""Unpadded base64url of a cursor's 28 bytes (16 id bytes, 12 tag bytes)."""
 
 _EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
 _ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
@@ -419,15 +424,82 @@ CASES: tuple[Case, ...] = (
     _listing("exponent-limit", (("limit", "1e2"),), "invalid_limit"),
     _listing("zero-limit", (("limit", "0"),), "invalid_limit"),
     _listing("forged-cursor-wrong-length", (("cursor", "AAAA"),), "invalid_cursor"),
-    _listing("forged-cursor-non-canonical", (("cursor", "AAAAAAAAAAAAAAAAAAAAAB"),), "invalid_cursor"),
+    _listing("forged-cursor-id-only", (("cursor", "A" * 22),), "invalid_cursor"),
+    _listing(
+        "forged-cursor-non-canonical", (("cursor", "A" * (_CURSOR_CHARACTERS - 1) + "B"),), "invalid_cursor"
+    ),
     _listing(
         "forged-cursor-padded",
-        (("cursor", base64.urlsafe_b64encode(bytes(16)).decode()),),
+        (("cursor", base64.urlsafe_b64encode(bytes(28)).decode()),),
         "invalid_cursor",
     ),
+    _listing("forged-cursor-wrong-tag", (("cursor", "A" * _CURSOR_CHARACTERS),), "invalid_cursor"),
+    _listing("forged-cursor-standard-alphabet", (("cursor", "+" * _CURSOR_CHARACTERS),), "invalid_cursor"),
+    _listing("unknown-order", (("order", "random"),), "invalid_query_parameter"),
+    _listing("upper-case-order", (("order", "NEWEST"),), "invalid_query_parameter"),
+    _listing("content-type-not-supported", (("contentType", "application/zip"),), "invalid_query_parameter"),
+    _listing(
+        "content-type-with-parameters",
+        (("contentType", "text/plain; charset=utf-8"),),
+        "invalid_query_parameter",
+    ),
+    _listing("content-type-wildcard", (("contentType", "*/*"),), "invalid_query_parameter"),
+    _listing("empty-name-prefix", (("q", ""),), "invalid_query_parameter"),
+    _listing("name-prefix-with-control-character", (("q", "re\x01port"),), "invalid_query_parameter"),
+    _listing("name-prefix-with-del", (("q", "re\x7fport"),), "invalid_query_parameter"),
+    _listing("name-prefix-too-long", (("q", "r" * 256),), "invalid_query_parameter"),
+    _listing("repeated-name-prefix", (("q", "a"), ("q", "b")), "invalid_query_parameter"),
     _listing("cursor-with-traversal", (("cursor", "..%2F..%2F..%2F..%2F..%2F"),), "invalid_cursor"),
     _listing("repeated-cursor", (("cursor", "A" * 22), ("cursor", "B" * 22)), "invalid_query_parameter"),
     _listing("prefix-parameter", (("prefix", "documents/"),), "invalid_query_parameter"),
+    # --- Idempotency-Key (a refused request never uses up its key: no record is written) ----------
+    Case(
+        "idempotency-key-with-space",
+        "POST",
+        "/documents",
+        Refused(400, "invalid_idempotency_key"),
+        headers=(("Content-Type", "text/plain"), ("Idempotency-Key", "two words")),
+        body=b"hello",
+    ),
+    Case(
+        "idempotency-key-too-long",
+        "POST",
+        "/documents",
+        Refused(400, "invalid_idempotency_key"),
+        headers=(("Content-Type", "text/plain"), ("Idempotency-Key", "k" * 256)),
+        body=b"hello",
+    ),
+    _upload(
+        "idempotency-key-non-ascii",
+        "text/plain",
+        b"hello",
+        Refused(400, "invalid_idempotency_key"),
+        patch_event=_header("Idempotency-Key", "cl\u00e9-\u043a\u043b\u044e\u0447"),
+        handler_only=NOT_OVER_HTTP_NON_ASCII,
+    ),
+    _upload(
+        "idempotency-key-with-newline",
+        "text/plain",
+        b"hello",
+        Refused(400, "invalid_idempotency_key"),
+        patch_event=_header("Idempotency-Key", "a\r\nb"),
+        handler_only=NOT_OVER_HTTP_NEWLINE,
+    ),
+    Case(
+        "idempotency-key-on-an-empty-body",
+        "POST",
+        "/documents",
+        Refused(400, "empty_body"),
+        headers=(("Content-Type", "text/plain"), ("Idempotency-Key", "valid-key-1")),
+    ),
+    Case(
+        "idempotency-key-on-a-mismatched-type",
+        "POST",
+        "/documents",
+        Refused(415, "content_type_mismatch"),
+        headers=(("Content-Type", "application/pdf"), ("Idempotency-Key", "valid-key-2")),
+        body=b"\x89PNG\r\n\x1a\n" + bytes(32),
+    ),
     # --- methods -------------------------------------------------------------------------------
     Case("put-documents", "PUT", "/documents", Refused(405, "method_not_allowed"), over_http=_GATEWAY_403),
     Case(
