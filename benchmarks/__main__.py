@@ -21,8 +21,10 @@ BENCHMARK_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "benchmark",
     "AWS_DEFAULT_REGION": "us-east-1",
     "DOCUMENTS_BUCKET": "benchmark-documents",
+    "CATALOGUE_TABLE": "benchmark-catalogue",
 }
-"""Fake credentials and a bucket name: nothing here calls AWS, but boto3 needs a region to build a client."""
+"""Fake credentials, a bucket and a table name: nothing here calls AWS, but boto3 needs a region to build a
+client, and the handler module (imported by the warm-path benchmarks) reads its settings at import."""
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ boto3 plus that one. The clients are made through the handler's own lazy holders
 request runs.
 
 Processes alternate (floor, handler, ...) so drift affects both equally; wall time is from spawn to
-exit, peak memory is the child's maximum resident set size from ``wait4``. The ratio is the median of
+exit, peak memory is the child's own high-water resident set size (``VmHWM``). The ratio is the median of
 the per-round ratios (each handler run over the floor run just before it): runs seconds apart share the
 machine's load, so pairing cancels most of it on a busy shared machine, where the spread of single runs
 is far larger than the difference measured. Goal: at most 1.15x the floor in wall time and at most
@@ -110,11 +110,27 @@ def _environment(pycache: Path, *, write_bytecode: bool) -> dict[str, str]:
     return env
 
 
+PEAK_PROBE = (
+    "\ntry:\n"
+    "    import sys as _sys\n"
+    "    with open('/proc/self/status') as _status:\n"
+    "        _sys.stderr.write(next(line for line in _status if line.startswith('VmHWM:')))\n"
+    "except (OSError, StopIteration):\n"
+    "    pass\n"
+)
+"""Appended to each child: its own peak RSS (``VmHWM`` of the memory map its ``exec`` created).
+
+``wait4``'s ``ru_maxrss`` is not enough: Linux carries the forked copy's peak across ``exec``, so a child
+of a large parent (``python -m benchmarks`` has imported every benchmark) reports at least the parent's
+RSS, which hid the differences measured here."""
+_VMHWM = re.compile(r"^VmHWM:\s+(\d+) kB$", re.MULTILINE)
+
+
 def _run(code: str, env: dict[str, str]) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, peak RSS KiB) of one fresh interpreter running ``code``."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-c", code + PEAK_PROBE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
@@ -124,7 +140,8 @@ def _run(code: str, env: dict[str, str]) -> tuple[float, float, int]:
         process.stderr.close()
     if process.returncode != 0:
         raise RuntimeError(f"benchmark child failed: {error}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    peak = _VMHWM.search(error)
+    return elapsed, usage.ru_utime + usage.ru_stime, int(peak.group(1)) if peak else usage.ru_maxrss
 
 
 CALLGRIND_TOTAL = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
