@@ -77,15 +77,17 @@ XRAY_ACTIONS: Final = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 CATALOGUE_ITEM_ACTIONS: Final = (
     "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
-"""The item calls the API makes on the catalogue table (document items and idempotency records)."""
+"""The item calls the API makes on the catalogue table (document items and idempotency records).
+
+No ``GetItem``: the idempotency claim reads an earlier record through its conditional PutItem
+(``ReturnValuesOnConditionCheckFailure``), and everything else is a write or a listing ``Query``."""
 CATALOGUE_QUERY_ACTIONS: Final = ("dynamodb:Query",)
 """Listings: one Query per page, on the table or on the ``byType`` index."""
-RECONCILER_ITEM_ACTIONS: Final = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem")
-"""The reconciler creates missing items (conditional PutItem), reads and removes orphans; no updates."""
+RECONCILER_ITEM_ACTIONS: Final = ("dynamodb:DeleteItem", "dynamodb:PutItem")
+"""The reconciler creates missing items (conditional PutItem) and removes orphans; no reads, no updates."""
 RECONCILER_OBJECT_ACTIONS: Final = ("s3:GetObject",)
 """The reconciler only reads (HeadObject is authorised by s3:GetObject)."""
 DYNAMODB_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")

@@ -139,7 +139,6 @@ def test_dynamodb_gateway_endpoint_serves_the_private_route_table_and_only_the_c
     assert sorted(allow["Resource"]) == [table_arn, f"{table_arn}/index/byType"]
     assert sorted(allow["Action"]) == [
         "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -261,7 +260,7 @@ def test_reconciler_role_actions_are_exactly_these_on_the_real_resources(
     assert granted["ReadDocumentObjects"] == (["s3:GetObject"], [f"{bucket}/documents/*"])
     assert granted["ListDocuments"] == (["s3:ListBucket"], [bucket])
     assert granted["CatalogueItems"] == (
-        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        ["dynamodb:DeleteItem", "dynamodb:PutItem"],
         [table],
     )
     assert granted["SendFailedEvents"] == (["sqs:SendMessage"], [queue])

@@ -113,7 +113,6 @@ def test_lambda_role_policy_lists_the_catalogue_item_actions_on_the_table_and_qu
     assert items["Effect"] == "Allow"
     assert sorted(as_list(items["Action"])) == [
         "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     ]
@@ -125,7 +124,6 @@ def test_lambda_role_policy_lists_the_catalogue_item_actions_on_the_table_and_qu
     # No scans, batch calls, transactions, table management, or wildcards.
     assert dynamodb == {
         "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
@@ -140,7 +138,7 @@ def test_reconciler_role_policy_reads_documents_writes_items_and_sends_failures_
     assert actions_by_sid(document) == {
         "ReadDocumentObjects": ["s3:GetObject"],
         "ListDocuments": ["s3:ListBucket"],
-        "CatalogueItems": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        "CatalogueItems": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
         "SendFailedEvents": ["sqs:SendMessage"],
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "VpcNetworkInterfaces": sorted(policies.VPC_ACCESS_ACTIONS),
@@ -194,7 +192,6 @@ def test_dynamodb_endpoint_policy_reaches_only_the_catalogue_for_our_account() -
     )
     assert sorted(only["Action"]) == [
         "dynamodb:DeleteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
