@@ -237,7 +237,12 @@ class Catalogue:
             "ScanIndexForward": not newest_first,
             "Limit": limit + 1,
         }
-        if content_type is not None:
+        if content_type is None:
+            # Read-your-writes: a document is listed as soon as its upload answered. DynamoDB's reads are
+            # eventually consistent unless asked; a global secondary index cannot be read consistently,
+            # so a ``contentType`` listing may lag a just-finished upload or delete by a moment.
+            arguments["ConsistentRead"] = True
+        else:
             arguments["IndexName"] = schema.TYPE_INDEX
         if name_prefix is not None:
             names["#name"] = "filenameLower"

@@ -244,6 +244,28 @@ def test_a_listing_page_reads_only_what_an_item_shows(lam: Lambda) -> None:
     assert [item["filename"] for item in page["items"]] == ["a.txt"]
 
 
+@pytest.mark.parametrize(
+    ("query", "consistent"),
+    [({}, True), ({"q": "a"}, True), ({"order": "oldest"}, True), ({"contentType": "text/plain"}, None)],
+)
+def test_listings_of_the_table_read_consistently_and_the_index_cannot(
+    lam: Lambda, query: dict[str, str], consistent: bool | None
+) -> None:
+    """A document is listed as soon as its upload answered; DynamoDB refuses consistent index reads."""
+    upload(lam, headers={"Content-Disposition": 'attachment; filename="a.txt"'})
+    sent: list[dict[str, Any]] = []
+    lam.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.Query", lambda params, **_: sent.append(dict(params))
+    )
+
+    page = body_json(lam.call(make_event("GET", "/documents", query=query)))
+
+    [params] = sent
+    assert params.get("ConsistentRead") is consistent
+    assert ("IndexName" in params) is (consistent is None)
+    assert len(page["items"]) == 1
+
+
 def alter_crc32(client: Any, *, times: int) -> list[int]:
     """The next ``times`` Query answers arrive with a body that no longer matches their CRC32."""
     seen: list[int] = []
