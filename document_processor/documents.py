@@ -228,7 +228,8 @@ class DocumentService:
             )
             raise StorageError("Storage refused the request.") from None
         stored = document(claimed.document_id)
-        self._catalogue_put(caller, stored, time_left)
+        if self._catalogue_put(caller, stored, time_left):
+            self._unlist_if_deleted_meanwhile(caller, stored.id)
         body = stored.to_json()
         if self._time_for_catalogue(time_left, "Not enough time left to complete the Idempotency-Key record"):
             idempotency_complete(
@@ -257,17 +258,42 @@ class DocumentService:
         LOGGER.warning(skipped)
         return False
 
-    def _catalogue_put(self, caller: Caller, document: Document, time_left: Callable[[], float]) -> None:
-        """Catalogue a stored document; a failure leaves it stored (S3 is the truth) for the reconciler."""
+    def _catalogue_put(self, caller: Caller, document: Document, time_left: Callable[[], float]) -> bool:
+        """Catalogue a stored document; whether this call created its item.
+
+        A failure leaves the document stored (S3 is the truth) for the reconciler to catalogue.
+        """
         if not self._time_for_catalogue(time_left, "Not enough time left to catalogue the document"):
             count_metric(CATALOGUE_WRITE_FAILURES)
-            return
+            return False
         try:
-            self._catalogue.put_document(caller.owner_key, document, owner=caller.principal)
+            return self._catalogue.put_document(caller.owner_key, document, owner=caller.principal)
         except ServiceError:
             LOGGER.warning(
                 "Document stored but not catalogued; the reconciler will add it",
                 extra={"documentId": document.id},
+            )
+            count_metric(CATALOGUE_WRITE_FAILURES)
+            return False
+
+    def _unlist_if_deleted_meanwhile(self, caller: Caller, document_id: str) -> None:
+        """Remove the item just created if the document was deleted before it landed.
+
+        Under an Idempotency-Key the id is known before this request answers: a same-key retry can
+        answer it, and the client delete the document (both writes and their S3 events done), while
+        this request's item write is still on its way. Created after the delete, that item would have
+        no event left to remove it, so the writer takes the second look the reconciler takes.
+        """
+        try:
+            if self._store.head(object_key(caller, document_id)) is None:
+                LOGGER.warning(
+                    "Document deleted while its item was written; removing the item",
+                    extra={"documentId": document_id},
+                )
+                self._catalogue.delete_document(caller.owner_key, document_id)
+        except ServiceError:
+            LOGGER.warning(
+                "Could not check the document after cataloguing it", extra={"documentId": document_id}
             )
             count_metric(CATALOGUE_WRITE_FAILURES)
 

@@ -428,3 +428,32 @@ def lose_claim_answer(client: Any) -> None:
             Catalogue(create_dynamodb_client(), TABLE)._client.put_item(**params)  # it reached DynamoDB
 
     client.meta.events.register("before-parameter-build.dynamodb.PutItem", hook, unique_id="lose-claim")
+
+
+def test_an_item_written_late_for_a_document_deleted_meanwhile_is_removed_by_its_writer(
+    app: Lambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Attempt A stored the object; before its item write lands, the client's same-key retry B answers
+    # the id, and the client deletes the document (object and item gone, their S3 events reconciled).
+    # A's late item would have no event left to remove it: A itself must take a second look.
+    real_put = Catalogue.put_document
+    retry: list[dict[str, Any]] = []
+    delayed: list[bool] = []
+
+    def slow_put(catalogue: Catalogue, owner_key: str, document: Any, *, owner: str) -> bool:
+        if not delayed:  # only attempt A's write is delayed; B's goes straight through
+            delayed.append(True)
+            retry.append(post(app))
+            deleted = app.call(make_event("DELETE", f"/documents/{created(retry[0])['id']}"))
+            assert deleted["statusCode"] == 204
+            assert catalogue_items(app.dynamodb) == []
+        return real_put(catalogue, owner_key, document, owner=owner)
+
+    monkeypatch.setattr(Catalogue, "put_document", slow_put)
+    first = post(app)
+
+    assert created(first)["id"] == created(retry[0])["id"]
+    assert replayed(retry[0])
+    assert catalogue_items(app.dynamodb) == []
+    listing = body_json(app.call(make_event("GET", "/documents")))
+    assert listing["items"] == []
