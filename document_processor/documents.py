@@ -33,6 +33,7 @@ from document_processor.idempotency import complete as idempotency_complete
 from document_processor.ids import created_at, new_document_id
 from document_processor.metadata import describe
 from document_processor.observability import count_metric
+from document_processor.storage import WORST_CALL_SECONDS as WORST_S3_CALL_SECONDS
 from document_processor.storage import ObjectExistsError
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class DocumentService:
             raise StorageError("Storage refused the request.") from None
         stored = document(claimed.document_id)
         if self._catalogue_put(caller, stored, time_left):
-            self._unlist_if_deleted_meanwhile(caller, stored.id)
+            self._unlist_if_deleted_meanwhile(caller, stored.id, time_left)
         body = stored.to_json()
         if self._time_for_catalogue(time_left, "Not enough time left to complete the Idempotency-Key record"):
             idempotency_complete(
@@ -276,14 +277,24 @@ class DocumentService:
             count_metric(CATALOGUE_WRITE_FAILURES)
             return False
 
-    def _unlist_if_deleted_meanwhile(self, caller: Caller, document_id: str) -> None:
+    def _unlist_if_deleted_meanwhile(
+        self, caller: Caller, document_id: str, time_left: Callable[[], float]
+    ) -> None:
         """Remove the item just created if the document was deleted before it landed.
 
         Under an Idempotency-Key the id is known before this request answers: a same-key retry can
         answer it, and the client delete the document (both writes and their S3 events done), while
         this request's item write is still on its way. Created after the delete, that item would have
-        no event left to remove it, so the writer takes the second look the reconciler takes.
+        no event left to remove it, so the writer takes the second look the reconciler takes (when a
+        HeadObject and the item's removal still fit in the invocation; if not, it says so in the log).
         """
+        needed = WORST_S3_CALL_SECONDS + self._catalogue.worst_call_seconds + TIME_MARGIN_SECONDS
+        if time_left() < needed:
+            LOGGER.warning(
+                "Not enough time left to check the document after cataloguing it",
+                extra={"documentId": document_id},
+            )
+            return
         try:
             if self._store.head(object_key(caller, document_id)) is None:
                 LOGGER.warning(

@@ -48,6 +48,10 @@ DEFAULT_READ_TIMEOUT_SECONDS = 3.0
 (4 s before the catalogue: its calls now share the function's 25 s with S3's.)"""
 DEFAULT_MAX_ATTEMPTS = 2
 """Total attempts per call, the first included (standard mode retries throttling and transient errors)."""
+WORST_CALL_SECONDS = (
+    DEFAULT_MAX_ATTEMPTS * (DEFAULT_CONNECT_TIMEOUT_SECONDS + DEFAULT_READ_TIMEOUT_SECONDS) + 1
+)
+"""The longest one call can take with the defaults (the 1 s: standard mode's backoff before one retry)."""
 
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
 PRECONDITION_FAILED_CODES = frozenset({"PreconditionFailed", "412"})
