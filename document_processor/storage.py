@@ -3,14 +3,14 @@ failure translated into a service error that says nothing about buckets or keys.
 
 Timeouts and retries are sized against the function's 25 s timeout: one call takes at most
 ``MAX_ATTEMPTS`` x (``CONNECT_TIMEOUT`` + ``READ_TIMEOUT``) plus standard-mode backoff (< 1 s for one
-retry) = 9 s, and a request makes at most two S3 calls in sequence (a read's 403 is explained by one
-listing; a retried upload's 412 by one HeadObject). With an Idempotency-Key an upload first makes one
-catalogue call (4 s, ``catalogue.py``): 22 s in all, so a failing S3 ends a request with a 503 before
-Lambda would kill it (which API Gateway would report as an opaque 502/504); the catalogue writes that
-follow a stored object are skipped when less time is left than one of them may take
-(``documents.py``). The one exception
-is an upload whose generated id is found taken: it tries a fresh id, at most ``MAX_CREATE_ATTEMPTS``
-times (see ``documents.py``), which 80 random bits per id make practically impossible.
+retry) = 9 s, and a request must make at most two S3 calls in sequence (a read's 403 is explained by
+one listing; a retried upload's 412 by one HeadObject). With an Idempotency-Key an upload first makes
+one catalogue call (4 s, ``catalogue.py``): 22 s in all, so a failing S3 ends a request with a 503
+before Lambda would kill it (which API Gateway would report as an opaque 502/504). What follows a
+stored object (the catalogue writes, and an idempotent upload's second look at S3) is skipped when less
+time is left than it may take (``documents.py``). The one exception is an upload whose generated id is
+found taken: it tries a fresh id, at most ``MAX_CREATE_ATTEMPTS`` times (see ``documents.py``), which
+80 random bits per id make practically impossible.
 """
 
 from __future__ import annotations
