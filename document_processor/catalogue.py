@@ -1,5 +1,7 @@
 """The document catalogue on DynamoDB (DESIGN §4.1): one item per document, in the owner's partition,
-so a listing page is one ``Query`` with full metadata; and the records of idempotent uploads.
+so a listing page is one ``Query`` with full metadata; the records of idempotent uploads; and the
+large-upload sessions (DESIGN §4.2, ``uploads.py``), in the same partition, so another owner's session
+is simply not found.
 
 S3 stays the source of truth: an item is written right after the object (conditionally, never
 overwriting) and removed right after it; the reconciler (``reconciler.py``) heals whatever a crash
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import math
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ChecksumError, ClientError
@@ -24,14 +27,23 @@ from botocore.exceptions import BotoCoreError, ChecksumError, ClientError
 from document_processor import catalogue_schema as schema
 from document_processor.clients import LazyClient
 from document_processor.documents import Document
-from document_processor.errors import CatalogueError, CatalogueUnavailableError
+from document_processor.errors import CatalogueError, CatalogueUnavailableError, NotFoundError
 from document_processor.idempotency import STATE_COMPLETED, STATE_PENDING, TTL_SECONDS
 from document_processor.ids import created_at
 from document_processor.runtime_checks import require_dynamodb_features
 from document_processor.storage import TRANSPORT_ERRORS
+from document_processor.uploads import (
+    SESSION_LIFETIME_SECONDS,
+    InvalidUploadStateError,
+    UploadError,
+    UploadSession,
+    UploadStatus,
+    can_transition,
+    rfc3339,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -161,6 +173,58 @@ def document_from_item(item: dict[str, Any]) -> Document:
         filename=item["filename"]["S"] if "filename" in item else None,
         facts={name: int(value["N"]) for name, value in facts.items()},
     )
+
+
+def session_item(owner_key: str, session: UploadSession) -> dict[str, Any]:
+    """The catalogue item of an upload session (the one shape ``session_from_item`` reads back)."""
+    item: dict[str, Any] = {
+        schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+        schema.SORT_KEY: {"S": schema.upload_sort_key(session.id)},
+        "id": {"S": session.id},
+        "owner": {"S": session.owner},
+        "filename": {"S": session.filename},
+        "filenameLower": {"S": session.filename.casefold()},
+        "contentType": {"S": session.content_type},
+        "size": {"N": str(session.size)},
+        "sha256": {"S": session.sha256},
+        "partSize": {"N": str(session.part_size)},
+        "partCount": {"N": str(session.part_count)},
+        "multipartUploadId": {"S": session.multipart_upload_id},
+        "status": {"S": str(session.status)},
+        "createdAt": {"S": session.created_at},
+        schema.TTL_ATTRIBUTE: {"N": str(session.expires_at)},
+        "updatedAt": {"S": session.updated_at},
+    }
+    if session.error is not None:
+        item["error"] = _error_attribute(session.error)
+    if session.document_id is not None:
+        item["documentId"] = {"S": session.document_id}
+    return item
+
+
+def session_from_item(item: dict[str, Any]) -> UploadSession:
+    """The ``UploadSession`` a catalogue item describes."""
+    error = item.get("error", {}).get("M")
+    return UploadSession(
+        id=item["id"]["S"],
+        owner=item["owner"]["S"],
+        filename=item["filename"]["S"],
+        content_type=item["contentType"]["S"],
+        size=int(item["size"]["N"]),
+        sha256=item["sha256"]["S"],
+        part_size=int(item["partSize"]["N"]),
+        part_count=int(item["partCount"]["N"]),
+        multipart_upload_id=item["multipartUploadId"]["S"],
+        status=UploadStatus(item["status"]["S"]),
+        expires_at=int(item[schema.TTL_ATTRIBUTE]["N"]),
+        updated_at=item["updatedAt"]["S"],
+        error=UploadError(code=error["code"]["S"], message=error["message"]["S"]) if error else None,
+        document_id=item["documentId"]["S"] if "documentId" in item else None,
+    )
+
+
+def _error_attribute(error: UploadError) -> dict[str, Any]:
+    return {"M": {"code": {"S": error.code}, "message": {"S": error.message}}}
 
 
 class Catalogue:
@@ -338,6 +402,148 @@ class Catalogue:
         except _ConditionFailed:
             LOGGER.warning("Idempotency record was gone or taken over before it was completed")
 
+    def create_session(self, owner_key: str, session: UploadSession) -> bool:
+        """Create the session's item unless one exists (never overwrites); ``False`` if one did."""
+        try:
+            self._call(
+                "PutItem",
+                lambda: self._client.put_item(
+                    TableName=self._table,
+                    Item=session_item(owner_key, session),
+                    ConditionExpression="attribute_not_exists(#pk)",
+                    ExpressionAttributeNames={"#pk": schema.PARTITION_KEY},
+                ),
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def get_session(self, owner_key: str, upload_id: str) -> UploadSession | None:
+        """The owner's session ``upload_id``, read consistently; ``None`` if the owner has none by that id.
+
+        The key is built from the caller's owner key, so another owner's session is not found (the
+        same answer as a session that never existed). The stored status is returned as is; read it
+        through ``UploadSession.status_at`` (a session past its time reads ``expired``).
+        """
+        response = self._call(
+            "GetItem",
+            lambda: self._client.get_item(
+                TableName=self._table, Key=_session_key(owner_key, upload_id), ConsistentRead=True
+            ),
+        )
+        item = response.get("Item")
+        return session_from_item(item) if item else None
+
+    def transition_session(
+        self,
+        owner_key: str,
+        upload_id: str,
+        from_statuses: Iterable[UploadStatus],
+        to_status: UploadStatus,
+        *,
+        now: float,
+        error: UploadError | None = None,
+        document_id: str | None = None,
+    ) -> UploadSession:
+        """Move the session from one of ``from_statuses`` to ``to_status``; return it as written.
+
+        One conditional ``UpdateItem`` decides, so of two racing moves exactly one wins. Leaving
+        ``awaiting-parts`` also needs the clock: to ``expired`` only once ``expiresAt`` has passed, to
+        anything else only before. Each move resets ``expiresAt`` (the TTL) to ``now`` + 24 h, so a
+        session being processed is not deleted under the processor and its outcome stays readable.
+        ``error`` is required for (and only for) ``rejected``, ``document_id`` for ``stored``.
+
+        Raises ``NotFoundError`` (404) when the owner has no such session, ``InvalidUploadStateError``
+        (409; its ``session`` is the one found) when it is not in ``from_statuses`` at ``now``, and
+        ``ValueError`` for a move the state machine does not have (a programming error, not a request's).
+        """
+        sources = frozenset(from_statuses)
+        illegal = sorted(str(source) for source in sources if not can_transition(source, to_status))
+        if not sources or illegal:
+            raise ValueError(f"no transition from {illegal or 'nothing'} to {str(to_status)!r}")
+        if (error is not None) != (to_status is UploadStatus.REJECTED):
+            raise ValueError("error is required for, and only for, the move to 'rejected'")
+        if (document_id is not None) != (to_status is UploadStatus.STORED):
+            raise ValueError("document_id is required for, and only for, the move to 'stored'")
+        names = {
+            "#pk": schema.PARTITION_KEY,
+            "#status": "status",
+            "#updated": "updatedAt",
+            "#expires": schema.TTL_ATTRIBUTE,
+        }
+        values: dict[str, Any] = {
+            ":to": {"S": str(to_status)},
+            ":updated": {"S": rfc3339(now)},
+            ":retain": {"N": str(int(now) + SESSION_LIFETIME_SECONDS)},
+        }
+        allowed = []
+        for index, source in enumerate(sorted(sources)):
+            values[f":from{index}"] = {"S": str(source)}
+            allowed.append(f":from{index}")
+        condition = f"attribute_exists(#pk) AND #status IN ({', '.join(allowed)})"
+        if UploadStatus.AWAITING_PARTS in sources:
+            # ``status_at``: awaiting parts reads ``expired`` from ``expiresAt`` on (``now`` >= it).
+            clock = "#expires <= :now" if to_status is UploadStatus.EXPIRED else "#expires > :now"
+            values[":now"] = {"N": str(math.floor(now))}
+            condition = f"{condition} AND {clock}"
+        update = "SET #status = :to, #updated = :updated, #expires = :retain"
+        if error is not None:
+            names["#error"] = "error"
+            values[":error"] = _error_attribute(error)
+            update += ", #error = :error"
+        if document_id is not None:
+            names["#document"] = "documentId"
+            values[":document"] = {"S": document_id}
+            update += ", #document = :document"
+        try:
+            response = self._call(
+                "UpdateItem",
+                lambda: self._client.update_item(
+                    TableName=self._table,
+                    Key=_session_key(owner_key, upload_id),
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+            )
+        except _ConditionFailed as failed:
+            if not failed.item:
+                raise NotFoundError("No such upload session.") from None
+            found = session_from_item(failed.item)
+            raise InvalidUploadStateError(found.status_at(now), sources, session=found) from None
+        return session_from_item(response["Attributes"])
+
+    def list_sessions(
+        self, owner_key: str, *, limit: int, after_id: str | None
+    ) -> tuple[list[UploadSession], str | None]:
+        """One page of the owner's sessions, newest first (one consistent ``Query``), and the id to
+        continue after (``None``: done). Reads ``limit`` + 1 items, as ``query_documents`` does."""
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :upload)",
+            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": schema.owner_partition(owner_key)},
+                ":upload": {"S": schema.UPLOAD_PREFIX},
+            },
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+            "ConsistentRead": True,
+        }
+        if after_id is not None:
+            arguments["ExclusiveStartKey"] = _session_key(owner_key, after_id)
+        response = self._call("Query", lambda: self._client.query(**arguments))
+        sessions = [session_from_item(item) for item in response.get("Items", [])]
+        if len(sessions) > limit:
+            return sessions[:limit], sessions[limit - 1].id
+        last_key = response.get("LastEvaluatedKey")
+        if not last_key:
+            return sessions, None
+        return sessions, str(last_key[schema.SORT_KEY]["S"]).removeprefix(schema.UPLOAD_PREFIX)
+
     def _call(self, operation: str, call: Callable[[], _T]) -> _T:
         try:
             return call()
@@ -376,6 +582,13 @@ def _key(owner_key: str, document_id: str) -> dict[str, Any]:
     return {
         schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
         schema.SORT_KEY: {"S": schema.document_sort_key(document_id)},
+    }
+
+
+def _session_key(owner_key: str, upload_id: str) -> dict[str, Any]:
+    return {
+        schema.PARTITION_KEY: {"S": schema.owner_partition(owner_key)},
+        schema.SORT_KEY: {"S": schema.upload_sort_key(upload_id)},
     }
 
 

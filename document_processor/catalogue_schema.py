@@ -6,7 +6,9 @@ One table holds every caller's items (DESIGN §4.1). The partition is the caller
 ``Query`` per page lists one caller's documents and nothing else; the sort key says what an item is:
 
 - ``DOC#<id>``: a document (ids are time-ordered, so the sort key orders by creation time);
-- ``IDEM#<sha256 of the Idempotency-Key>``: the record of one idempotent request, expiring after 24 h.
+- ``IDEM#<sha256 of the Idempotency-Key>``: the record of one idempotent request, expiring after 24 h;
+- ``UPLOAD#<upload id>``: one large-upload session (DESIGN §4.2, ``uploads.py``), expiring after 24 h
+  (ids are time-ordered here too, so a reverse ``Query`` lists the newest session first).
 
 The ``byType`` index (partition ``<owner key>#<media type>``, same sort key) serves the
 ``contentType=`` filter with full pages in date order; only document items carry ``typeKey``.
@@ -21,13 +23,14 @@ SORT_KEY: Final = "sk"
 TYPE_INDEX: Final = "byType"
 TYPE_INDEX_PARTITION_KEY: Final = "typeKey"
 TTL_ATTRIBUTE: Final = "expiresAt"
-"""Epoch seconds after which DynamoDB may delete the item (idempotency records; upload sessions later).
+"""Epoch seconds after which DynamoDB may delete the item (idempotency records, upload sessions).
 
 DynamoDB deletes expired items lazily (typically within days), so readers compare it with the clock too."""
 
 OWNER_PREFIX: Final = "OWNER#"
 DOCUMENT_PREFIX: Final = "DOC#"
 IDEMPOTENCY_PREFIX: Final = "IDEM#"
+UPLOAD_PREFIX: Final = "UPLOAD#"
 
 KEY_SCHEMA: Final[tuple[dict[str, str], ...]] = (
     {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
@@ -67,6 +70,11 @@ def document_sort_key(document_id: str) -> str:
 def idempotency_sort_key(key_digest: str) -> str:
     """The sort key of an idempotency record (``key_digest``: SHA-256 hex of the client's key)."""
     return f"{IDEMPOTENCY_PREFIX}{key_digest}"
+
+
+def upload_sort_key(upload_id: str) -> str:
+    """The sort key of an upload session (``upload_id``: a canonical id, also its document's id)."""
+    return f"{UPLOAD_PREFIX}{upload_id}"
 
 
 def type_key(owner_key: str, media_type: str) -> str:

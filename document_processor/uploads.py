@@ -1,0 +1,386 @@
+"""Large-upload sessions (DESIGN §4.2, issue 14): the request a client declares, the part plan, and the
+session's state machine. Pure building blocks: the catalogue (``catalogue.py``) stores sessions and the
+presigner (``presign.py``) signs their parts; nothing here calls AWS.
+
+A session is created by ``POST /uploads`` with the file's name, type, size and SHA-256. Its id is a fresh
+document id and is *also* the id the processor stores the document under, so one session maps to exactly
+one document and nothing can collide. The bytes go to the quarantine ingest bucket under
+``ingest/<owner key>/<upload id>`` (``ingest_key``), never to the vault, and reach it only after the
+processor has validated them.
+
+States and the only legal moves (anything else is 409 ``invalid_upload_state``)::
+
+    awaiting-parts -> processing (complete) | aborted (DELETE) | expired (its clock ran out)
+    processing     -> scanning (malware gate, issue 15) | stored | rejected
+    scanning       -> stored | rejected
+
+``stored``, ``rejected``, ``expired`` and ``aborted`` are terminal. A session awaiting parts whose
+``expiresAt`` has passed *reads* as ``expired`` (``UploadSession.status_at``) even before anything writes
+that status, so no request can act on it; every move is a conditional write on the current status, so
+two racing requests cannot both move one session.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from document_processor.content_types import TEXT_CHARSETS, parse_content_type
+from document_processor.errors import (
+    BadRequestError,
+    ConflictError,
+    ErrorCode,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    UploadErrorCode,
+)
+from document_processor.filenames import sanitise_filename
+from document_processor.ids import created_at, is_valid_document_id
+from document_processor.settings import TEXT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+MIB: Final = 1024 * 1024
+GIB: Final = 1024 * MIB
+TIB: Final = 1024 * GIB
+MIN_PART_SIZE: Final = 5 * MIB
+"""S3's smallest part (every part but the last)."""
+MAX_PART_SIZE: Final = 5 * GIB
+"""S3's largest part."""
+MAX_PARTS: Final = 10_000
+"""S3's most parts in one multipart upload."""
+DEFAULT_MAX_UPLOAD_BYTES: Final = 5 * GIB
+"""Largest declared size by default (5 GiB = 5,368,709,120 bytes); configurable up to the ceiling."""
+MAX_UPLOAD_BYTES_CEILING: Final = 5 * TIB
+"""S3's largest object; ``plan_parts`` fits it in 10,000 parts of 525 MiB (well under ``MAX_PART_SIZE``)."""
+SESSION_LIFETIME_SECONDS: Final = 24 * 60 * 60
+"""How long a session awaits its parts; also how long a session's record is kept after each move, so a
+session in ``processing`` is never deleted by DynamoDB's TTL under the processor, and a client can read
+the outcome (``stored``, ``rejected``) for a day."""
+MAX_REQUEST_BODY_CHARACTERS: Final = 16_384
+"""Longest ``POST /uploads`` body: a 255-byte filename as JSON ``\\u`` escapes is ~800 characters."""
+SHA256_HEX_LENGTH: Final = 64
+INGEST_PREFIX: Final = "ingest/"
+UPLOAD_REQUEST_FIELDS: Final = ("filename", "contentType", "size", "sha256")
+"""The keys of a ``POST /uploads`` body, all required, nothing else allowed."""
+_LOWER_HEX: Final = frozenset("0123456789abcdef")
+
+
+class UploadStatus(StrEnum):
+    """A session's status (the ``status`` field of the API and of the catalogue item)."""
+
+    AWAITING_PARTS = "awaiting-parts"
+    PROCESSING = "processing"
+    SCANNING = "scanning"
+    STORED = "stored"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    ABORTED = "aborted"
+
+
+TRANSITIONS: Final[Mapping[UploadStatus, frozenset[UploadStatus]]] = {
+    UploadStatus.AWAITING_PARTS: frozenset(
+        {UploadStatus.PROCESSING, UploadStatus.ABORTED, UploadStatus.EXPIRED}
+    ),
+    UploadStatus.PROCESSING: frozenset({UploadStatus.SCANNING, UploadStatus.STORED, UploadStatus.REJECTED}),
+    UploadStatus.SCANNING: frozenset({UploadStatus.STORED, UploadStatus.REJECTED}),
+    UploadStatus.STORED: frozenset(),
+    UploadStatus.REJECTED: frozenset(),
+    UploadStatus.EXPIRED: frozenset(),
+    UploadStatus.ABORTED: frozenset(),
+}
+"""Every legal move; a status with none is terminal."""
+TERMINAL_STATUSES: Final = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+
+def can_transition(current: UploadStatus, target: UploadStatus) -> bool:
+    """Whether the state machine allows ``current`` -> ``target``."""
+    return target in TRANSITIONS[current]
+
+
+class UploadError(NamedTuple):
+    """Why a session was rejected: a stable code (``size_mismatch``, ``checksum_mismatch``, ...) and a
+    message safe to show the client."""
+
+    code: str
+    message: str
+
+
+class UploadSession(NamedTuple):
+    """One upload session as the catalogue holds it."""
+
+    id: str
+    """The upload id, also the id of the document it becomes."""
+    owner: str
+    """The normalised principal that created it (its owner key is the catalogue partition)."""
+    filename: str
+    """Sanitised (``filenames.sanitise_filename``)."""
+    content_type: str
+    """The declared media type, on the allow-list (no parameters)."""
+    size: int
+    sha256: str
+    """The declared SHA-256 of the whole file, 64 lowercase hex digits."""
+    part_size: int
+    part_count: int
+    multipart_upload_id: str
+    """S3's id of the multipart upload to ``ingest_key(owner_key, id)``."""
+    status: UploadStatus
+    """The stored status; read it through ``status_at`` (a session past its time reads ``expired``)."""
+    expires_at: int
+    """Epoch seconds: while awaiting parts, the deadline; after a move, when the record may be deleted."""
+    updated_at: str
+    """RFC 3339 time of the last write."""
+    error: UploadError | None = None
+    """Set when ``rejected``."""
+    document_id: str | None = None
+    """Set when ``stored``."""
+
+    @property
+    def created_at(self) -> str:
+        """When the session was created (embedded in its time-ordered id)."""
+        return created_at(self.id)
+
+    def status_at(self, now: float) -> UploadStatus:
+        """The status a reader sees at ``now``: awaiting parts past ``expires_at`` is ``expired``."""
+        if self.status is UploadStatus.AWAITING_PARTS and now >= self.expires_at:
+            return UploadStatus.EXPIRED
+        return self.status
+
+    def to_json(self, *, now: float) -> dict[str, Any]:
+        """The session as ``GET /uploads/{id}`` shows it, less ``partsReceived`` (S3's ListParts)."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "status": str(self.status_at(now)),
+            "filename": self.filename,
+            "contentType": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "partSize": self.part_size,
+            "partCount": self.part_count,
+            "createdAt": self.created_at,
+            "expiresAt": rfc3339(self.expires_at),
+        }
+        if self.document_id is not None:
+            body["documentId"] = self.document_id
+        if self.error is not None:
+            body["error"] = {"code": self.error.code, "message": self.error.message}
+        return body
+
+
+class InvalidUploadStateError(ConflictError):
+    """409 ``invalid_upload_state``: the session is not in a state the request can act on.
+
+    ``session`` is the session as it was found (``None`` when the caller had none to hand), so the
+    processor can tell "already done" from "someone else got there first"."""
+
+    def __init__(
+        self,
+        current: UploadStatus,
+        expected: Iterable[UploadStatus],
+        *,
+        session: UploadSession | None = None,
+    ) -> None:
+        wanted = " or ".join(repr(str(status)) for status in sorted(expected))
+        super().__init__(f"The upload session is {str(current)!r}; this request needs it to be {wanted}.")
+        self.current = current
+        self.session = session
+
+
+def require_status(session: UploadSession, expected: Iterable[UploadStatus], *, now: float) -> None:
+    """Raise ``InvalidUploadStateError`` unless the session, as read at ``now``, is in ``expected``."""
+    wanted = frozenset(expected)
+    current = session.status_at(now)
+    if current not in wanted:
+        raise InvalidUploadStateError(current, wanted, session=session)
+
+
+class PartPlan(NamedTuple):
+    """How a file is cut into parts: every part is ``part_size`` bytes except the last (1..part_size)."""
+
+    part_size: int
+    part_count: int
+
+
+def plan_parts(size: int) -> PartPlan:
+    """The part plan for ``size`` bytes (1..``MAX_UPLOAD_BYTES_CEILING``).
+
+    The part size is the smallest whole number of MiB, at least 5 MiB, that fits the file in 10,000
+    parts: small files get S3's minimum part (fewest round trips for the least memory per part in the
+    client), and any allowed size still fits. Whole MiB keep part boundaries easy to check by eye.
+    """
+    if not 1 <= size <= MAX_UPLOAD_BYTES_CEILING:
+        raise ValueError(f"size must be 1..{MAX_UPLOAD_BYTES_CEILING}, got {size!r}")
+    smallest = -(-size // MAX_PARTS)
+    part_size = max(MIN_PART_SIZE, -(-smallest // MIB) * MIB)
+    return PartPlan(part_size=part_size, part_count=-(-size // part_size))
+
+
+def part_length(plan: PartPlan, size: int, part_number: int) -> int:
+    """How many bytes part ``part_number`` (1-based) of a ``size``-byte file holds under ``plan``."""
+    if not 1 <= part_number <= plan.part_count:
+        raise ValueError(f"part_number must be 1..{plan.part_count}, got {part_number!r}")
+    if part_number < plan.part_count:
+        return plan.part_size
+    return size - (plan.part_count - 1) * plan.part_size
+
+
+def ingest_key(owner_key: str, upload_id: str) -> str:
+    """``ingest/<owner key>/<upload id>``: the only key a session's bytes are uploaded to."""
+    if not owner_key or not _LOWER_HEX.issuperset(owner_key) or not is_valid_document_id(upload_id):
+        raise ValueError("ingest_key needs a hex owner key and a canonical upload id")
+    return f"{INGEST_PREFIX}{owner_key}/{upload_id}"
+
+
+def parse_ingest_key(key: str) -> tuple[str, str] | None:
+    """``(owner key, upload id)`` of a key ``ingest_key`` could have built, else ``None``.
+
+    The processor gets keys from S3 events; anything else under the ingest bucket (a stray upload, a
+    key with extra segments) matches no session and is left alone rather than guessed at.
+    """
+    prefix, _, rest = key.partition(INGEST_PREFIX)
+    owner_key, slash, upload_id = rest.partition("/")
+    if prefix or not slash or not owner_key or not _LOWER_HEX.issuperset(owner_key):
+        return None
+    if not is_valid_document_id(upload_id):
+        return None
+    return owner_key, upload_id
+
+
+class UploadRequest(NamedTuple):
+    """A validated ``POST /uploads`` body."""
+
+    filename: str
+    """Sanitised."""
+    content_type: str
+    """The bare media type, on the allow-list."""
+    size: int
+    sha256: str
+    """64 lowercase hex digits."""
+
+
+def parse_upload_request(
+    body: str | bytes | None, *, allowed: frozenset[str], max_size: int = DEFAULT_MAX_UPLOAD_BYTES
+) -> UploadRequest:
+    """Validate a ``POST /uploads`` body, before any S3 call or URL.
+
+    Checked in this order, the first failure answering: a JSON object with exactly the keys
+    ``filename``, ``contentType``, ``size``, ``sha256`` and the right JSON types (400
+    ``invalid_request``); ``contentType`` on the allow-list (415 ``unsupported_content_type``; text must
+    be UTF-8: 415 ``invalid_text_encoding``); ``size`` 1..``max_size`` (400 below, 413
+    ``document_too_large`` above); ``sha256`` 64 lowercase hex digits (400 ``invalid_sha256``); a
+    filename with something left after sanitising (400).
+    """
+    fields = _json_object(body)
+    missing = [name for name in UPLOAD_REQUEST_FIELDS if name not in fields]
+    unknown = sorted(set(fields) - set(UPLOAD_REQUEST_FIELDS))
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown {', '.join(repr(name) for name in unknown)}")
+        raise BadRequestError(
+            f"The body must have exactly the keys {', '.join(UPLOAD_REQUEST_FIELDS)} ({'; '.join(problems)})."
+        )
+    filename, content_type, size, sha256 = (fields[name] for name in UPLOAD_REQUEST_FIELDS)
+    wrong = [
+        name
+        for name, value, expected in (
+            ("filename", filename, str),
+            ("contentType", content_type, str),
+            ("sha256", sha256, str),
+        )
+        if not isinstance(value, expected)
+    ]
+    if wrong:
+        raise BadRequestError(f"{', '.join(wrong)} must be JSON strings.")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise BadRequestError("size must be a JSON integer (the file's length in bytes).")
+    media_type = _allowed_media_type(content_type, allowed)
+    if size < 1:
+        raise BadRequestError("size must be at least 1 byte; an empty file cannot be uploaded.")
+    if size > max_size:
+        raise PayloadTooLargeError(f"The document is larger than the {max_size}-byte limit.")
+    if len(sha256) != SHA256_HEX_LENGTH or not _LOWER_HEX.issuperset(sha256):
+        raise BadRequestError(
+            "sha256 must be the SHA-256 of the whole file as 64 lowercase hex digits.",
+            code=UploadErrorCode.INVALID_SHA256,
+        )
+    kept = sanitise_filename(filename)
+    if kept is None:
+        raise BadRequestError("filename must keep at least one usable character once sanitised.")
+    return UploadRequest(filename=kept, content_type=media_type, size=size, sha256=sha256)
+
+
+def _json_object(body: str | bytes | None) -> dict[str, Any]:
+    """The body as a JSON object; duplicate keys, non-objects and oversized bodies are a 400."""
+    if not body:
+        raise BadRequestError("The request body is empty; send a JSON object.", code=ErrorCode.EMPTY_BODY)
+    if len(body) > MAX_REQUEST_BODY_CHARACTERS:
+        raise BadRequestError(f"The request body is longer than {MAX_REQUEST_BODY_CHARACTERS} characters.")
+    try:
+        parsed = json.loads(body, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, duplicate keys, huge integers
+        raise BadRequestError("The request body must be a JSON object (UTF-8, no repeated keys).") from None
+    if not isinstance(parsed, dict):
+        raise BadRequestError("The request body must be a JSON object.")
+    return parsed
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object hook that refuses repeated keys (two parsers could otherwise read two bodies)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("repeated key")
+    return result
+
+
+def _allowed_media_type(content_type: str, allowed: frozenset[str]) -> str:
+    """The bare media type of a declared ``contentType`` if allowed, else 415 (as ``POST /documents``)."""
+    media_type, parameters = parse_content_type(content_type)
+    if media_type not in allowed:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {media_type!r} is not accepted; use one of {', '.join(sorted(allowed))}."
+        )
+    if media_type == TEXT:
+        charset = parameters.get("charset", "utf-8").lower()
+        if charset not in TEXT_CHARSETS:
+            raise UnsupportedMediaTypeError(
+                f"Text must be UTF-8; charset {charset!r} is not accepted.",
+                code=ErrorCode.INVALID_TEXT_ENCODING,
+            )
+    return media_type
+
+
+def new_session(
+    upload_id: str, request: UploadRequest, *, owner: str, multipart_upload_id: str, now: float
+) -> UploadSession:
+    """The session ``POST /uploads`` creates once S3 has started the multipart upload."""
+    if not is_valid_document_id(upload_id):
+        raise ValueError("upload_id must be a canonical id (ids.new_document_id)")
+    plan = plan_parts(request.size)
+    return UploadSession(
+        id=upload_id,
+        owner=owner,
+        filename=request.filename,
+        content_type=request.content_type,
+        size=request.size,
+        sha256=request.sha256,
+        part_size=plan.part_size,
+        part_count=plan.part_count,
+        multipart_upload_id=multipart_upload_id,
+        status=UploadStatus.AWAITING_PARTS,
+        expires_at=int(now) + SESSION_LIFETIME_SECONDS,
+        updated_at=rfc3339(now),
+    )
+
+
+def rfc3339(epoch_seconds: float) -> str:
+    """``epoch_seconds`` as an RFC 3339 UTC timestamp with milliseconds (the API's time format)."""
+    from datetime import UTC, datetime  # already loaded by botocore
+
+    millis = int(epoch_seconds * 1000)
+    moment = datetime.fromtimestamp(millis // 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
