@@ -38,6 +38,7 @@ from document_processor.errors import (
 from document_processor.filenames import sanitise_filename
 from document_processor.ids import created_at, is_valid_document_id
 from document_processor.settings import TEXT
+from document_processor.validation import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, decode_cursor
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -65,7 +66,9 @@ SHA256_HEX_LENGTH: Final = 64
 INGEST_PREFIX: Final = "ingest/"
 UPLOAD_REQUEST_FIELDS: Final = ("filename", "contentType", "size", "sha256")
 """The keys of a ``POST /uploads`` body, all required, nothing else allowed."""
+SESSION_LIST_PARAMETERS: Final = frozenset({"limit", "cursor"})
 _LOWER_HEX: Final = frozenset("0123456789abcdef")
+_DIGITS: Final = frozenset("0123456789")
 
 
 class UploadStatus(StrEnum):
@@ -375,6 +378,50 @@ def new_session(
         expires_at=int(now) + SESSION_LIFETIME_SECONDS,
         updated_at=rfc3339(now),
     )
+
+
+class SessionListQuery(NamedTuple):
+    """A validated ``GET /uploads`` query (sessions are listed newest first only)."""
+
+    limit: int
+    after: str | None
+    """The upload id the cursor continues after."""
+    binding: str
+    """What this listing's cursors are bound to (``session_cursor_binding``)."""
+
+
+def session_cursor_binding(owner_key: str) -> str:
+    """The binding of the caller's session-listing cursors (``validation.encode_cursor``).
+
+    ``uploads`` stands where a document listing's order is, and no document listing has that order, so
+    a document cursor is a 400 here and a session cursor a 400 there, like one of another caller.
+    """
+    return f"{owner_key}|uploads|newest"
+
+
+def list_parameters(query: Mapping[str, list[str]], *, owner_key: str) -> SessionListQuery:
+    """``GET /uploads``'s ``limit`` and ``cursor``; anything else, or a repeated one, is a 400."""
+    for name, values in query.items():
+        if name not in SESSION_LIST_PARAMETERS:
+            raise BadRequestError(
+                f"Unknown query parameter {name!r}; use {', '.join(sorted(SESSION_LIST_PARAMETERS))}.",
+                code=ErrorCode.INVALID_QUERY_PARAMETER,
+            )
+        if len(values) != 1:
+            raise BadRequestError(
+                f"Query parameter {name!r} must appear once.", code=ErrorCode.INVALID_QUERY_PARAMETER
+            )
+    limit = DEFAULT_PAGE_LIMIT
+    if "limit" in query:
+        raw = query["limit"][0]
+        if not (0 < len(raw) <= 3 and _DIGITS.issuperset(raw)) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+            raise BadRequestError(
+                f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
+            )
+        limit = int(raw)
+    binding = session_cursor_binding(owner_key)
+    after = decode_cursor(query["cursor"][0], binding) if "cursor" in query else None
+    return SessionListQuery(limit=limit, after=after, binding=binding)
 
 
 def rfc3339(epoch_seconds: float) -> str:
