@@ -1,0 +1,640 @@
+"""The ingest processor (DESIGN §4.2): ``document_processor.processor.lambda_handler``, driven by the ingest
+bucket's ``ObjectCreated`` events. A building block of issue 14: not yet wired into the stack.
+
+For one object ``ingest/<owner key>/<upload id>`` it moves the upload session to its outcome:
+
+1. load the session (consistently); an unknown key, another bucket or a terminal session ends here
+   (a terminal session's leftover ingest object is deleted: nothing legitimate can be at its key);
+2. ``awaiting-parts`` -> ``processing`` (conditional: the API's complete may have crashed after S3
+   completed the upload, or its move is still on its way);
+3. unless the vault already holds this document: stream the object once (``ingest_validation``) and
+   copy it server-side into the vault under ``documents/<owner key>/<upload id>`` (``copy_into_vault``:
+   conditional, never overwriting, multipart above 5 GiB), with the metadata and SHA-256 checksum
+   ``POST /documents`` writes, so ``GET /documents/{id}`` and the reconciler read it unchanged;
+4. the catalogue item, from the vault object exactly as the reconciler builds it (conditional);
+5. the ingest object deleted; 6. the session ``stored`` with its ``documentId``.
+
+A rejection moves the session to ``rejected`` with its code and message first, then deletes the ingest
+object. Every step is idempotent and each one's effect is visible to the next attempt (the vault object,
+the item, the missing ingest object, the status), so a crash after any step leaves a state that a retry
+of the same event, or a duplicate or late one, finishes; two concurrent runs agree because every write
+is conditional and validation is deterministic. Failures are logged and re-raised after the remaining
+records ran, for Lambda's asynchronous retries and then the failure destination; settings are read once
+per execution environment, as the reconciler does.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from urllib.parse import unquote_plus
+
+from botocore.exceptions import ClientError
+
+from document_processor.catalogue import Catalogue, create_dynamodb_client
+from document_processor.documents import (
+    FACT_KEYS,
+    KEY_PREFIX,
+    META_FILENAME,
+    META_OWNER,
+    document_from_object,
+)
+from document_processor.errors import ConfigurationError, NotFoundError
+from document_processor.filenames import encode_for_metadata
+from document_processor.ingest_validation import Rejected, RejectionCode, Validated, validate_stream
+from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
+from document_processor.settings import Settings, load_settings
+from document_processor.storage import (
+    NOT_FOUND_CODES,
+    PRECONDITION_FAILED_CODES,
+    DocumentStore,
+    create_s3_client,
+)
+from document_processor.uploads import (
+    TERMINAL_STATUSES,
+    InvalidUploadStateError,
+    UploadError,
+    UploadSession,
+    UploadStatus,
+    ingest_key,
+    parse_ingest_key,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import BinaryIO
+
+    from mypy_boto3_s3 import S3Client
+
+    from document_processor.storage import StoredObject
+
+__all__ = [
+    "CopyOutcome",
+    "Outcome",
+    "Processor",
+    "Rejected",
+    "RejectionCode",
+    "Validated",
+    "copy_into_vault",
+    "validate_stream",
+]
+
+MAX_COPY_OBJECT_BYTES = 5 * 1024 * 1024 * 1024
+"""Largest object one ``CopyObject`` copies (5 GiB = 5,368,709,120 bytes); above it, ``UploadPartCopy``."""
+COPY_PART_BYTES = 512 * 1024 * 1024
+"""Part size of a multipart copy (S3: 5 MiB to 5 GiB, at most 10,000 parts; 5 TiB fits in 10,000)."""
+MAX_PARTS = 10_000
+MIN_PART_BYTES = 5 * 1024 * 1024
+S3_EVENT_SOURCE = "aws:s3"
+ENV_INGEST_BUCKET = "INGEST_BUCKET"
+READ_TIMEOUT_SECONDS = 60.0
+"""The processor's S3 read timeout: a server-side copy of gigabytes answers after seconds, not milliseconds
+(the API's 3 s is sized for small objects and a 25 s function; the processor runs for minutes)."""
+MAX_ATTEMPTS = 3
+
+LOGGER = logging.getLogger("document_processor.processor")
+
+
+class CopyOutcome(StrEnum):
+    """What ``copy_into_vault`` did."""
+
+    COPIED = "copied"
+    ALREADY_THERE = "already_there"
+    """This very document was already at the vault key (an earlier or concurrent run copied it)."""
+
+
+class Outcome(StrEnum):
+    """What processing one record did (counted on the invocation's log line)."""
+
+    STORED = "stored"
+    REJECTED = "rejected"
+    ALREADY_DONE = "already_done"
+    """The session was already terminal (a duplicate or late event); any leftover ingest object deleted."""
+    SCANNING = "scanning"
+    """The session is with the malware gate (issue 15), which moves it on."""
+    MISSING = "missing"
+    """The session is processing but neither the ingest object nor the document exists (logged: an
+    ingest object expired by the lifecycle before any attempt succeeded)."""
+    SKIPPED = "skipped"
+    """Not a record this function handles (another bucket or event, not an ingest key, no session)."""
+
+
+class VaultConflictError(Exception):
+    """An object at the vault key is not this document; it is never overwritten (practically impossible:
+    the key's id is the session's fresh id)."""
+
+
+class CopySourceChangedError(Exception):
+    """The ingest object was gone or changed when copied, and the vault does not hold the document;
+    a retry validates again whatever is there."""
+
+
+class ProcessError(Exception):
+    """Some records of an event could not be processed; raised so Lambda retries the event."""
+
+
+class IngestKey(NamedTuple):
+    """An ingest key, split."""
+
+    key: str
+    owner_key: str
+    upload_id: str
+
+
+def vault_key(owner_key: str, upload_id: str) -> str:
+    """``documents/<owner key>/<upload id>``: the document the session becomes (its id is the upload id)."""
+    return f"{KEY_PREFIX}{owner_key}/{upload_id}"
+
+
+def document_metadata(session: UploadSession, facts: Mapping[str, int]) -> dict[str, str]:
+    """The user metadata ``POST /documents`` writes for this document (``DocumentService.store``)."""
+    metadata = {META_OWNER: session.owner, META_FILENAME: encode_for_metadata(session.filename)}
+    metadata.update({FACT_KEYS[name]: str(value) for name, value in facts.items()})
+    return metadata
+
+
+def checksum_of(sha256_hex: str) -> str:
+    """S3's base64 form of a hex SHA-256."""
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
+
+
+def copy_into_vault(
+    s3: S3Client,
+    *,
+    source_bucket: str,
+    source_key: str,
+    vault_bucket: str,
+    vault_key: str,
+    size: int,
+    content_type: str,
+    metadata: Mapping[str, str],
+    sha256: str,
+    source_etag: str | None = None,
+    multipart_threshold: int = MAX_COPY_OBJECT_BYTES,
+    part_bytes: int = COPY_PART_BYTES,
+) -> CopyOutcome:
+    """Copy the validated ingest object into the vault server-side, never overwriting.
+
+    ``CopyObject`` with ``IfNoneMatch="*"`` (S3 refuses with 412 if any object is at the key) and a full
+    SHA-256 computed by S3 (``ChecksumAlgorithm``), compared with the validated one. Above
+    ``multipart_threshold``: ``CreateMultipartUpload`` + ``UploadPartCopy`` ranges +
+    ``CompleteMultipartUpload`` with ``IfNoneMatch="*"``; S3 then keeps a composite SHA-256 (of the
+    parts' checksums: S3 has no full-object SHA-256 for multipart objects), which ``GET /documents/{id}``
+    shows as ``sha256: null``. ``source_etag`` (the validated object's ETag) makes every copy request
+    conditional on the source being the bytes validated. A HeadObject first makes a retry cheap and is
+    the only guard where the conditional header is not enforced (moto 5.2.5 ignores ``IfNoneMatch`` on
+    ``CopyObject``; AWS enforces it). An identical object already at the key counts as done; any other
+    raises ``VaultConflictError``; a source gone or changed raises ``CopySourceChangedError``.
+    """
+    vault = DocumentStore(s3, vault_bucket)
+    expected = _Expected(size, content_type, dict(metadata), checksum_of(sha256), size > multipart_threshold)
+    existing = vault.head(vault_key)
+    if existing is not None:
+        return _already_there(existing, expected, vault_key)
+    source: dict[str, Any] = {"Bucket": source_bucket, "Key": source_key}
+    conditions: dict[str, Any] = {"CopySourceIfMatch": source_etag} if source_etag else {}
+    try:
+        if expected.multipart:
+            _multipart_copy(s3, source, conditions, vault_bucket, vault_key, expected, part_bytes)
+        else:
+            response = s3.copy_object(
+                Bucket=vault_bucket,
+                Key=vault_key,
+                CopySource=source,  # type: ignore[arg-type]  # the dict form of CopySourceTypeDef
+                MetadataDirective="REPLACE",
+                ContentType=content_type,
+                Metadata=dict(metadata),
+                ChecksumAlgorithm="SHA256",
+                IfNoneMatch="*",
+                **conditions,
+            )
+            copied = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
+            if copied is not None and copied != expected.checksum:
+                # Cannot happen with the source condition; never leave a wrong document in the vault.
+                LOGGER.error("Copied object does not hash to the validated SHA-256; removing it")
+                s3.delete_object(Bucket=vault_bucket, Key=vault_key)
+                raise CopySourceChangedError(vault_key)
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code not in NOT_FOUND_CODES | PRECONDITION_FAILED_CODES:
+            raise
+        # 412: an object is at the key (or the source changed); 404: the source is gone. Either way
+        # a concurrent run may have copied this very document: look once more.
+        found = vault.head(vault_key)
+        if found is None:
+            raise CopySourceChangedError(source_key) from None
+        return _already_there(found, expected, vault_key)
+    return CopyOutcome.COPIED
+
+
+class _Expected(NamedTuple):
+    size: int
+    content_type: str
+    metadata: dict[str, str]
+    checksum: str
+    multipart: bool
+
+
+def _matches(stored: StoredObject, expected: _Expected, *, with_facts: bool = True) -> bool:
+    """Whether the vault object is this document (size, type, owner and filename, SHA-256 if single part)."""
+    wanted = {name.lower(): value for name, value in expected.metadata.items()}
+    metadata = stored.metadata
+    if not with_facts:
+        facts = set(FACT_KEYS.values())
+        wanted = {name: value for name, value in wanted.items() if name not in facts}
+        metadata = {name: value for name, value in metadata.items() if name not in facts}
+    # A multipart copy's checksum is S3's composite of its parts (``<base64>-<parts>``; moto computes yet
+    # another): the key is the session's own, so size, type, owner and filename identify the document.
+    checksum_ok = expected.multipart or stored.checksum_sha256 == expected.checksum
+    return (
+        stored.size == expected.size
+        and stored.content_type == expected.content_type
+        and metadata == wanted
+        and checksum_ok
+    )
+
+
+def _already_there(existing: StoredObject, expected: _Expected, key: str) -> CopyOutcome:
+    if _matches(existing, expected):
+        LOGGER.info("The vault already holds this document")
+        return CopyOutcome.ALREADY_THERE
+    LOGGER.error("Another object is at the vault key; not overwritten")
+    raise VaultConflictError(key)
+
+
+def _multipart_copy(
+    s3: S3Client,
+    source: dict[str, Any],
+    conditions: dict[str, Any],
+    bucket: str,
+    key: str,
+    expected: _Expected,
+    part_bytes: int,
+) -> None:
+    """``UploadPartCopy`` in ranges, completed only if nothing is at the key; aborted on any failure."""
+    part = max(part_bytes, MIN_PART_BYTES, -(-expected.size // MAX_PARTS))
+    upload_id = s3.create_multipart_upload(
+        Bucket=bucket,
+        Key=key,
+        ContentType=expected.content_type,
+        Metadata=expected.metadata,
+        ChecksumAlgorithm="SHA256",
+    )["UploadId"]
+    try:
+        parts: list[dict[str, Any]] = []
+        for number, start in enumerate(range(0, expected.size, part), start=1):
+            end = min(start + part, expected.size) - 1
+            result = s3.upload_part_copy(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,  # type: ignore[arg-type]
+                CopySourceRange=f"bytes={start}-{end}",
+                **conditions,
+            )["CopyPartResult"]
+            entry: dict[str, Any] = {"PartNumber": number, "ETag": result["ETag"]}
+            if result.get("ChecksumSHA256"):
+                entry["ChecksumSHA256"] = result["ChecksumSHA256"]
+            parts.append(entry)
+        s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            IfNoneMatch="*",
+        )
+    except BaseException:
+        try:
+            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except ClientError:
+            LOGGER.warning("Could not abort a failed multipart copy (the bucket's lifecycle removes it)")
+        raise
+
+
+class Processor:
+    """Moves upload sessions to their outcome for the ingest objects named by S3 event records."""
+
+    def __init__(
+        self,
+        s3: S3Client,
+        catalogue: Catalogue,
+        *,
+        ingest_bucket: str,
+        vault_bucket: str,
+        allowed_content_types: frozenset[str],
+        clock: Callable[[], float] = time.time,
+        multipart_threshold: int = MAX_COPY_OBJECT_BYTES,
+        part_bytes: int = COPY_PART_BYTES,
+    ) -> None:
+        self._s3 = s3
+        self._catalogue = catalogue
+        self._ingest_bucket = ingest_bucket
+        self._vault_bucket = vault_bucket
+        self._vault = DocumentStore(s3, vault_bucket)
+        self._allowed = allowed_content_types
+        self._clock = clock
+        self._multipart_threshold = multipart_threshold
+        self._part_bytes = part_bytes
+
+    def process_record(self, record: object) -> Outcome:
+        """Process the ingest object one event record names; skip (warned) records that are not ours."""
+        located = self._ingest_key(record)
+        if located is None:
+            return Outcome.SKIPPED
+        return self.process_key(located)
+
+    def process_key(self, located: IngestKey) -> Outcome:
+        """Move the session of ``located`` as far as the objects in S3 allow (see the module docstring)."""
+        session = self._catalogue.get_session(located.owner_key, located.upload_id)
+        if session is None:
+            LOGGER.warning("No upload session for an ingest object; left to the lifecycle")
+            return Outcome.SKIPPED
+        status = session.status_at(self._clock())
+        if status is UploadStatus.AWAITING_PARTS:
+            if not self._ingest_exists(located):  # a late record for an object since removed
+                LOGGER.warning("Session awaits parts and its ingest object is gone; nothing to do")
+                return Outcome.SKIPPED
+            session = self._move(located, session, UploadStatus.PROCESSING)
+            status = session.status_at(self._clock())
+        if status in TERMINAL_STATUSES:
+            self._delete_ingest(located)
+            return Outcome.ALREADY_DONE
+        if status is UploadStatus.SCANNING:
+            return Outcome.SCANNING
+        return self._process(located, session)
+
+    def _process(self, located: IngestKey, session: UploadSession) -> Outcome:
+        key = vault_key(located.owner_key, located.upload_id)
+        stored = self._vault.head(key)
+        if stored is None:
+            try:
+                validated = self._validate_and_copy(located, session)
+            except Rejected as rejected:
+                return self._reject(located, session, rejected)
+            if validated is None:
+                LOGGER.error(
+                    "Session is processing but neither its ingest object nor its document exists",
+                    extra={"uploadId": located.upload_id},
+                )
+                return Outcome.MISSING
+            stored = self._vault.head(key)
+            if stored is None:  # deleted by its owner right after the copy (the id was known)
+                raise CopySourceChangedError(key)
+        elif not _matches(stored, self._expected(session), with_facts=False):
+            LOGGER.error("Another object is at the vault key; not overwritten")
+            raise VaultConflictError(key)
+        document = document_from_object(located.upload_id, stored)
+        if self._catalogue.put_document(located.owner_key, document, owner=session.owner) and (
+            self._vault.head(key) is None
+        ):
+            # Deleted between the copy and the item (the reconciler's second look, for the same race).
+            self._catalogue.delete_document(located.owner_key, located.upload_id)
+        self._delete_ingest(located)
+        self._move(located, session, UploadStatus.STORED, document_id=located.upload_id)
+        return Outcome.STORED
+
+    def _expected(self, session: UploadSession, facts: Mapping[str, int] | None = None) -> _Expected:
+        from document_processor.content_types import STORED_TEXT_CONTENT_TYPE
+        from document_processor.settings import TEXT
+
+        stored_type = STORED_TEXT_CONTENT_TYPE if session.content_type == TEXT else session.content_type
+        return _Expected(
+            session.size,
+            stored_type,
+            document_metadata(session, facts or {}),
+            checksum_of(session.sha256),
+            session.size > self._multipart_threshold,
+        )
+
+    def _validate_and_copy(self, located: IngestKey, session: UploadSession) -> Validated | None:
+        """Stream the ingest object through validation and copy it; ``None`` when there is none."""
+        try:
+            response = self._s3.get_object(Bucket=self._ingest_bucket, Key=located.key)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
+                return None
+            raise
+        body = response["Body"]
+        try:
+            length = int(response.get("ContentLength", -1))
+            if length != session.size:  # cheaper than reading it: S3 knows the size
+                raise Rejected(
+                    RejectionCode.SIZE_MISMATCH,
+                    f"The upload has {length} bytes; {session.size} were declared.",
+                )
+            validated = validate_stream(
+                cast("BinaryIO", body),  # StreamingBody: read(amt) and close()
+                declared_size=session.size,
+                declared_content_type=session.content_type,
+                declared_sha256=session.sha256,
+                allowed=self._allowed,
+            )
+        finally:
+            body.close()
+        copy_into_vault(
+            self._s3,
+            source_bucket=self._ingest_bucket,
+            source_key=located.key,
+            vault_bucket=self._vault_bucket,
+            vault_key=vault_key(located.owner_key, located.upload_id),
+            size=validated.size,
+            content_type=validated.content_type,
+            metadata=document_metadata(session, validated.facts),
+            sha256=validated.sha256,
+            source_etag=str(response.get("ETag", "")) or None,
+            multipart_threshold=self._multipart_threshold,
+            part_bytes=self._part_bytes,
+        )
+        return validated
+
+    def _reject(self, located: IngestKey, session: UploadSession, rejected: Rejected) -> Outcome:
+        """Record the rejection first, then delete the object (a crash between leaves a terminal session
+        whose leftover object the next attempt deletes)."""
+        LOGGER.warning(
+            "Upload rejected", extra={"uploadId": located.upload_id, "rejectionCode": str(rejected.code)}
+        )
+        error = UploadError(code=str(rejected.code), message=rejected.message)
+        self._move(located, session, UploadStatus.REJECTED, error=error)
+        self._delete_ingest(located)
+        return Outcome.REJECTED
+
+    def _move(
+        self,
+        located: IngestKey,
+        session: UploadSession,
+        to_status: UploadStatus,
+        *,
+        error: UploadError | None = None,
+        document_id: str | None = None,
+    ) -> UploadSession:
+        """The conditional move; a session another run already moved there (or beyond) is fine."""
+        sources = {
+            UploadStatus.PROCESSING: (UploadStatus.AWAITING_PARTS,),
+            UploadStatus.STORED: (UploadStatus.PROCESSING,),
+            UploadStatus.REJECTED: (UploadStatus.PROCESSING,),
+        }[to_status]
+        try:
+            return self._catalogue.transition_session(
+                located.owner_key,
+                located.upload_id,
+                sources,
+                to_status,
+                now=self._clock(),
+                error=error,
+                document_id=document_id,
+            )
+        except InvalidUploadStateError as refused:
+            found = refused.session
+            if found is None:
+                raise
+            current = found.status_at(self._clock())
+            already = current is to_status or (
+                to_status is UploadStatus.PROCESSING and current is not UploadStatus.AWAITING_PARTS
+            )
+            if not already:
+                LOGGER.error(
+                    "Upload session moved elsewhere meanwhile",
+                    extra={"uploadId": located.upload_id, "status": str(current), "wanted": str(to_status)},
+                )
+                raise
+            return found
+        except NotFoundError:
+            LOGGER.error("Upload session vanished while processing", extra={"uploadId": located.upload_id})
+            raise
+
+    def _ingest_exists(self, located: IngestKey) -> bool:
+        try:
+            self._s3.head_object(Bucket=self._ingest_bucket, Key=located.key)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
+                return False
+            raise
+        return True
+
+    def _delete_ingest(self, located: IngestKey) -> None:
+        """Delete the ingest object (deleting one that is gone is not an error in S3)."""
+        self._s3.delete_object(Bucket=self._ingest_bucket, Key=located.key)
+
+    def _ingest_key(self, record: object) -> IngestKey | None:
+        """The ingest key of an ``ObjectCreated`` record of our bucket, or ``None`` (warned)."""
+        if not isinstance(record, dict) or record.get("eventSource") != S3_EVENT_SOURCE:
+            LOGGER.warning("Skipping a record that is not an S3 event record")
+            return None
+        event_name = str(record.get("eventName", ""))
+        s3 = record.get("s3")
+        bucket = s3.get("bucket") if isinstance(s3, dict) else None
+        target = s3.get("object") if isinstance(s3, dict) else None
+        raw_key = target.get("key") if isinstance(target, dict) else None
+        if not event_name.startswith("ObjectCreated:"):
+            LOGGER.warning("Skipping a record that is not ObjectCreated", extra={"eventName": event_name})
+            return None
+        if not isinstance(bucket, dict) or not isinstance(raw_key, str):
+            LOGGER.warning("Skipping an S3 record without bucket or key", extra={"eventName": event_name})
+            return None
+        if bucket.get("name") != self._ingest_bucket:
+            LOGGER.warning("Skipping a record for another bucket", extra={"eventName": event_name})
+            return None
+        key = unquote_plus(raw_key)  # S3 URL-encodes keys in event records (form encoding)
+        parsed = parse_ingest_key(key)
+        if parsed is None or ingest_key(*parsed) != key:
+            LOGGER.warning(
+                "Skipping a record for a key that is not an ingest key", extra={"eventName": event_name}
+            )
+            return None
+        return IngestKey(key=key, owner_key=parsed[0], upload_id=parsed[1])
+
+
+def run(
+    processor: Processor | None,
+    event: object,
+    context: object,
+    *,
+    settings: Settings,
+    sink: Callable[[str], None] = write_line,
+) -> dict[str, Any]:
+    """Process every record of ``event``; write one log line with counts; raise if any record failed."""
+    started = time.perf_counter()
+    fields: dict[str, Any] = {"lambdaRequestId": str(getattr(context, "aws_request_id", "") or "")}
+    record_log = RequestLog(
+        fields,
+        namespace=settings.metrics_namespace,
+        service_name=settings.service_name,
+        log_level=logging.getLevelNamesMapping()[settings.log_level],
+        sink=sink,
+    )
+    token = REQUEST_FIELDS.set(fields)
+    try:
+        if processor is None:
+            LOGGER.error("The processor is not configured; the event is left to Lambda's retries")
+            raise ConfigurationError("The processor is not configured.")
+        records = event.get("Records") if isinstance(event, dict) else None
+        if not isinstance(records, list):
+            LOGGER.warning("Skipping an event without S3 records")  # e.g. s3:TestEvent
+            records = []
+        counts = {outcome.value: 0 for outcome in Outcome}
+        first_error: Exception | None = None
+        for record in records:
+            try:
+                counts[processor.process_record(record)] += 1
+            except Exception as error:
+                LOGGER.exception("Could not process a record; the event will be retried")
+                first_error = first_error or error
+        failed = len(records) - sum(counts.values())
+        fields.update(
+            records=len(records),
+            failed=failed,
+            **{outcome: count for outcome, count in counts.items() if count},
+            durationMs=round((time.perf_counter() - started) * 1000, 3),
+        )
+        if counts[Outcome.REJECTED]:
+            record_log.add_metric("UploadsRejected", counts[Outcome.REJECTED])
+        if counts[Outcome.STORED]:
+            record_log.add_metric("UploadsStored", counts[Outcome.STORED])
+        if failed:
+            record_log.add_metric("ProcessFailures", failed)
+        record_log.emit(level=logging.ERROR if failed else logging.INFO, message="Event processed")
+        if first_error is not None:
+            raise ProcessError(f"{failed} of {len(records)} records failed") from first_error
+        return {"records": len(records), "failed": failed, "outcomes": counts}
+    finally:
+        REQUEST_FIELDS.reset(token)
+
+
+def build(settings: Settings, environ: Mapping[str, str] | None = None) -> Processor | None:
+    """The processor for ``settings`` and ``INGEST_BUCKET``; ``None`` (logged here) when misconfigured."""
+    ingest = (os.environ if environ is None else environ).get(ENV_INGEST_BUCKET, "").strip()
+    problems = list(settings.problems)
+    if not ingest:
+        problems.append(f"{ENV_INGEST_BUCKET} is not set: set it to the ingest bucket's name.")
+    bucket, table = settings.documents_bucket, settings.catalogue_table
+    if problems or bucket is None or table is None:
+        LOGGER.error("Configuration is invalid: every event will fail", extra={"problems": problems})
+        return None
+    try:
+        s3 = create_s3_client(read_timeout=READ_TIMEOUT_SECONDS, max_attempts=MAX_ATTEMPTS)
+        catalogue = Catalogue(create_dynamodb_client(), table)
+    except Exception:
+        LOGGER.exception("Could not create the AWS clients: every event will fail")
+        return None
+    return Processor(
+        s3,
+        catalogue,
+        ingest_bucket=ingest,
+        vault_bucket=bucket,
+        allowed_content_types=settings.allowed_content_types,
+    )
+
+
+SETTINGS = load_settings()
+configure_logging(SETTINGS)
+PROCESSOR = build(SETTINGS)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """AWS Lambda entry point for the ingest bucket's event notifications (invoked asynchronously)."""
+    return run(PROCESSOR, event, context, settings=SETTINGS)

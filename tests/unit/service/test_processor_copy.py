@@ -1,0 +1,254 @@
+"""``copy_into_vault`` against moto: a server-side copy the API's readers cannot tell from an upload,
+conditional (never overwriting), idempotent, and multipart above the threshold (lowered here to MiBs).
+
+moto 5.2.5 enforces ``IfNoneMatch`` on ``CompleteMultipartUpload`` but ignores it on ``CopyObject``; AWS
+enforces both. So the requests are checked for the header, and S3's 412 for a key taken meanwhile is
+played by a ``before-call`` hook that answers as S3 does (after writing the competing object).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from document_processor.documents import Document, document_from_object
+from document_processor.filenames import encode_for_metadata
+from document_processor.storage import DocumentStore
+from tests.unit.service.conftest import ALICE, BUCKET
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+
+INGEST = "test-ingest-bucket"
+SOURCE_KEY = "ingest/" + "a" * 64 + "/0190c0ffee0000000000000000000001"
+VAULT_KEY = "documents/" + "a" * 64 + "/0190c0ffee0000000000000000000001"
+MiB = 1024 * 1024
+
+
+def processor_module() -> ModuleType:
+    """``document_processor.processor``, imported inside a test: its import is the function's cold start."""
+    import document_processor.processor as module
+
+    return module
+
+
+@pytest.fixture
+def ingest(s3: Any) -> Iterator[Any]:
+    """An empty (unversioned) ingest bucket beside the versioned vault."""
+    s3.create_bucket(Bucket=INGEST)
+    yield s3
+    for entry in s3.list_objects_v2(Bucket=INGEST).get("Contents", []):
+        s3.delete_object(Bucket=INGEST, Key=entry["Key"])
+    for upload in s3.list_multipart_uploads(Bucket=INGEST).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=INGEST, Key=upload["Key"], UploadId=upload["UploadId"])
+    s3.delete_bucket(Bucket=INGEST)
+
+
+def metadata(**facts: str) -> dict[str, str]:
+    return {"owner": ALICE, "filename": encode_for_metadata("Report ✓.pdf"), **facts}
+
+
+def put_source(s3: Any, data: bytes) -> str:
+    """The ingest object as a client's upload leaves it (no metadata of ours); its ETag."""
+    return str(
+        s3.put_object(Bucket=INGEST, Key=SOURCE_KEY, Body=data, ContentType="binary/octet-stream")["ETag"]
+    )
+
+
+def copy(s3: Any, data: bytes, **overrides: Any) -> Any:
+    arguments: dict[str, Any] = {
+        "source_bucket": INGEST,
+        "source_key": SOURCE_KEY,
+        "vault_bucket": BUCKET,
+        "vault_key": VAULT_KEY,
+        "size": len(data),
+        "content_type": "application/pdf",
+        "metadata": metadata(**{"page-count": "3"}),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    arguments.update(overrides)
+    return processor_module().copy_into_vault(s3, **arguments)
+
+
+def calls(s3: Any, operation: str) -> list[dict[str, Any]]:
+    """Record the parameters of every ``operation`` call made with ``s3`` from now on."""
+    seen: list[dict[str, Any]] = []
+    s3.meta.events.register(
+        f"provide-client-params.s3.{operation}", lambda params, **_: seen.append(dict(params))
+    )
+    return seen
+
+
+def answer_412_after(s3: Any, operation: str, competitor: bytes, competitor_metadata: dict[str, str]) -> None:
+    """Play S3's conditional write: another writer stores ``competitor`` first, then S3 answers 412."""
+
+    def refuse(**_: Any) -> tuple[Any, dict[str, Any]]:
+        writer = processor_module().create_s3_client()
+        writer.put_object(
+            Bucket=BUCKET,
+            Key=VAULT_KEY,
+            Body=competitor,
+            ContentType="application/pdf",
+            Metadata=competitor_metadata,
+            ChecksumAlgorithm="SHA256",
+        )
+        error = {
+            "Error": {
+                "Code": "PreconditionFailed",
+                "Message": "At least one of the pre-conditions you specified did not hold",
+            }
+        }
+        return SimpleNamespace(status_code=412), {**error, "ResponseMetadata": {"HTTPStatusCode": 412}}
+
+    s3.meta.events.register(f"before-call.s3.{operation}", refuse)
+
+
+def test_the_copy_reads_back_as_get_documents_describes_an_upload(ingest: Any) -> None:
+    data = b"%PDF-1.7 pretend" * 100
+    etag = put_source(ingest, data)
+    sent = calls(ingest, "CopyObject")
+    assert copy(ingest, data, source_etag=etag) is processor_module().CopyOutcome.COPIED
+    stored = DocumentStore(ingest, BUCKET).head(VAULT_KEY)
+    assert stored is not None
+    assert document_from_object("0190c0ffee0000000000000000000001", stored) == Document(
+        id="0190c0ffee0000000000000000000001",
+        content_type="application/pdf",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        filename="Report ✓.pdf",
+        facts={"pageCount": 3},
+    )
+    assert stored.metadata == metadata(**{"page-count": "3"})
+    assert stored.checksum_sha256 == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read() == data
+    (request,) = sent
+    assert request["IfNoneMatch"] == "*"
+    assert request["CopySourceIfMatch"] == etag
+    assert request["MetadataDirective"] == "REPLACE"
+    assert request["ChecksumAlgorithm"] == "SHA256"
+
+
+def test_text_keeps_its_stored_content_type(ingest: Any) -> None:
+    data = b"plain text"
+    put_source(ingest, data)
+    copy(ingest, data, content_type="text/plain; charset=utf-8", metadata=metadata())
+    assert ingest.head_object(Bucket=BUCKET, Key=VAULT_KEY)["ContentType"] == "text/plain; charset=utf-8"
+
+
+def test_this_document_already_in_the_vault_is_not_copied_again(ingest: Any) -> None:
+    data = b"%PDF-1.7 once"
+    put_source(ingest, data)
+    copy(ingest, data)
+    sent = calls(ingest, "CopyObject")
+    assert copy(ingest, data) is processor_module().CopyOutcome.ALREADY_THERE
+    assert sent == []
+    assert len(ingest.list_object_versions(Bucket=BUCKET)["Versions"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("other", "other_metadata"),
+    [
+        (b"%PDF-1.7 another document", metadata(**{"page-count": "3"})),  # other bytes
+        (b"%PDF-1.7 once", {"owner": "arn:aws:iam::111122223333:user/bob"}),  # another owner
+    ],
+)
+def test_another_object_at_the_vault_key_is_never_overwritten(
+    ingest: Any, other: bytes, other_metadata: dict[str, str]
+) -> None:
+    ingest.put_object(
+        Bucket=BUCKET,
+        Key=VAULT_KEY,
+        Body=other,
+        ContentType="application/pdf",
+        Metadata=other_metadata,
+        ChecksumAlgorithm="SHA256",
+    )
+    data = b"%PDF-1.7 once"
+    put_source(ingest, data)
+    with pytest.raises(processor_module().VaultConflictError):
+        copy(ingest, data)
+    assert ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read() == other
+    assert len(ingest.list_object_versions(Bucket=BUCKET)["Versions"]) == 1
+
+
+def test_a_concurrent_run_that_copied_first_counts_as_done(ingest: Any) -> None:
+    data = b"%PDF-1.7 raced"
+    put_source(ingest, data)
+    answer_412_after(ingest, "CopyObject", data, metadata(**{"page-count": "3"}))
+    assert copy(ingest, data) is processor_module().CopyOutcome.ALREADY_THERE
+
+
+def test_a_key_taken_meanwhile_by_another_object_is_a_conflict(ingest: Any) -> None:
+    data = b"%PDF-1.7 raced"
+    put_source(ingest, data)
+    answer_412_after(ingest, "CopyObject", b"%PDF-1.7 something else", metadata(**{"page-count": "3"}))
+    with pytest.raises(processor_module().VaultConflictError):
+        copy(ingest, data)
+
+
+def test_a_source_gone_before_the_copy_is_retried_not_stored(ingest: Any) -> None:
+    data = b"%PDF-1.7 vanishing"
+    with pytest.raises(processor_module().CopySourceChangedError):
+        copy(ingest, data)
+    assert "Versions" not in ingest.list_object_versions(Bucket=BUCKET)
+
+
+def test_a_copy_whose_checksum_is_not_the_validated_one_is_removed(ingest: Any) -> None:
+    data = b"%PDF-1.7 validated"
+    put_source(ingest, b"%PDF-1.7 replaced after validation")  # moto ignores CopySourceIfMatch
+    with pytest.raises(processor_module().CopySourceChangedError):
+        copy(ingest, data, size=len(b"%PDF-1.7 replaced after validation"))
+    assert DocumentStore(ingest, BUCKET).head(VAULT_KEY) is None
+
+
+# --- multipart copy above the threshold ----------------------------------------------------------------
+
+
+def test_above_the_threshold_the_copy_is_multipart_with_the_same_bytes_and_metadata(ingest: Any) -> None:
+    data = bytes(range(256)) * (12 * MiB // 256) + b"tail"
+    put_source(ingest, data)
+    parts = calls(ingest, "UploadPartCopy")
+    completes = calls(ingest, "CompleteMultipartUpload")
+    single = calls(ingest, "CopyObject")
+    outcome = copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
+    assert outcome is processor_module().CopyOutcome.COPIED
+    assert single == []
+    assert [part["CopySourceRange"] for part in parts] == [
+        f"bytes=0-{5 * MiB - 1}",
+        f"bytes={5 * MiB}-{10 * MiB - 1}",
+        f"bytes={10 * MiB}-{len(data) - 1}",
+    ]
+    assert completes[0]["IfNoneMatch"] == "*"
+    head = ingest.head_object(Bucket=BUCKET, Key=VAULT_KEY)
+    assert head["Metadata"] == metadata(**{"page-count": "3"})
+    assert head["ContentType"] == "application/pdf"
+    assert (
+        hashlib.sha256(ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read()).digest()
+        == hashlib.sha256(data).digest()
+    )
+    # Idempotent: the multipart document is recognised by size, type and metadata.
+    assert (
+        copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
+        is processor_module().CopyOutcome.ALREADY_THERE
+    )
+
+
+def test_a_multipart_copy_that_finds_the_key_taken_is_aborted_and_overwrites_nothing(ingest: Any) -> None:
+    data = b"%PDF" + b"x" * (7 * MiB)
+    put_source(ingest, data)
+
+    def competitor(**_: Any) -> None:
+        processor_module().create_s3_client().put_object(
+            Bucket=BUCKET, Key=VAULT_KEY, Body=b"%PDF-1.7 other", Metadata={"owner": ALICE}
+        )
+
+    ingest.meta.events.register("before-call.s3.CompleteMultipartUpload", competitor)
+    with pytest.raises(processor_module().VaultConflictError):
+        copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
+    assert ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read() == b"%PDF-1.7 other"
+    assert ingest.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
