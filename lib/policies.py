@@ -98,6 +98,23 @@ SQS_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
 """What a producer needs to send to an SSE-KMS queue (SQS developer guide, "Key management")."""
 AUDITOR_ACTIONS: Final = ("logs:FilterLogEvents", "logs:GetLogEvents")
 
+INGEST_PREFIX: Final = "ingest/"
+"""Quarantine keys: ``ingest/<owner key>/<upload id>`` (DESIGN §4.2); nothing may be put elsewhere."""
+QUERY_STRING_AUTH: Final = "REST-QUERY-STRING"
+"""``s3:authType`` of a presigned URL. S3's valid values are ``REST-HEADER`` (Authorization header),
+``REST-QUERY-STRING`` (presigned URL) and ``POST`` (browser POST form) (S3 API Reference, "Amazon S3
+Signature Version 4 Authentication Specific Policy Keys", bucket-policy-s3-sigv4-conditions.html)."""
+SIGV4: Final = "AWS4-HMAC-SHA256"
+"""``s3:signatureversion`` of Signature Version 4 (Version 2 is ``AWS``; same page). Required because S3
+sets ``s3:signatureAge`` to 0 for every Version 2 signature: without this, an age bound proves nothing."""
+MAX_PRESIGNED_UPLOAD_AGE_MS: Final = 900_000
+"""Upper bound of the ingest policy's signature age: DESIGN §4.2 caps part URLs at 15 minutes."""
+MAX_PRESIGNED_DOWNLOAD_AGE_MS: Final = 300_000
+"""Upper bound (and default) of the vault's download exception: download URLs live at most 5 minutes."""
+INGEST_PROCESSOR_ACTIONS: Final = ("s3:DeleteObject", "s3:GetObject")
+"""All the processor does to a quarantined object: read it (GetObject also authorises HeadObject and the
+source side of CopyObject / UploadPartCopy into the vault) and delete it afterwards. It never writes there."""
+
 
 def document(*statements: Statement) -> PolicyDocument:
     return {"Version": VERSION, "Statement": list(statements)}
@@ -263,6 +280,114 @@ def reconciler_role_policy(
     return document(*statements)
 
 
+def _transport_denies(resources: list[str]) -> list[Statement]:
+    """No plaintext (``aws:SecureTransport``) and no TLS below 1.2 (``s3:TlsVersion``, numeric), for
+    every S3 action: these two hold for management calls too."""
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}},
+        },
+    ]
+
+
+def _signature_age_bound(max_signature_age_ms: int, cap_ms: int) -> int:
+    """A short, positive bound in milliseconds (the unit of ``s3:signatureAge``), at most ``cap_ms``.
+
+    AWS Prescriptive Guidance ("Establishing guardrails and monitoring for presigned URLs", appendix B)
+    warns that bounds below about 2 minutes fail at random through clock skew and latency; the bound
+    itself is the caller's choice within (0, cap]."""
+    if isinstance(max_signature_age_ms, bool) or not isinstance(max_signature_age_ms, int):
+        raise TypeError("the signature age bound is an int number of milliseconds")
+    if not 0 < max_signature_age_ms <= cap_ms:
+        raise ValueError(f"the signature age bound must be in 1..{cap_ms} ms, not {max_signature_age_ms}")
+    return max_signature_age_ms
+
+
+def _outside_endpoint_unless_presigned(
+    *,
+    noun: str,
+    action: str,
+    resources: list[str],
+    vpc_endpoint_id: str,
+    signer_arn: str,
+    max_signature_age_ms: int,
+    exempt_principal_arns: tuple[str, ...] = (),
+) -> list[Statement]:
+    """Deny ``action`` from outside our endpoint unless it is a presigned URL the signer made recently.
+
+    "Not through the endpoint AND NOT (query-string AND SigV4 AND young AND signer)" is an OR of four
+    conditions, and IAM ANDs everything inside one statement, so it takes four Deny statements, each
+    "outside the endpoint AND one requirement broken". Missing keys fail closed: a missing
+    ``s3:authType`` / ``s3:signatureversion`` / ``aws:PrincipalArn`` makes the negated operator true
+    (IAM: a negated operator on an absent key is true), and the age test is
+    ``NumericGreaterThanIfExists``, true when S3 supplies no ``s3:signatureAge`` (it does so only for
+    presigned URLs and POST; header-signed requests carry none).
+
+    ``s3:signatureAge`` is the time, in milliseconds, since the signature's date (``X-Amz-Date``); it can
+    shorten a URL's life, never lengthen it, and S3 checks it, like the expiry, when the request arrives
+    (a part upload begun in time completes). SigV4 URLs are otherwise valid up to 7 days; this bound is
+    the server-side cap whatever ``X-Amz-Expires`` the URL carries.
+
+    ``aws:PrincipalArn`` of a role session is the role's ARN (not the session's), so it names the API
+    role whichever Lambda instance signed. Those credentials are temporary (the execution role's session
+    token, ``AWS_SESSION_TOKEN``): S3 refuses a URL once the session that signed it expires, even before
+    its ``X-Amz-Expires`` (S3 User Guide, "Download and upload objects with presigned URLs"), so the
+    presigner must keep the expiry within the credentials' own (``min(900 s, expiry - now - 30 s)``) or the
+    client gets URLs that die early. Network keys are evaluated where the request is made, not where it
+    was signed: a URL signed inside the VPC and used from the internet has no ``aws:SourceVpce``.
+    """
+    outside: dict[str, str] = {"aws:SourceVpce": vpc_endpoint_id}
+    exempt: dict[str, dict[str, Any]] = (
+        {"ArnNotEquals": {"aws:PrincipalArn": list(exempt_principal_arns)}} if exempt_principal_arns else {}
+    )
+
+    def deny(sid: str, condition: dict[str, dict[str, Any]]) -> Statement:
+        return {
+            "Sid": f"Deny{noun}OutsideVpcEndpoint{sid}",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": action,
+            "Resource": resources,
+            "Condition": condition,
+        }
+
+    return [
+        deny(
+            "UnlessQueryStringSigned",
+            {"StringNotEquals": {**outside, "s3:authType": QUERY_STRING_AUTH}, **exempt},
+        ),
+        deny("UnlessSigV4", {"StringNotEquals": {**outside, "s3:signatureversion": SIGV4}, **exempt}),
+        deny(
+            "WithOldSignatures",
+            {
+                "StringNotEquals": outside,
+                "NumericGreaterThanIfExists": {"s3:signatureAge": str(max_signature_age_ms)},
+                **exempt,
+            },
+        ),
+        deny(
+            "UnlessSignedByApiRole",
+            {
+                "StringNotEquals": outside,
+                "ArnNotEquals": {"aws:PrincipalArn": [signer_arn, *exempt_principal_arns]},
+            },
+        ),
+    ]
+
+
 def documents_bucket_policy(
     *,
     bucket_arn: str,
@@ -270,6 +395,8 @@ def documents_bucket_policy(
     lambda_role_arn: str,
     reconciler_role_arn: str | None = None,
     break_glass_principal_arns: tuple[str, ...] = (),
+    allow_presigned_downloads: bool = False,
+    max_download_signature_age_ms: int = MAX_PRESIGNED_DOWNLOAD_AGE_MS,
 ) -> PolicyDocument:
     """TLS 1.2+ only; data-plane access only from the Lambda role (and break-glass) via our endpoint.
 
@@ -279,6 +406,14 @@ def documents_bucket_policy(
     The reconciler's role passes the principal deny too, but a deny of its own takes every data-plane
     action except its reads (``RECONCILER_OBJECT_ACTIONS``) back: it may read documents, never write,
     delete or copy them, whatever its IAM policy says.
+
+    ``allow_presigned_downloads`` (off by default, so the policy is byte-for-byte what it was until the
+    303 download is wired) adds DESIGN §4.2's ONE exception: ``s3:GetObject`` leaves the endpoint-only
+    deny and gets the presigned-URL denies of ``_outside_endpoint_unless_presigned`` instead, so from
+    outside the endpoint only a query-string SigV4 URL signed by the API role, at most
+    ``max_download_signature_age_ms`` old, reads a document (break-glass stays exempt as before). Every
+    other statement, the principal deny included, is unchanged; every other action stays endpoint-only
+    (a URL for an older version is ``s3:GetObjectVersion``: refused).
     """
     resources = [bucket_arn, f"{bucket_arn}/*"]
     outside_endpoint: dict[str, dict[str, Any]] = {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}}
@@ -296,31 +431,31 @@ def documents_bucket_policy(
         }
         for arn in readers
     ]
+    endpoint_only = list(DATA_PLANE_ACTIONS)
+    presigned_downloads: list[Statement] = []
+    if allow_presigned_downloads:
+        max_age = _signature_age_bound(max_download_signature_age_ms, MAX_PRESIGNED_DOWNLOAD_AGE_MS)
+        endpoint_only = [a for a in DATA_PLANE_ACTIONS if a != "s3:GetObject"]
+        presigned_downloads = _outside_endpoint_unless_presigned(
+            noun="Downloads",
+            action="s3:GetObject",
+            resources=resources,
+            vpc_endpoint_id=vpc_endpoint_id,
+            signer_arn=lambda_role_arn,
+            max_signature_age_ms=max_age,
+            exempt_principal_arns=break_glass_principal_arns,
+        )
     return document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}},
-        },
+        *_transport_denies(resources),
         {
             "Sid": "DenyDataAccessOutsideVpcEndpoint",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": list(DATA_PLANE_ACTIONS),
+            "Action": endpoint_only,
             "Resource": resources,
             "Condition": outside_endpoint,
         },
+        *presigned_downloads,
         {
             "Sid": "DenyDataAccessToOtherPrincipals",
             "Effect": "Deny",
@@ -332,6 +467,78 @@ def documents_bucket_policy(
             },
         },
         *reconciler_denies,
+    )
+
+
+def ingest_bucket_policy(
+    *,
+    bucket_arn: str,
+    vpc_endpoint_id: str,
+    api_role_arn: str,
+    processor_role_arn: str,
+    max_signature_age_ms: int,
+) -> PolicyDocument:
+    """The quarantine bucket (DESIGN §4.2): the outside world may only put parts through URLs the API
+    role presigned, under ``ingest/``; everything else only from our two roles through our endpoint.
+
+    Deny-only, like the vault: the roles' IAM policies grant (same account, so that suffices), and no
+    statement allows anything to ``*``. S3 authorises CreateMultipartUpload, UploadPart and
+    CompleteMultipartUpload all as ``s3:PutObject`` (Service Authorization Reference, "Actions, resources,
+    and condition keys for Amazon S3", API operations table), so the policy cannot tell a presigned part
+    from a presigned single PUT or completion: that is the presigner's job (it signs only UploadPart, and a
+    SigV4 query signature binds method, key, ``uploadId`` and ``partNumber``). Abort and ListParts
+    (``s3:AbortMultipartUpload``, ``s3:ListMultipartUploadParts``) stay endpoint-only: the API calls them.
+
+    Statements: TLS 1.2+ only; data-plane actions only for the API and processor roles; the processor
+    only reads and deletes; ``s3:PutObject`` only under ``ingest/`` (``NotResource``), for everyone; every
+    data action but ``s3:PutObject`` only through the endpoint; ``s3:PutObject`` from outside the endpoint
+    only as a recent SigV4 query-string URL signed by the API role (see
+    ``_outside_endpoint_unless_presigned`` for the condition keys and their semantics).
+    ``max_signature_age_ms`` (``s3:signatureAge`` is in milliseconds) must be within the 15-minute URL cap.
+    """
+    max_age = _signature_age_bound(max_signature_age_ms, MAX_PRESIGNED_UPLOAD_AGE_MS)
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return document(
+        *_transport_denies(resources),
+        {
+            "Sid": "DenyDataAccessToOtherPrincipals",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(DATA_PLANE_ACTIONS),
+            "Resource": resources,
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [api_role_arn, processor_role_arn]}},
+        },
+        {
+            "Sid": "DenyProcessorWrites",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": [a for a in DATA_PLANE_ACTIONS if a not in INGEST_PROCESSOR_ACTIONS],
+            "Resource": resources,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": processor_role_arn}},
+        },
+        {
+            "Sid": "DenyUploadsOutsideIngestPrefix",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "NotResource": f"{bucket_arn}/{INGEST_PREFIX}*",
+        },
+        {
+            "Sid": "DenyDataAccessOutsideVpcEndpoint",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": [a for a in DATA_PLANE_ACTIONS if a != "s3:PutObject"],
+            "Resource": resources,
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}},
+        },
+        *_outside_endpoint_unless_presigned(
+            noun="Uploads",
+            action="s3:PutObject",
+            resources=resources,
+            vpc_endpoint_id=vpc_endpoint_id,
+            signer_arn=api_role_arn,
+            max_signature_age_ms=max_age,
+        ),
     )
 
 
