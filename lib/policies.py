@@ -333,21 +333,35 @@ def _outside_endpoint_unless_presigned(
     "outside the endpoint AND one requirement broken". Missing keys fail closed: a missing
     ``s3:authType`` / ``s3:signatureversion`` / ``aws:PrincipalArn`` makes the negated operator true
     (IAM: a negated operator on an absent key is true), and the age test is
-    ``NumericGreaterThanIfExists``, true when S3 supplies no ``s3:signatureAge`` (it does so only for
-    presigned URLs and POST; header-signed requests carry none).
+    ``NumericGreaterThanIfExists``, true when there is no ``s3:signatureAge`` (S3 documents the key for
+    presigned URLs and presigned POST only; a header-signed request has none).
 
-    ``s3:signatureAge`` is the time, in milliseconds, since the signature's date (``X-Amz-Date``); it can
-    shorten a URL's life, never lengthen it, and S3 checks it, like the expiry, when the request arrives
-    (a part upload begun in time completes). SigV4 URLs are otherwise valid up to 7 days; this bound is
-    the server-side cap whatever ``X-Amz-Expires`` the URL carries.
+    The facts, from AWS's documentation:
 
-    ``aws:PrincipalArn`` of a role session is the role's ARN (not the session's), so it names the API
-    role whichever Lambda instance signed. Those credentials are temporary (the execution role's session
-    token, ``AWS_SESSION_TOKEN``): S3 refuses a URL once the session that signed it expires, even before
-    its ``X-Amz-Expires`` (S3 User Guide, "Download and upload objects with presigned URLs"), so the
-    presigner must keep the expiry within the credentials' own (``min(900 s, expiry - now - 30 s)``) or the
-    client gets URLs that die early. Network keys are evaluated where the request is made, not where it
-    was signed: a URL signed inside the VPC and used from the internet has no ``aws:SourceVpce``.
+    - ``s3:authType`` is ``REST-HEADER``, ``REST-QUERY-STRING`` (presigned URL) or ``POST``;
+      ``s3:signatureversion`` is ``AWS`` (SigV2) or ``AWS4-HMAC-SHA256`` (SigV4); ``s3:signatureAge``
+      is in milliseconds, always 0 for SigV2, and SigV4 signatures are otherwise good for up to 7 days
+      (S3 API Reference, "Amazon S3 Signature Version 4 Authentication Specific Policy Keys",
+      https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html, whose
+      example denies ``NumericGreaterThan`` 600000).
+    - The age counts from the signature's date (``X-Amz-Date``) and can shorten a URL's validity, never
+      lengthen it; bounds under about 2 minutes fail at random through clock skew; network conditions
+      are evaluated where and when the request is made, so a URL signed inside the VPC and used from the
+      internet carries no ``aws:SourceVpce`` (AWS Prescriptive Guidance, "Establishing guardrails and
+      monitoring for presigned URLs", https://docs.aws.amazon.com/prescriptive-guidance/latest/presigned-url-best-practices/).
+      The bound is thus the server-side cap whatever ``X-Amz-Expires`` a URL claims.
+    - S3 checks a URL's expiry when the request arrives: a transfer begun in time completes (S3 User
+      Guide, "Download and upload objects with presigned URLs").
+    - ``aws:PrincipalArn`` of a role session is the role's ARN, not the session's (IAM User Guide,
+      "AWS global condition context keys"), so it names the API role whichever Lambda instance signed.
+
+    Temporary credentials: the API runs behind API Gateway in Lambda, whose execution-role credentials
+    are a role session (``AWS_SESSION_TOKEN``, refreshed by Lambda). A URL signed with them stops
+    working when that session expires, even if ``X-Amz-Expires`` is later (S3 User Guide, same page:
+    "If you created a presigned URL using a temporary token, then the URL expires when the token
+    expires"). So the presigner caps the expiry at ``min(900 s, credentials' expiry - now - 30 s)``
+    (``document_processor.presign``) or clients get URLs that die early; this policy's age bound does not
+    depend on it and holds even for a URL signed for 7 days.
     """
     outside: dict[str, str] = {"aws:SourceVpce": vpc_endpoint_id}
     exempt: dict[str, dict[str, Any]] = (

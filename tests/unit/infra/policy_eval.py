@@ -15,6 +15,7 @@ so a policy using an unsupported construct fails its test instead of being misju
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,10 +50,15 @@ class Decision:
         return not self.denied_by and bool(self.allowed_by)
 
 
+@functools.lru_cache(maxsize=1024)
+def _pattern(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
 def _glob(pattern: str, value: str, *, ignore_case: bool) -> bool:
     """IAM wildcards: ``*`` any run of characters (slashes included), ``?`` one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+    return _pattern(pattern, ignore_case).fullmatch(value) is not None
 
 
 def _arn_equals(pattern: str, value: str) -> bool:
