@@ -40,22 +40,15 @@ defensively and its absence fails closed). Two kinds occur:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from document_processor.errors import (
-    BadRequestError,
-    ConfigurationError,
-    StorageUnavailableError,
-    UploadErrorCode,
-)
+from document_processor.errors import ConfigurationError, StorageUnavailableError
 from document_processor.filenames import content_disposition
-from document_processor.uploads import MAX_PARTS
+from document_processor.uploads import MAX_PARTS, require_sha256_base64
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,7 +67,6 @@ MIN_URL_SECONDS: Final = 60
 SIGV4_ALGORITHM: Final = "AWS4-HMAC-SHA256"
 CHECKSUM_HEADER: Final = "x-amz-checksum-sha256"
 CHECKSUM_ALGORITHM_HEADER: Final = "x-amz-sdk-checksum-algorithm"
-SHA256_BYTES: Final = 32
 SHORT_CREDENTIALS_MESSAGE: Final = "Upload and download links cannot be signed right now; retry in a moment."
 
 LOGGER = logging.getLogger("document_processor.presign")
@@ -171,19 +163,6 @@ def presign_download(
     )
     _check(url, seconds, {})
     return url
-
-
-def require_sha256_base64(value: str) -> None:
-    """Refuse (400 ``invalid_part``) anything but the canonical base64 of 32 bytes (a SHA-256 digest)."""
-    try:
-        digest = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        digest = b""
-    if len(digest) != SHA256_BYTES or base64.b64encode(digest).decode("ascii") != value:
-        raise BadRequestError(
-            "A part checksum must be the base64 of the part's 32-byte SHA-256 (44 characters).",
-            code=UploadErrorCode.INVALID_PART,
-        )
 
 
 def url_lifetime(

@@ -22,6 +22,8 @@ two racing requests cannot both move one session.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
@@ -63,12 +65,14 @@ the outcome (``stored``, ``rejected``) for a day."""
 MAX_REQUEST_BODY_CHARACTERS: Final = 16_384
 """Longest ``POST /uploads`` body: a 255-byte filename as JSON ``\\u`` escapes is ~800 characters."""
 SHA256_HEX_LENGTH: Final = 64
+SHA256_BYTES: Final = 32
 INGEST_PREFIX: Final = "ingest/"
 UPLOAD_REQUEST_FIELDS: Final = ("filename", "contentType", "size", "sha256")
 """The keys of a ``POST /uploads`` body, all required, nothing else allowed."""
 SESSION_LIST_PARAMETERS: Final = frozenset({"limit", "cursor"})
 _LOWER_HEX: Final = frozenset("0123456789abcdef")
 _DIGITS: Final = frozenset("0123456789")
+_VISIBLE_ASCII: Final = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 class UploadStatus(StrEnum):
@@ -355,6 +359,124 @@ def _allowed_media_type(content_type: str, allowed: frozenset[str]) -> str:
                 code=ErrorCode.INVALID_TEXT_ENCODING,
             )
     return media_type
+
+
+MAX_PARTS_PER_REQUEST: Final = 100
+"""Most part URLs one request gets (``POST /uploads``'s first batch, ``POST /uploads/{id}/parts``): about
+1.5 KB each, so an answer stays far under Lambda's 6 MB, and URLs are signed close to their use."""
+MAX_ETAG_LENGTH: Final = 1024
+PARTS_REQUEST_FIELDS: Final = frozenset({"partNumbers", "checksums"})
+COMPLETE_PART_FIELDS: Final = frozenset({"partNumber", "etag", "checksumSha256"})
+
+
+class PartRequest(NamedTuple):
+    """One part a client asks a URL for, with the checksum to sign in (base64 SHA-256) if it sent one."""
+
+    part_number: int
+    checksum_sha256: str | None = None
+
+
+class CompletedPart(NamedTuple):
+    """One part of ``POST /uploads/{id}/complete``: what S3's ``CompleteMultipartUpload`` needs."""
+
+    part_number: int
+    etag: str
+    checksum_sha256: str | None = None
+
+
+def first_parts(session: UploadSession) -> list[PartRequest]:
+    """The parts whose URLs ``POST /uploads`` returns at once: the first ``MAX_PARTS_PER_REQUEST``."""
+    return [PartRequest(number) for number in range(1, min(session.part_count, MAX_PARTS_PER_REQUEST) + 1)]
+
+
+def parse_parts_request(body: str | bytes | None, *, part_count: int) -> list[PartRequest]:
+    """Validate ``POST /uploads/{id}/parts``: ``{"partNumbers": [..], "checksums"?: [..]}``.
+
+    ``partNumbers``: 1..``MAX_PARTS_PER_REQUEST`` distinct integers in 1..``part_count``;
+    ``checksums`` (optional): the base64 SHA-256 of each listed part, same order and length, each
+    signed into its URL. Shape errors are 400 ``invalid_request``, bad parts 400 ``invalid_part``.
+    """
+    fields = _json_object(body)
+    unknown = sorted(set(fields) - PARTS_REQUEST_FIELDS)
+    if unknown or "partNumbers" not in fields:
+        raise BadRequestError('The body must be {"partNumbers": [..]} with an optional "checksums": [..].')
+    numbers = fields["partNumbers"]
+    if not isinstance(numbers, list) or not 1 <= len(numbers) <= MAX_PARTS_PER_REQUEST:
+        raise _invalid_part(f"partNumbers must be a list of 1 to {MAX_PARTS_PER_REQUEST} part numbers.")
+    for number in numbers:
+        _require_part_number(number, part_count)
+    if len(set(numbers)) != len(numbers):
+        raise _invalid_part("partNumbers must not repeat a part.")
+    checksums = fields.get("checksums")
+    if checksums is None:
+        return [PartRequest(number) for number in numbers]
+    if not isinstance(checksums, list) or len(checksums) != len(numbers):
+        raise _invalid_part("checksums must list one base64 SHA-256 per part number, in the same order.")
+    for checksum in checksums:
+        if not isinstance(checksum, str):
+            raise _invalid_part("checksums must be JSON strings.")
+        require_sha256_base64(checksum)
+    return [PartRequest(number, checksum) for number, checksum in zip(numbers, checksums, strict=True)]
+
+
+def parse_complete_request(body: str | bytes | None, *, part_count: int) -> list[CompletedPart]:
+    """Validate ``POST /uploads/{id}/complete``: ``{"parts": [{"partNumber", "etag", "checksumSha256"?}]}``.
+
+    Every part of the plan, once, in ascending order (what ``CompleteMultipartUpload`` requires; a
+    missing part would make an object shorter than declared, which the processor would only reject
+    later); each ``etag`` the one S3 answered for that part's PUT (1..1024 visible ASCII characters).
+    """
+    fields = _json_object(body)
+    if set(fields) != {"parts"} or not isinstance(fields["parts"], list):
+        raise BadRequestError('The body must be {"parts": [{"partNumber": .., "etag": ..}, ..]}.')
+    entries: list[Any] = fields["parts"]
+    if len(entries) != part_count:
+        raise _invalid_part(f"parts must list all {part_count} parts of the upload, each once.")
+    completed: list[CompletedPart] = []
+    for expected, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not {"partNumber", "etag"} <= set(entry) <= COMPLETE_PART_FIELDS:
+            raise BadRequestError(
+                'Each part must be {"partNumber": .., "etag": ..} (and optionally "checksumSha256").'
+            )
+        _require_part_number(entry["partNumber"], part_count)
+        if entry["partNumber"] != expected:
+            raise _invalid_part("parts must be listed in ascending order, each part number once.")
+        etag = entry["etag"]
+        if (
+            not isinstance(etag, str)
+            or not 0 < len(etag) <= MAX_ETAG_LENGTH
+            or not _VISIBLE_ASCII.issuperset(etag)
+        ):
+            raise _invalid_part("Each etag must be the ETag S3 answered for that part's upload.")
+        checksum = entry.get("checksumSha256")
+        if checksum is not None:
+            if not isinstance(checksum, str):
+                raise _invalid_part("checksumSha256 must be a JSON string.")
+            require_sha256_base64(checksum)
+        completed.append(CompletedPart(expected, etag, checksum))
+    return completed
+
+
+def require_sha256_base64(value: str) -> None:
+    """Refuse (400 ``invalid_part``) anything but the canonical base64 of 32 bytes (a SHA-256 digest)."""
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != SHA256_BYTES or base64.b64encode(digest).decode("ascii") != value:
+        raise BadRequestError(
+            "A part checksum must be the base64 of the part's 32-byte SHA-256 (44 characters).",
+            code=UploadErrorCode.INVALID_PART,
+        )
+
+
+def _require_part_number(number: object, part_count: int) -> None:
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= part_count:
+        raise _invalid_part(f"Part numbers are integers from 1 to {part_count} (this upload's part count).")
+
+
+def _invalid_part(message: str) -> BadRequestError:
+    return BadRequestError(message, code=UploadErrorCode.INVALID_PART)
 
 
 def new_session(

@@ -4,6 +4,8 @@ listing's parameters."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
@@ -18,6 +20,7 @@ from document_processor.uploads import (
     DEFAULT_MAX_UPLOAD_BYTES,
     MAX_PART_SIZE,
     MAX_PARTS,
+    MAX_PARTS_PER_REQUEST,
     MAX_REQUEST_BODY_CHARACTERS,
     MAX_UPLOAD_BYTES_CEILING,
     MIB,
@@ -25,16 +28,21 @@ from document_processor.uploads import (
     SESSION_LIFETIME_SECONDS,
     TERMINAL_STATUSES,
     TRANSITIONS,
+    CompletedPart,
     InvalidUploadStateError,
     PartPlan,
+    PartRequest,
     UploadError,
     UploadRequest,
     UploadStatus,
     can_transition,
+    first_parts,
     ingest_key,
     list_parameters,
     new_session,
+    parse_complete_request,
     parse_ingest_key,
+    parse_parts_request,
     parse_upload_request,
     part_length,
     plan_parts,
@@ -527,3 +535,162 @@ def test_a_cursor_of_another_listing_is_refused(binding: str) -> None:
         list_parameters({"cursor": [cursor]}, owner_key=OWNER_KEY)
 
     assert str(raised.value.code) == "invalid_cursor"
+
+
+# --- part URL and completion requests -----------------------------------------------------------------------
+
+CHECKSUM = base64.b64encode(hashlib.sha256(b"part").digest()).decode()
+
+
+def test_the_first_batch_is_the_first_hundred_parts_or_all() -> None:
+    assert first_parts(session()) == [PartRequest(n) for n in (1, 2, 3, 4)]
+    many = session(part_count=250)
+    assert [part.part_number for part in first_parts(many)] == list(range(1, MAX_PARTS_PER_REQUEST + 1))
+
+
+def test_a_parts_request_with_and_without_checksums() -> None:
+    assert parse_parts_request('{"partNumbers": [3, 1]}', part_count=4) == [PartRequest(3), PartRequest(1)]
+    assert parse_parts_request(json.dumps({"partNumbers": [2], "checksums": [CHECKSUM]}), part_count=4) == [
+        PartRequest(2, CHECKSUM)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "message"),
+    [
+        (
+            "{}",
+            "invalid_request",
+            'The body must be {"partNumbers": [..]} with an optional "checksums": [..].',
+        ),
+        (
+            '{"partNumbers": [1], "x": 1}',
+            "invalid_request",
+            'The body must be {"partNumbers": [..]} with an optional "checksums": [..].',
+        ),
+        ('{"partNumbers": []}', "invalid_part", "partNumbers must be a list of 1 to 100 part numbers."),
+        ('{"partNumbers": 1}', "invalid_part", "partNumbers must be a list of 1 to 100 part numbers."),
+        (
+            json.dumps({"partNumbers": list(range(1, 102))}),
+            "invalid_part",
+            "partNumbers must be a list of 1 to 100 part numbers.",
+        ),
+        (
+            '{"partNumbers": [0]}',
+            "invalid_part",
+            "Part numbers are integers from 1 to 4 (this upload's part count).",
+        ),
+        (
+            '{"partNumbers": [5]}',
+            "invalid_part",
+            "Part numbers are integers from 1 to 4 (this upload's part count).",
+        ),
+        (
+            '{"partNumbers": [true]}',
+            "invalid_part",
+            "Part numbers are integers from 1 to 4 (this upload's part count).",
+        ),
+        (
+            '{"partNumbers": [1.0]}',
+            "invalid_part",
+            "Part numbers are integers from 1 to 4 (this upload's part count).",
+        ),
+        ('{"partNumbers": [1, 1]}', "invalid_part", "partNumbers must not repeat a part."),
+        (
+            json.dumps({"partNumbers": [1, 2], "checksums": [CHECKSUM]}),
+            "invalid_part",
+            "checksums must list one base64 SHA-256 per part number, in the same order.",
+        ),
+        (
+            json.dumps({"partNumbers": [1], "checksums": [7]}),
+            "invalid_part",
+            "checksums must be JSON strings.",
+        ),
+        (
+            json.dumps({"partNumbers": [1], "checksums": ["ab" * 32]}),
+            "invalid_part",
+            "A part checksum must be the base64 of the part's 32-byte SHA-256 (44 characters).",
+        ),
+    ],
+)
+def test_bad_parts_requests(raw: str, code: str, message: str) -> None:
+    with pytest.raises(ServiceError) as raised:
+        parse_parts_request(raw, part_count=4)
+
+    assert (raised.value.status, str(raised.value.code), raised.value.message) == (400, code, message)
+
+
+def completion(*numbers: int, **extra: Any) -> str:
+    return json.dumps({"parts": [{"partNumber": n, "etag": f'"etag-{n}"', **extra} for n in numbers]})
+
+
+def test_a_complete_request_lists_every_part_in_order() -> None:
+    assert parse_complete_request(completion(1, 2, 3), part_count=3) == [
+        CompletedPart(1, '"etag-1"'),
+        CompletedPart(2, '"etag-2"'),
+        CompletedPart(3, '"etag-3"'),
+    ]
+    assert parse_complete_request(completion(1, checksumSha256=CHECKSUM), part_count=1) == [
+        CompletedPart(1, '"etag-1"', CHECKSUM)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "message"),
+    [
+        (
+            '{"parts": {}}',
+            "invalid_request",
+            'The body must be {"parts": [{"partNumber": .., "etag": ..}, ..]}.',
+        ),
+        (
+            '{"parts": [], "x": 1}',
+            "invalid_request",
+            'The body must be {"parts": [{"partNumber": .., "etag": ..}, ..]}.',
+        ),
+        (completion(1, 2), "invalid_part", "parts must list all 3 parts of the upload, each once."),
+        (completion(1, 2, 3, 4), "invalid_part", "parts must list all 3 parts of the upload, each once."),
+        (
+            completion(1, 3, 2),
+            "invalid_part",
+            "parts must be listed in ascending order, each part number once.",
+        ),
+        (
+            completion(1, 1, 2),
+            "invalid_part",
+            "parts must be listed in ascending order, each part number once.",
+        ),
+        (
+            json.dumps(
+                {"parts": [{"partNumber": 1}, {"partNumber": 2, "etag": "e"}, {"partNumber": 3, "etag": "e"}]}
+            ),
+            "invalid_request",
+            'Each part must be {"partNumber": .., "etag": ..} (and optionally "checksumSha256").',
+        ),
+        (
+            completion(1, 2, 3, size=5),
+            "invalid_request",
+            'Each part must be {"partNumber": .., "etag": ..} (and optionally "checksumSha256").',
+        ),
+        (
+            json.dumps({"parts": [{"partNumber": n, "etag": "e\n"} for n in (1, 2, 3)]}),
+            "invalid_part",
+            "Each etag must be the ETag S3 answered for that part's upload.",
+        ),
+        (
+            json.dumps({"parts": [{"partNumber": n, "etag": ""} for n in (1, 2, 3)]}),
+            "invalid_part",
+            "Each etag must be the ETag S3 answered for that part's upload.",
+        ),
+        (
+            completion(1, 2, 3, checksumSha256="nope"),
+            "invalid_part",
+            "A part checksum must be the base64 of the part's 32-byte SHA-256 (44 characters).",
+        ),
+    ],
+)
+def test_bad_complete_requests(raw: str, code: str, message: str) -> None:
+    with pytest.raises(ServiceError) as raised:
+        parse_complete_request(raw, part_count=3)
+
+    assert (raised.value.status, str(raised.value.code), raised.value.message) == (400, code, message)
