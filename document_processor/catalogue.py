@@ -513,7 +513,10 @@ class Catalogue:
             if not failed.item:
                 raise NotFoundError("No such upload session.") from None
             found = session_from_item(failed.item)
-            raise InvalidUploadStateError(found.status_at(now), sources, session=found) from None
+            current = found.status_at(now)
+            early = to_status is UploadStatus.EXPIRED and current in sources
+            message = "The upload session has not expired yet." if early else None
+            raise InvalidUploadStateError(current, sources, session=found, message=message) from None
         return session_from_item(response["Attributes"])
 
     def list_sessions(

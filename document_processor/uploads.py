@@ -188,9 +188,12 @@ class InvalidUploadStateError(ConflictError):
         expected: Iterable[UploadStatus],
         *,
         session: UploadSession | None = None,
+        message: str | None = None,
     ) -> None:
         wanted = " or ".join(repr(str(status)) for status in sorted(expected))
-        super().__init__(f"The upload session is {str(current)!r}; this request needs it to be {wanted}.")
+        super().__init__(
+            message or f"The upload session is {str(current)!r}; this request needs it to be {wanted}."
+        )
         self.current = current
         self.session = session
 

@@ -242,6 +242,7 @@ def test_a_session_in_time_cannot_be_expired(catalogue: Catalogue) -> None:
         )
 
     assert raised.value.current is Status.AWAITING_PARTS
+    assert raised.value.message == "The upload session has not expired yet."
     assert catalogue.get_session(ALICE_KEY, session.id) == session
 
 
