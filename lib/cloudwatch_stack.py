@@ -15,6 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from lib import naming, policies
+from lib.catalogue_stack import RECONCILER_SERVICE_NAME
+from lib.lambda_stack import METRICS_NAMESPACE, SERVICE_NAME
 
 ALARM_PERIOD_SECONDS: Final = 300
 DURATION_ALARM_FRACTION: Final = 0.8
@@ -50,6 +52,10 @@ class CloudWatchStackArgs:
     """Subscribed to the topic when set; default none."""
     auditor_principal_arns: tuple[str, ...] = ()
     """Who may assume the Auditor role; default this account with MFA."""
+    reconciler_function_name: pulumi.Input[str] | None = None
+    """The catalogue's reconciler: its invocations, errors and failure queue get a dashboard row."""
+    reconciler_failure_queue_name: pulumi.Input[str] | None = None
+    """The reconciler's failure queue (its depth is on the dashboard; its alarm lives with the queue)."""
 
 
 class CloudWatchStack(pulumi.ComponentResource):
@@ -162,10 +168,21 @@ class CloudWatchStack(pulumi.ComponentResource):
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=prefix,
-            dashboard_body=pulumi.Output.all(args.function_name, args.api_name, args.stage_name).apply(
+            dashboard_body=pulumi.Output.all(
+                args.function_name,
+                args.api_name,
+                args.stage_name,
+                args.reconciler_function_name,
+                args.reconciler_failure_queue_name,
+            ).apply(
                 lambda values: json.dumps(
                     dashboard_body(
-                        region=args.region, function_name=values[0], api_name=values[1], stage_name=values[2]
+                        region=args.region,
+                        function_name=values[0],
+                        api_name=values[1],
+                        stage_name=values[2],
+                        reconciler_function_name=values[3],
+                        failure_queue_name=values[4],
                     )
                 )
             ),
@@ -207,8 +224,18 @@ class CloudWatchStack(pulumi.ComponentResource):
         )
 
 
-def dashboard_body(*, region: str, function_name: str, api_name: str, stage_name: str) -> dict[str, Any]:
-    """Requests, errors and latency of the API next to invocations, errors and duration of the function."""
+def dashboard_body(
+    *,
+    region: str,
+    function_name: str,
+    api_name: str,
+    stage_name: str,
+    reconciler_function_name: str | None = None,
+    failure_queue_name: str | None = None,
+) -> dict[str, Any]:
+    """Requests, errors and latency of the API next to invocations, errors and duration of the function;
+    with the catalogue, a row for it: the service's catalogue failures, the reconciler's repairs and
+    failures, and its failure queue (a write the API could not make shows up here before it heals)."""
 
     def widget(title: str, metrics: list[list[Any]], x: int, y: int) -> dict[str, Any]:
         return {
@@ -222,6 +249,39 @@ def dashboard_body(*, region: str, function_name: str, api_name: str, stage_name
 
     api = ["ApiName", api_name, "Stage", stage_name]
     function = ["FunctionName", function_name]
+    catalogue_row: list[dict[str, Any]] = []
+    if reconciler_function_name is not None and failure_queue_name is not None:
+        service = ["Service", SERVICE_NAME]
+        reconciler = ["Service", RECONCILER_SERVICE_NAME]
+        catalogue_row = [
+            widget(
+                "Catalogue: writes left to the reconciler, repairs, failures",
+                [
+                    [METRICS_NAMESPACE, "CatalogueWriteFailures", *service],
+                    [METRICS_NAMESPACE, "CatalogueErrors", *service],
+                    [METRICS_NAMESPACE, "CatalogueItemsRepaired", *reconciler],
+                    [METRICS_NAMESPACE, "ReconcileFailures", *reconciler],
+                ],
+                0,
+                12,
+            ),
+            widget(
+                "Reconciler invocations, errors, failed events",
+                [
+                    ["AWS/Lambda", "Invocations", "FunctionName", reconciler_function_name],
+                    ["AWS/Lambda", "Errors", "FunctionName", reconciler_function_name],
+                    [
+                        "AWS/SQS",
+                        "ApproximateNumberOfMessagesVisible",
+                        "QueueName",
+                        failure_queue_name,
+                        {"stat": "Maximum"},
+                    ],
+                ],
+                12,
+                12,
+            ),
+        ]
     return {
         "widgets": [
             widget(
@@ -256,5 +316,6 @@ def dashboard_body(*, region: str, function_name: str, api_name: str, stage_name
                 12,
                 6,
             ),
+            *catalogue_row,
         ]
     }

@@ -252,6 +252,8 @@ class TapStack(pulumi.ComponentResource):
                 kms_key_arn=self.kms_key_arn,
                 alarm_email=args.alarm_email,
                 auditor_principal_arns=args.auditor_principal_arns,
+                reconciler_function_name=self.catalogue.reconciler_function_name,
+                reconciler_failure_queue_name=naming.reconciler_failure_queue_name(env),
             ),
             opts=components,
         )

@@ -87,3 +87,28 @@ def test_auditor_can_only_read_lambda_log_events_and_needs_mfa_by_default(
         a.inputs["role"] != role.id
         for a in of_type(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     )
+
+
+def test_dashboard_has_a_catalogue_row_with_the_reconciler_and_its_failure_queue(
+    resources: list[CapturedResource],
+) -> None:
+    dashboard = one(resources, "aws:cloudwatch/dashboard:Dashboard")
+    reconciler = one(resources, "aws:lambda/function:Function", "tap-catalogue-reconciler")
+    queue = one(resources, "aws:sqs/queue:Queue")
+
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
+    assert ["AWS/Lambda", "Errors", "FunctionName", reconciler.inputs["name"]] in metrics
+    assert [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        queue.inputs["name"],
+        {"stat": "Maximum"},
+    ] in metrics
+    # The metrics the service and the reconciler emit, under the dimensions they emit them with.
+    assert ["SecureDocumentApi", "CatalogueWriteFailures", "Service", "document-api"] in metrics
+    assert ["SecureDocumentApi", "ReconcileFailures", "Service", "document-reconciler"] in metrics
+    assert reconciler.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"] == "document-reconciler"
+    positions = {(widget["x"], widget["y"]) for widget in body["widgets"]}
+    assert len(positions) == len(body["widgets"])  # no widget hides another
