@@ -8,6 +8,8 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from document_processor.catalogue import Catalogue, session_from_item, session_item
 from document_processor.documents import Document
@@ -350,3 +352,42 @@ def test_dynamodb_failures_are_the_catalogues_errors(
 
     assert (raised.value.status, str(raised.value.code)) == (status, code)
     assert TABLE not in raised.value.message
+
+
+MOVES = st.sampled_from(LEGAL).flatmap(
+    lambda move: st.tuples(st.just(move), st.booleans())  # (source, target), late: at/after the deadline
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(MOVES, min_size=1, max_size=6))
+def test_any_sequence_of_moves_matches_the_state_machine(
+    catalogue: Catalogue, moves: list[tuple[tuple[UploadStatus, UploadStatus], bool]]
+) -> None:
+    """Each attempt succeeds exactly when the model says so, and the stored session follows the model."""
+    session = make_session(upload_id=new_document_id())
+    catalogue.create_session(ALICE_KEY, session)
+    status, deadline = Status.AWAITING_PARTS, session.expires_at
+
+    for (source, target), late in moves:
+        now = deadline if late else deadline - 1
+        seen = Status.EXPIRED if status is Status.AWAITING_PARTS and now >= deadline else status
+        leaving_awaiting = source is Status.AWAITING_PARTS and status is Status.AWAITING_PARTS
+        allowed = status is source and (
+            not leaving_awaiting or ((target is Status.EXPIRED) == (now >= deadline))
+        )
+        if allowed:
+            moved = catalogue.transition_session(
+                ALICE_KEY, session.id, [source], target, now=now, **_extras(target)
+            )
+            status, deadline = target, int(now) + SESSION_LIFETIME_SECONDS
+            assert (moved.status, moved.expires_at) == (status, deadline)
+        else:
+            with pytest.raises(InvalidUploadStateError) as raised:
+                catalogue.transition_session(
+                    ALICE_KEY, session.id, [source], target, now=now, **_extras(target)
+                )
+            assert raised.value.current is seen
+        stored = catalogue.get_session(ALICE_KEY, session.id)
+        assert stored is not None
+        assert (stored.status, stored.expires_at) == (status, deadline)
