@@ -40,7 +40,7 @@ from document_processor.errors import (
 from document_processor.filenames import sanitise_filename
 from document_processor.ids import created_at, is_valid_document_id
 from document_processor.settings import TEXT
-from document_processor.validation import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, decode_cursor
+from document_processor.validation import decode_cursor, page_limit, require_known_parameters
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -71,7 +71,6 @@ UPLOAD_REQUEST_FIELDS: Final = ("filename", "contentType", "size", "sha256")
 """The keys of a ``POST /uploads`` body, all required, nothing else allowed."""
 SESSION_LIST_PARAMETERS: Final = frozenset({"limit", "cursor"})
 _LOWER_HEX: Final = frozenset("0123456789abcdef")
-_DIGITS: Final = frozenset("0123456789")
 _VISIBLE_ASCII: Final = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
@@ -526,24 +525,8 @@ def session_cursor_binding(owner_key: str) -> str:
 
 def list_parameters(query: Mapping[str, list[str]], *, owner_key: str) -> SessionListQuery:
     """``GET /uploads``'s ``limit`` and ``cursor``; anything else, or a repeated one, is a 400."""
-    for name, values in query.items():
-        if name not in SESSION_LIST_PARAMETERS:
-            raise BadRequestError(
-                f"Unknown query parameter {name!r}; use {', '.join(sorted(SESSION_LIST_PARAMETERS))}.",
-                code=ErrorCode.INVALID_QUERY_PARAMETER,
-            )
-        if len(values) != 1:
-            raise BadRequestError(
-                f"Query parameter {name!r} must appear once.", code=ErrorCode.INVALID_QUERY_PARAMETER
-            )
-    limit = DEFAULT_PAGE_LIMIT
-    if "limit" in query:
-        raw = query["limit"][0]
-        if not (0 < len(raw) <= 3 and _DIGITS.issuperset(raw)) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
-            raise BadRequestError(
-                f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
-            )
-        limit = int(raw)
+    require_known_parameters(query, SESSION_LIST_PARAMETERS)
+    limit = page_limit(query)
     binding = session_cursor_binding(owner_key)
     after = decode_cursor(query["cursor"][0], binding) if "cursor" in query else None
     return SessionListQuery(limit=limit, after=after, binding=binding)

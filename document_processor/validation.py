@@ -16,6 +16,8 @@ from document_processor.ids import is_valid_document_id
 from document_processor.settings import SUPPORTED_CONTENT_TYPES
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from document_processor.events import Request
 
 DEFAULT_PAGE_LIMIT = 20
@@ -111,30 +113,40 @@ class ListQuery(NamedTuple):
     """What this listing's cursors are bound to (caller, order, contentType, q)."""
 
 
-def list_parameters(query: dict[str, list[str]], *, owner_key: str) -> ListQuery:
-    """The listing's parameters; unknown or repeated ones, and cursors of another listing, are refused.
-
-    ``owner_key`` is the caller's: a cursor is accepted only by the listing that issued it (same caller,
-    order, contentType and q), so one handed to anyone else, or reused with other filters, is a 400.
-    """
+def require_known_parameters(query: Mapping[str, list[str]], allowed: frozenset[str]) -> None:
+    """Refuse (400) a query parameter a listing does not take, or one given more than once."""
     for name, values in query.items():
-        if name not in LIST_QUERY_PARAMETERS:
+        if name not in allowed:
             raise BadRequestError(
-                f"Unknown query parameter {name!r}; use {', '.join(sorted(LIST_QUERY_PARAMETERS))}.",
+                f"Unknown query parameter {name!r}; use {', '.join(sorted(allowed))}.",
                 code=ErrorCode.INVALID_QUERY_PARAMETER,
             )
         if len(values) != 1:
             raise BadRequestError(
                 f"Query parameter {name!r} must appear once.", code=ErrorCode.INVALID_QUERY_PARAMETER
             )
-    limit = DEFAULT_PAGE_LIMIT
-    if "limit" in query:
-        raw = query["limit"][0]
-        if not (0 < len(raw) <= 3 and _ASCII_DIGITS.issuperset(raw)) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
-            raise BadRequestError(
-                f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
-            )
-        limit = int(raw)
+
+
+def page_limit(query: Mapping[str, list[str]]) -> int:
+    """A listing's ``limit``: ASCII digits, 1 to ``MAX_PAGE_LIMIT``; absent, ``DEFAULT_PAGE_LIMIT``."""
+    if "limit" not in query:
+        return DEFAULT_PAGE_LIMIT
+    raw = query["limit"][0]
+    if not (0 < len(raw) <= 3 and _ASCII_DIGITS.issuperset(raw)) or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+        raise BadRequestError(
+            f"limit must be an integer from 1 to {MAX_PAGE_LIMIT}.", code=ErrorCode.INVALID_LIMIT
+        )
+    return int(raw)
+
+
+def list_parameters(query: dict[str, list[str]], *, owner_key: str) -> ListQuery:
+    """The listing's parameters; unknown or repeated ones, and cursors of another listing, are refused.
+
+    ``owner_key`` is the caller's: a cursor is accepted only by the listing that issued it (same caller,
+    order, contentType and q), so one handed to anyone else, or reused with other filters, is a 400.
+    """
+    require_known_parameters(query, LIST_QUERY_PARAMETERS)
+    limit = page_limit(query)
     order = query.get("order", [ORDER_NEWEST])[0]
     if order not in ORDERS:
         raise BadRequestError(
