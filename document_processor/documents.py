@@ -51,6 +51,9 @@ MAX_CREATE_ATTEMPTS = 3
 SHA256_BYTES = 32
 META_OWNER = "owner"
 META_FILENAME = "filename"
+META_SHA256 = "sha256"
+"""The whole file's SHA-256 (hex), written by the processor on a multipart copy into the vault: S3 keeps
+only a composite checksum of the parts for those, and the processor has validated the whole file."""
 FACT_KEYS: dict[str, str] = {"pageCount": "page-count", "width": "width", "height": "height"}
 """Type-specific facts and the user-metadata keys they are stored under."""
 TIME_MARGIN_SECONDS = 1.0
@@ -384,6 +387,13 @@ def _sha256_hex(checksum: str | None) -> str | None:
     return digest.hex() if len(digest) == SHA256_BYTES else None
 
 
+def _recorded_sha256(value: str | None) -> str | None:
+    """The processor's recorded SHA-256 hex (``META_SHA256``), if it is one; never trusted otherwise."""
+    if value is None or len(value) != 2 * SHA256_BYTES or value.strip("0123456789abcdef"):
+        return None
+    return value
+
+
 def document_from_object(document_id: str, stored: StoredObject) -> Document:
     """The ``Document`` an S3 object describes: ``GET /documents/{id}``, and the reconciler's items."""
     facts = {
@@ -396,7 +406,7 @@ def document_from_object(document_id: str, stored: StoredObject) -> Document:
         id=document_id,
         content_type=media_type_of(stored.content_type),
         size=stored.size,
-        sha256=_sha256_hex(stored.checksum_sha256),
+        sha256=_sha256_hex(stored.checksum_sha256) or _recorded_sha256(stored.metadata.get(META_SHA256)),
         filename=decode_from_metadata(raw_name) if raw_name else None,
         facts=facts,
     )

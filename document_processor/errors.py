@@ -38,15 +38,8 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     STORAGE_ERROR = "storage_error"
     STORAGE_UNAVAILABLE = "storage_unavailable"
-
-
-class UploadErrorCode(StrEnum):
-    """Error codes of the large-upload API (DESIGN §4.2; issue 14), kept apart from ``ErrorCode`` until its
-    routes are wired: ``ErrorCode`` is exactly what the deployed API can answer with, and openapi.yaml
-    lists exactly that set (tests/unit/local_mode/test_openapi.py). The wiring merges these into it."""
-
     INVALID_SHA256 = "invalid_sha256"
-    """The declared SHA-256 is not 64 lowercase hex digits (400)."""
+    """A declared SHA-256 is not 64 lowercase hex digits (400)."""
     INVALID_PART = "invalid_part"
     """A part number outside 1..partCount, repeated, or a part checksum that is not base64 SHA-256 (400)."""
     INVALID_UPLOAD_STATE = "invalid_upload_state"
@@ -57,13 +50,13 @@ class ServiceError(Exception):
     """Base of every error the API reports on purpose; ``message`` is safe to show to the client."""
 
     status: ClassVar[int] = 500
-    default_code: ClassVar[ErrorCode | UploadErrorCode] = ErrorCode.INTERNAL_ERROR
+    default_code: ClassVar[ErrorCode] = ErrorCode.INTERNAL_ERROR
 
     def __init__(
         self,
         message: str,
         *,
-        code: ErrorCode | UploadErrorCode | None = None,
+        code: ErrorCode | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -110,7 +103,7 @@ class ConflictError(ServiceError):
     """The request conflicts with the resource's current state (409), e.g. completing an aborted upload."""
 
     status = 409
-    default_code = UploadErrorCode.INVALID_UPLOAD_STATE
+    default_code = ErrorCode.INVALID_UPLOAD_STATE
 
 
 class PayloadTooLargeError(ServiceError):

@@ -43,6 +43,13 @@ ENV_LOG_LEVEL = "LOG_LEVEL"
 ENV_METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_OWNER_SCOPE = "OWNER_SCOPE"
+ENV_INGEST_BUCKET = "INGEST_BUCKET"
+ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+
+DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024**3
+"""Largest large upload (``POST /uploads``) by default: 5 GiB (DESIGN §4.2); ``uploads`` uses it too."""
+MAX_UPLOAD_BYTES_CEILING = 5 * 1024**4
+"""S3's largest object, 5 TiB: ``uploads.plan_parts`` fits it in 10,000 parts."""
 
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -80,6 +87,11 @@ class Settings(NamedTuple):
     """Owner of an assumed-role session's documents: its role or the session. Default ``role``."""
     catalogue_table: str | None = None
     """DynamoDB table of the document catalogue; ``None`` when missing (then ``problems`` says so)."""
+    ingest_bucket: str | None = None
+    """Quarantine bucket of large uploads (``INGEST_BUCKET``). Optional: without it the ``/uploads`` routes
+    answer 500 ``configuration_error`` and everything else works (the deployed stack always sets it)."""
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """Largest size ``POST /uploads`` accepts. Default ``DEFAULT_MAX_UPLOAD_BYTES`` (5 GiB)."""
     problems: tuple[str, ...] = ()
     """Every configuration problem found; when non-empty, only ``/health`` is served."""
 
@@ -95,6 +107,8 @@ def load_settings(
     metrics_namespace: str | None = None,
     service_name: str | None = None,
     owner_scope: str | None = None,
+    ingest_bucket: str | None = None,
+    max_upload_bytes: int | None = None,
 ) -> Settings:
     """Resolve every setting (explicit argument > ``environ`` > default) and collect every problem."""
     env = os.environ if environ is None else environ
@@ -107,16 +121,37 @@ def load_settings(
     if not table:
         problems.append(f"{ENV_CATALOGUE_TABLE} is not set: set it to the catalogue table's name.")
 
+    ingest = ingest_bucket if ingest_bucket is not None else env.get(ENV_INGEST_BUCKET, "").strip()
+
     max_bytes = max_document_bytes
     if max_bytes is None:
         raw = env.get(ENV_MAX_DOCUMENT_BYTES, "").strip()
-        max_bytes = _parse_int(raw, ENV_MAX_DOCUMENT_BYTES, problems) if raw else DEFAULT_MAX_DOCUMENT_BYTES
+        max_bytes = (
+            _parse_int(raw, ENV_MAX_DOCUMENT_BYTES, problems, DEFAULT_MAX_DOCUMENT_BYTES)
+            if raw
+            else DEFAULT_MAX_DOCUMENT_BYTES
+        )
     if not 1 <= max_bytes <= MAX_DOCUMENT_BYTES_CEILING:
         problems.append(
             f"{ENV_MAX_DOCUMENT_BYTES} must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
             f"(what fits a Lambda payload as base64), got {max_bytes!r}."
         )
         max_bytes = DEFAULT_MAX_DOCUMENT_BYTES
+
+    max_upload = max_upload_bytes
+    if max_upload is None:
+        raw = env.get(ENV_MAX_UPLOAD_BYTES, "").strip()
+        max_upload = (
+            _parse_int(raw, ENV_MAX_UPLOAD_BYTES, problems, DEFAULT_MAX_UPLOAD_BYTES)
+            if raw
+            else DEFAULT_MAX_UPLOAD_BYTES
+        )
+    if not 1 <= max_upload <= MAX_UPLOAD_BYTES_CEILING:
+        problems.append(
+            f"{ENV_MAX_UPLOAD_BYTES} must be between 1 and {MAX_UPLOAD_BYTES_CEILING} "
+            f"(S3's largest object), got {max_upload!r}."
+        )
+        max_upload = DEFAULT_MAX_UPLOAD_BYTES
 
     if allowed_content_types is None:
         raw_types = env.get(ENV_ALLOWED_CONTENT_TYPES, "")
@@ -159,13 +194,15 @@ def load_settings(
         service_name=service_name or env.get(ENV_SERVICE_NAME, "") or DEFAULT_SERVICE_NAME,
         owner_scope=scope,
         catalogue_table=table or None,
+        ingest_bucket=ingest or None,
+        max_upload_bytes=max_upload,
         problems=tuple(problems),
     )
 
 
-def _parse_int(raw: str, name: str, problems: list[str]) -> int:
+def _parse_int(raw: str, name: str, problems: list[str], default: int) -> int:
     try:
         return int(raw)
     except ValueError:
         problems.append(f"{name} must be an integer number of bytes, got {raw!r}.")
-        return DEFAULT_MAX_DOCUMENT_BYTES
+        return default

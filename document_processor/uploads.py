@@ -35,11 +35,10 @@ from document_processor.errors import (
     ErrorCode,
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
-    UploadErrorCode,
 )
 from document_processor.filenames import sanitise_filename
 from document_processor.ids import created_at, is_valid_document_id
-from document_processor.settings import TEXT
+from document_processor.settings import DEFAULT_MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, TEXT
 from document_processor.validation import decode_cursor, page_limit, require_known_parameters
 
 if TYPE_CHECKING:
@@ -47,17 +46,12 @@ if TYPE_CHECKING:
 
 MIB: Final = 1024 * 1024
 GIB: Final = 1024 * MIB
-TIB: Final = 1024 * GIB
 MIN_PART_SIZE: Final = 5 * MIB
 """S3's smallest part (every part but the last)."""
 MAX_PART_SIZE: Final = 5 * GIB
 """S3's largest part."""
 MAX_PARTS: Final = 10_000
 """S3's most parts in one multipart upload."""
-DEFAULT_MAX_UPLOAD_BYTES: Final = 5 * GIB
-"""Largest declared size by default (5 GiB = 5,368,709,120 bytes); configurable up to the ceiling."""
-MAX_UPLOAD_BYTES_CEILING: Final = 5 * TIB
-"""S3's largest object; ``plan_parts`` fits it in 10,000 parts of 525 MiB (well under ``MAX_PART_SIZE``)."""
 SESSION_LIFETIME_SECONDS: Final = 24 * 60 * 60
 """How long a session awaits its parts; also how long a session's record is kept after each move, so a
 session in ``processing`` is never deleted by DynamoDB's TTL under the processor, and a client can read
@@ -315,7 +309,7 @@ def parse_upload_request(
     if len(sha256) != SHA256_HEX_LENGTH or not _LOWER_HEX.issuperset(sha256):
         raise BadRequestError(
             "sha256 must be the SHA-256 of the whole file as 64 lowercase hex digits.",
-            code=UploadErrorCode.INVALID_SHA256,
+            code=ErrorCode.INVALID_SHA256,
         )
     kept = sanitise_filename(filename)
     if kept is None:
@@ -468,7 +462,7 @@ def require_sha256_base64(value: str) -> None:
     if len(digest) != SHA256_BYTES or base64.b64encode(digest).decode("ascii") != value:
         raise BadRequestError(
             "A part checksum must be the base64 of the part's 32-byte SHA-256 (44 characters).",
-            code=UploadErrorCode.INVALID_PART,
+            code=ErrorCode.INVALID_PART,
         )
 
 
@@ -478,7 +472,7 @@ def _require_part_number(number: object, part_count: int) -> None:
 
 
 def _invalid_part(message: str) -> BadRequestError:
-    return BadRequestError(message, code=UploadErrorCode.INVALID_PART)
+    return BadRequestError(message, code=ErrorCode.INVALID_PART)
 
 
 def new_session(
