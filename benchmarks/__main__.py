@@ -3,8 +3,10 @@
 Usage: ``python -m benchmarks`` (what ``make bench`` runs): cold start, warm overhead, upload pipeline,
 fact-extraction bombs (about 70 s; ``python -m benchmarks.fact_bombs`` runs it alone), SigV4
 verification in local mode (``python -m benchmarks.sigv4``), the catalogue listing against S3's
-(about 90 s with its 10,000-document fill; ``python -m benchmarks.listing`` runs it alone), then the load
-benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone, with options).
+(about 90 s with its 10,000-document fill; ``python -m benchmarks.listing`` runs it alone), the load
+benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone, with options),
+then a 256 MiB upload through ``/uploads`` against boto3's multipart ``upload_file`` in local mode
+(about a minute; ``python -m benchmarks.uploads`` runs it alone, with options).
 Exits 0 whether or not goals are met: the numbers are information for docs/service.md
 and docs/limits.md, not a gate (timings on shared machines are noisy). It does exit non-zero if a
 benchmark cannot run (for example a load request fails or a download differs).
@@ -28,13 +30,13 @@ client, and the handler module (imported by the warm-path benchmarks) reads its 
 
 
 def main() -> int:
-    """Run the seven benchmarks in order, printing each report as it finishes."""
+    """Run the eight benchmarks in order, printing each report as it finishes."""
     for name, value in BENCHMARK_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from benchmarks import cold_start, fact_bombs, listing, load, sigv4, upload, warm
+    from benchmarks import cold_start, fact_bombs, listing, load, sigv4, upload, uploads, warm
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, listing, load):
+    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, listing, load, uploads):
         result = benchmark.run()
         print(result.report(), flush=True)
     return 0
