@@ -1,12 +1,16 @@
-"""Delivers the emulated bucket's S3 event notifications to the reconciler, as Lambda would.
+"""Delivers the emulated buckets' S3 event notifications to their functions, as Lambda would.
 
-When deployed, S3 invokes ``document_processor.reconciler.lambda_handler`` asynchronously with the event
-``{"Records": [...]}``. Locally the emulator sends the same event to an SQS queue (as the body of one
-message); this pump long-polls the queue on a background thread and calls the handler with each body,
-unchanged. A message is deleted only after the handler returned: when it raises, the message becomes
-visible again after the queue's visibility timeout, and after ``EVENT_MAX_RECEIVES`` deliveries SQS moves
-it to the failed-events queue (Lambda's two retries, then its failure destination). The ``s3:TestEvent``
-S3 queues when a notification is configured never reaches Lambda in AWS, so it is dropped here too.
+When deployed, S3 invokes a function asynchronously with the event ``{"Records": [...]}``: the documents
+bucket ``document_processor.reconciler.lambda_handler``, the ingest bucket
+``document_processor.processor.lambda_handler``. Locally the emulator sends the same event to an SQS
+queue per bucket (as the body of one message); one pump per queue long-polls it on a background thread
+and calls its function's handler with each body, unchanged, with a Lambda context naming the function.
+A message is deleted only after the handler returned: when it raises, the message becomes visible again
+after the queue's visibility timeout, and after ``EVENT_MAX_RECEIVES`` deliveries SQS moves it to the
+failed-events queue (Lambda's two retries, then its failure destination). The ``s3:TestEvent`` S3
+queues when a notification is configured never reaches Lambda in AWS, so it is dropped here too. One
+thread per pump handles one event at a time, so a long event (a large upload's validation) delays the
+next event of the same queue only.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from local_mode.lambda_context import LocalLambdaContext
+from local_mode.lambda_context import DEFAULT_TIMEOUT_SECONDS, LocalLambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +30,10 @@ if TYPE_CHECKING:
     EventHandler = Callable[[dict[str, Any], Any], Any]
 
 RECONCILER_FUNCTION_NAME: Final = "doc-reconciler-local"
+PROCESSOR_FUNCTION_NAME: Final = "doc-ingest-local"
+"""The ingest processor's function name (``doc-ingest-<env>`` when deployed)."""
+PROCESSOR_TIMEOUT_SECONDS: Final = 900.0
+"""The processor's context timeout: Lambda's longest, as a gigabyte's validation and copy take minutes."""
 DEFAULT_WAIT_SECONDS: Final = 1
 """Long-poll wait per ``ReceiveMessage``: also the longest ``stop`` waits for the thread to notice."""
 MAX_MESSAGES: Final = 10
@@ -33,7 +41,11 @@ TEST_EVENT: Final = "s3:TestEvent"
 
 
 class EventPump:
-    """Long-polls one SQS queue and hands each message's event to ``handler`` (a Lambda handler)."""
+    """Long-polls one SQS queue and hands each message's event to ``handler`` (a Lambda handler).
+
+    ``function_name`` is the function the context names (and the thread's name), ``timeout_seconds`` the
+    context's timeout; ``label`` is how the pump's messages name it ("the reconciler", "the processor").
+    """
 
     def __init__(
         self,
@@ -41,12 +53,18 @@ class EventPump:
         queue_url: str,
         handler: EventHandler,
         *,
+        function_name: str = RECONCILER_FUNCTION_NAME,
+        label: str = "the reconciler",
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         wait_seconds: int = DEFAULT_WAIT_SECONDS,
         err: TextIO = sys.stderr,
     ) -> None:
         self._client = client
         self._queue_url = queue_url
         self._handler = handler
+        self.function_name = function_name
+        self.label = label
+        self._timeout_seconds = timeout_seconds
         self._wait_seconds = wait_seconds
         self._err = err
         self._stopping = threading.Event()
@@ -62,7 +80,9 @@ class EventPump:
         if self._thread is not None:
             return
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="s3-event-pump", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"s3-event-pump-{self.function_name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float | None = None) -> bool:
@@ -101,9 +121,12 @@ class EventPump:
         if event.get("Event") == TEST_EVENT:
             return True
         try:
-            self._handler(event, LocalLambdaContext(function_name=RECONCILER_FUNCTION_NAME))
+            context = LocalLambdaContext(
+                function_name=self.function_name, timeout_seconds=self._timeout_seconds
+            )
+            self._handler(event, context)
         except Exception as error:
-            self._say(f"the reconciler failed ({type(error).__name__}); the event will be delivered again")
+            self._say(f"{self.label} failed ({type(error).__name__}); the event will be delivered again")
             return False
         return True
 
@@ -118,4 +141,4 @@ class EventPump:
                 self._stopping.wait(self._wait_seconds)
 
     def _say(self, text: str) -> None:
-        print(f"Local mode: S3 events: {text}", file=self._err, flush=True)
+        print(f"Local mode: S3 events for {self.function_name}: {text}", file=self._err, flush=True)

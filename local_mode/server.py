@@ -1,10 +1,12 @@
-"""Start local mode: the AWS emulator, the functions' environment, the S3 event pump and the HTTP server.
+"""Start local mode: the AWS emulator, the functions' environment, the S3 event pumps and the HTTP server.
 
-Order matters: the handler and the reconciler read their settings once at import, so the environment
-(bucket and table names, emulator endpoints, fake credentials, region) is in place before
-``document_processor.handler`` and ``document_processor.reconciler`` are imported. They then reach moto
-only through ``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_DYNAMODB``, variables every AWS SDK honours,
-so they run unchanged.
+Order matters: the handler, the reconciler and the ingest processor read their settings once at import,
+so the environment (bucket and table names, emulator endpoints, fake credentials, region) is in place
+before ``document_processor.handler``, ``document_processor.reconciler`` and
+``document_processor.processor`` are imported. They then reach moto only through
+``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_DYNAMODB``, variables every AWS SDK honours, so they run
+unchanged; the presigned part and download URLs the API hands out point at the emulator for the same
+reason (``presign.create_presigning_client`` signs for ``AWS_ENDPOINT_URL_S3``, path style).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from local_mode.adapter import RAW_HEADERS_ENVIRON_KEY, ApiGatewayAdapter, LambdaHandler
 from local_mode.emulator import FAKE_CREDENTIALS, LOOPBACK, S3Emulator
 from local_mode.errors import LocalModeError
-from local_mode.event_pump import EventPump
+from local_mode.event_pump import PROCESSOR_FUNCTION_NAME, PROCESSOR_TIMEOUT_SECONDS, EventPump
 from local_mode.events import EventOptions
 from local_mode.principals import principals_from_environment
 from local_mode.sigv4 import SERVICE, SigV4Verifier
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 HANDLER_MODULE = "document_processor.handler"
 HANDLER_NAME = "lambda_handler"
 RECONCILER_MODULE = "document_processor.reconciler"
+PROCESSOR_MODULE = "document_processor.processor"
 WERKZEUG_LOGGER = "werkzeug"
 # Variables that would make boto3 look for real credentials instead of the fake ones.
 CREDENTIAL_VARIABLES_TO_CLEAR = (
@@ -67,10 +70,16 @@ class RawHeadersRequestHandler(WSGIRequestHandler):
 
 
 def handler_environment(emulator: S3Emulator) -> dict[str, str]:
-    """The Lambda environment the functions see locally (what the infrastructure sets when deployed)."""
+    """The Lambda environment the functions see locally (what the infrastructure sets when deployed).
+
+    One process environment serves the API, the reconciler and the processor, so it is the union of
+    theirs (``INGEST_BUCKET`` is in both the API's and the processor's); service settings such as
+    ``MAX_DOCUMENT_BYTES`` and ``MAX_UPLOAD_BYTES`` are not set here, so the user's values reach all three.
+    """
     return {
         "DOCUMENTS_BUCKET": emulator.bucket,
         "CATALOGUE_TABLE": emulator.catalogue_table,
+        "INGEST_BUCKET": emulator.ingest_bucket,
         "AWS_ENDPOINT_URL_S3": emulator.endpoint_url,
         "AWS_ENDPOINT_URL_DYNAMODB": emulator.endpoint_url,
         "AWS_REGION": emulator.region,
@@ -81,14 +90,16 @@ def handler_environment(emulator: S3Emulator) -> dict[str, str]:
 
 
 def prepare_environment(environ: MutableMapping[str, str], emulator: S3Emulator) -> None:
-    """Point ``environ`` at the emulator; the user's service settings (``MAX_DOCUMENT_BYTES``...) stay."""
+    """Point ``environ`` at the emulator; the user's service settings (``MAX_DOCUMENT_BYTES``,
+    ``MAX_UPLOAD_BYTES``...) stay."""
     for name in CREDENTIAL_VARIABLES_TO_CLEAR:
         environ.pop(name, None)
     environ.update(handler_environment(emulator))
 
 
 def load_handler(module_name: str = HANDLER_MODULE) -> LambdaHandler:
-    """Import a real Lambda handler (after the environment is prepared): the API's, or the reconciler's."""
+    """Import a real Lambda handler (after the environment is prepared): the API's, the reconciler's or
+    the processor's."""
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
@@ -117,6 +128,10 @@ def banner(
         "(in memory: documents and their catalogue live until this process stops)",
         f"S3 events: queue {emulator.events_queue!r} -> {RECONCILER_MODULE}.{HANDLER_NAME} "
         "(the catalogue reconciler, as S3 invokes it when deployed)",
+        f"Large uploads: ingest bucket {emulator.ingest_bucket!r}; its events: queue "
+        f"{emulator.ingest_events_queue!r} -> {PROCESSOR_MODULE}.{HANDLER_NAME} (the ingest processor: "
+        "validates, then copies into the vault). Part and download URLs point at the emulator, which "
+        "does NOT verify presigned signatures or part checksums (AWS does); the API still verifies SigV4.",
         f"Requests must be SigV4-signed (service {SERVICE}, region {emulator.region}), as when deployed.",
         f"Principals ({origin}: {principals_file}); paste one line to sign as that principal:",
     ]
@@ -127,6 +142,7 @@ def banner(
         f"  curl -sS {sigv4} {url}/health",
         f"  curl -sS {sigv4} -H 'Content-Type: text/plain' --data-binary 'hello' {url}/documents",
         f"  curl -sS {sigv4} {url}/documents",
+        f"  curl -sS {sigv4} {url}/uploads   # large uploads: walkthrough in docs/local-mode.md",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
@@ -141,7 +157,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
-    """Run local mode until Ctrl-C or SIGTERM, then stop both servers and the event pump."""
+    """Run local mode until Ctrl-C or SIGTERM, then stop both servers and the event pumps."""
     # Both servers are werkzeug servers sharing this logger: silence it, so the emulator's S3 traffic
     # does not drown the API's access log (``RawHeadersRequestHandler.log_request``).
     logging.getLogger(WERKZEUG_LOGGER).setLevel(logging.ERROR)
@@ -149,11 +165,24 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     emulator = S3Emulator()
     emulator.start()
     server: BaseWSGIServer | None = None
-    pump: EventPump | None = None
+    pumps: list[EventPump] = []
     try:
         prepare_environment(os.environ, emulator)
-        pump = EventPump(emulator.sqs_client(), emulator.events_queue_url, load_handler(RECONCILER_MODULE))
-        pump.start()
+        pumps.append(
+            EventPump(emulator.sqs_client(), emulator.events_queue_url, load_handler(RECONCILER_MODULE))
+        )
+        pumps.append(
+            EventPump(
+                emulator.sqs_client(),
+                emulator.ingest_events_queue_url,
+                load_handler(PROCESSOR_MODULE),
+                function_name=PROCESSOR_FUNCTION_NAME,
+                label="the processor",
+                timeout_seconds=PROCESSOR_TIMEOUT_SECONDS,
+            )
+        )
+        for pump in pumps:
+            pump.start()
         adapter = ApiGatewayAdapter(
             load_handler(),
             SigV4Verifier(principals, region=emulator.region),
@@ -188,6 +217,6 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     finally:
         if server is not None:
             server.server_close()
-        if pump is not None:
+        for pump in pumps:
             pump.stop()
         emulator.stop()

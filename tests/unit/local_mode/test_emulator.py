@@ -1,22 +1,34 @@
 """The emulator: the bucket carries the deployed bucket's encryption, versioning and access settings; the
-catalogue table has the deployed shape; the bucket's event notifications go to the event queue, in the
-shape AWS sends them (including the DeleteMarkerCreated notification moto itself does not send)."""
+ingest bucket its encryption, access settings and lifecycle; the catalogue table has the deployed shape;
+each bucket's event notifications go to its event queue, in the shape and with the events AWS sends
+(including the DeleteMarkerCreated notification moto itself does not send, and without the extra Put moto
+sends for a completed multipart upload)."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from document_processor.catalogue_schema import create_table_arguments
-from local_mode.emulator import EVENT_MAX_RECEIVES, S3Emulator, create_documents_bucket, notify_queue
+from local_mode.emulator import (
+    EVENT_MAX_RECEIVES,
+    INGEST_NOTIFIED_EVENTS,
+    S3Emulator,
+    create_documents_bucket,
+    create_ingest_bucket,
+    notify_queue,
+)
 from local_mode.errors import LocalModeError
 from local_mode.server import handler_environment, prepare_environment
 from tests.unit.service.test_reconciler import created_event, delete_marker_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from mypy_boto3_sqs.literals import QueueAttributeFilterType
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +38,8 @@ def emulator() -> Iterator[S3Emulator]:
         bucket="emulator-test-bucket",
         catalogue_table="emulator-test-table",
         events_queue="emulator-test-events",
+        ingest_bucket="emulator-test-ingest",
+        ingest_events_queue="emulator-test-ingest-events",
     ) as running:
         yield running
 
@@ -75,6 +89,7 @@ def test_handler_environment_points_at_the_emulator_with_fake_credentials(emulat
         "AWS_PROFILE": "production",
         "AWS_SESSION_TOKEN": "real",
         "MAX_DOCUMENT_BYTES": "100",
+        "MAX_UPLOAD_BYTES": "104857600",
         "OWNER_SCOPE": "session",
     }
     prepare_environment(environ, emulator)
@@ -82,18 +97,22 @@ def test_handler_environment_points_at_the_emulator_with_fake_credentials(emulat
     assert environ["AWS_ENDPOINT_URL_DYNAMODB"] == emulator.endpoint_url
     assert environ["DOCUMENTS_BUCKET"] == "emulator-test-bucket"
     assert environ["CATALOGUE_TABLE"] == "emulator-test-table"
+    assert environ["INGEST_BUCKET"] == "emulator-test-ingest"  # the API's and the processor's
     assert environ["AWS_ACCESS_KEY_ID"] == "local-mode"
     assert "AWS_PROFILE" not in environ
     assert "AWS_SESSION_TOKEN" not in environ
     assert environ["MAX_DOCUMENT_BYTES"] == "100"
+    assert environ["MAX_UPLOAD_BYTES"] == "104857600"  # the user's limit reaches the API and the processor
+    assert "MAX_UPLOAD_BYTES" not in handler_environment(emulator)
     assert environ["OWNER_SCOPE"] == "session"
     assert handler_environment(emulator).items() <= environ.items()
 
 
-def test_a_stopped_emulator_has_no_endpoint() -> None:
+def test_a_stopped_emulator_has_no_endpoint_or_queues() -> None:
     emulator = S3Emulator(bucket="stopped-bucket")
-    with pytest.raises(LocalModeError, match="not running"):
-        _ = emulator.endpoint_url
+    for attribute in ("endpoint_url", "events_queue_url", "ingest_events_queue_url"):
+        with pytest.raises(LocalModeError, match="not running"):
+            getattr(emulator, attribute)
 
 
 def test_catalogue_table_has_the_declared_shape(emulator: S3Emulator) -> None:
@@ -130,15 +149,15 @@ def test_failed_events_move_to_the_failed_queue_after_lambdas_retries(emulator: 
     assert policy["deadLetterTargetArn"].endswith(f":{emulator.events_queue}-failed")
 
 
-def drain(emulator: S3Emulator) -> list[dict[str, Any]]:
+def drain(emulator: S3Emulator, queue_url: str | None = None) -> list[dict[str, Any]]:
+    """Every message body queued so far (default: the documents bucket's queue), removed."""
     sqs = emulator.sqs_client()
+    url = queue_url or emulator.events_queue_url
     bodies: list[dict[str, Any]] = []
-    while messages := sqs.receive_message(QueueUrl=emulator.events_queue_url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    ):
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
             bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=emulator.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return bodies
 
 
@@ -187,7 +206,13 @@ def test_the_delete_marker_notification_is_added_only_while_an_emulator_runs() -
     from moto.s3.models import S3Backend
 
     before = S3Backend.delete_object
-    with S3Emulator(bucket="patch-test-bucket", catalogue_table="patch-test", events_queue="patch-test"):
+    with S3Emulator(
+        bucket="patch-test-bucket",
+        catalogue_table="patch-test",
+        events_queue="patch-test",
+        ingest_bucket="patch-test-ingest",
+        ingest_events_queue="patch-test-ingest",
+    ):
         assert hasattr(S3Backend.delete_object, "__wrapped__")
     assert S3Backend.delete_object is before
 
@@ -241,3 +266,141 @@ def test_other_buckets_in_the_same_moto_keep_motos_own_notifications(emulator: S
     assert record["eventName"] == "ObjectCreated:Put"
     assert "userIdentity" not in record
     assert record["s3"]["object"]["key"] == "documents%2Fowner%2Fo"
+
+
+# The ingest bucket (DESIGN §4.2): the quarantine large uploads go to, notifying the processor.
+
+
+def test_ingest_bucket_has_the_vaults_encryption_access_block_and_ownership(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    rules = client.get_bucket_encryption(Bucket=emulator.ingest_bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = client.get_public_access_block(Bucket=emulator.ingest_bucket)["PublicAccessBlockConfiguration"]
+    assert set(block.values()) == {True}
+    assert len(block) == 4
+    controls = client.get_bucket_ownership_controls(Bucket=emulator.ingest_bucket)["OwnershipControls"]
+    assert controls["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_ingest_bucket_is_not_versioned(emulator: S3Emulator) -> None:
+    # A quarantine keeps no history: a deleted upload is gone, not a noncurrent version.
+    assert "Status" not in emulator.client().get_bucket_versioning(Bucket=emulator.ingest_bucket)
+
+
+def test_ingest_bucket_stores_the_deployed_lifecycle_rules(emulator: S3Emulator) -> None:
+    # Stored as deployed; moto never applies lifecycle rules (the docs say so).
+    rules = {
+        rule["ID"]: rule
+        for rule in emulator.client().get_bucket_lifecycle_configuration(Bucket=emulator.ingest_bucket)[
+            "Rules"
+        ]
+    }
+    assert set(rules) == {"abort-incomplete-multipart-uploads", "expire-ingest-objects"}
+    abort, expire = rules["abort-incomplete-multipart-uploads"], rules["expire-ingest-objects"]
+    assert abort["Status"] == expire["Status"] == "Enabled"
+    assert abort["Filter"] == expire["Filter"] == {"Prefix": ""}
+    assert abort["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert expire["Expiration"] == {"Days": 2}
+
+
+def test_ingest_bucket_notifies_its_own_queue_of_created_objects_under_ingest(emulator: S3Emulator) -> None:
+    configuration = emulator.client().get_bucket_notification_configuration(Bucket=emulator.ingest_bucket)
+    [queue] = configuration["QueueConfigurations"]
+    arn = emulator.sqs_client().get_queue_attributes(
+        QueueUrl=emulator.ingest_events_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert queue["QueueArn"] == arn
+    assert arn.endswith(":emulator-test-ingest-events")
+    assert queue["Events"] == list(INGEST_NOTIFIED_EVENTS) == ["s3:ObjectCreated:*"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "ingest/"}]
+
+
+def test_ingest_events_have_the_documents_queues_redrive(emulator: S3Emulator) -> None:
+    sqs = emulator.sqs_client()
+    names: list[QueueAttributeFilterType] = ["RedrivePolicy", "VisibilityTimeout"]
+    ingest = sqs.get_queue_attributes(QueueUrl=emulator.ingest_events_queue_url, AttributeNames=names)
+    documents = sqs.get_queue_attributes(QueueUrl=emulator.events_queue_url, AttributeNames=names)
+    policy = json.loads(ingest["Attributes"]["RedrivePolicy"])
+    assert int(policy["maxReceiveCount"]) == EVENT_MAX_RECEIVES
+    assert policy["deadLetterTargetArn"].endswith(":emulator-test-ingest-events-failed")
+    assert ingest["Attributes"]["VisibilityTimeout"] == documents["Attributes"]["VisibilityTimeout"]
+
+
+def _multipart(client: Any, bucket: str, key: str, parts: list[bytes]) -> dict[str, Any]:
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/plain")["UploadId"]
+    done = [
+        {"PartNumber": number, "ETag": client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data
+        )["ETag"]}
+        for number, data in enumerate(parts, start=1)
+    ]  # fmt: skip
+    result: dict[str, Any] = client.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done}
+    )
+    return result
+
+
+FIVE_MIB = 5 * 1024 * 1024
+
+
+def test_a_completed_multipart_upload_is_one_complete_multipart_upload_record(emulator: S3Emulator) -> None:
+    client = emulator.client()
+    url = emulator.ingest_events_queue_url
+    drain(emulator, url)
+    key = f"ingest/owner/{uuid.uuid4().hex} x"
+
+    completed = _multipart(client, emulator.ingest_bucket, key, [b"a" * FIVE_MIB, b"tail"])
+
+    # moto alone also sends an ObjectCreated:Put first (it stores the assembled object with put_object);
+    # AWS sends the CompleteMultipartUpload record only.
+    [body] = drain(emulator, url)
+    [record] = body["Records"]
+    assert record["eventName"] == "ObjectCreated:CompleteMultipartUpload"
+    target = record["s3"]["object"]
+    assert target["key"] == key.replace(" ", "+")  # form-encoded, "/" kept, as AWS encodes keys
+    assert target["size"] == FIVE_MIB + 4
+    assert target["eTag"] == completed["ETag"].strip('"')
+    assert target["eTag"].endswith("-2")  # a multipart ETag: MD5 of the parts' MD5s, then the part count
+    assert record["s3"]["bucket"]["name"] == emulator.ingest_bucket
+    assert record["s3"]["configurationId"] == "processor"
+    # Field for field AWS's documented shape of a created object in an unversioned bucket (no versionId).
+    documented = created_event("k")["Records"][0]
+    del documented["s3"]["object"]["versionId"]
+    assert _shape(record) == _shape(documented)
+
+
+def test_the_ingest_queue_gets_puts_under_ingest_and_nothing_else(
+    emulator: S3Emulator,
+) -> None:
+    client = emulator.client()
+    url = emulator.ingest_events_queue_url
+    drain(emulator, url)
+    client.put_object(Bucket=emulator.ingest_bucket, Key="ingest/owner/put", Body=b"x")
+    client.put_object(Bucket=emulator.ingest_bucket, Key="elsewhere/put", Body=b"x")
+    client.delete_object(Bucket=emulator.ingest_bucket, Key="ingest/owner/put")
+
+    records = [body["Records"][0] for body in drain(emulator, url)]
+
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
+        ("ObjectCreated:Put", "ingest/owner/put")
+    ]
+    assert drain(emulator) == []  # and nothing of the ingest bucket reaches the reconciler's queue
+
+
+def test_other_buckets_keep_motos_extra_put_for_a_completed_multipart_upload(emulator: S3Emulator) -> None:
+    # Scoped like the other fixes: a bucket no emulator created keeps moto's own (duplicated) events,
+    # which also shows the gap the emulator fills is real.
+    client = emulator.client()
+    other = "not-the-emulators-ingest"
+    create_ingest_bucket(client, other)
+    arn = emulator.sqs_client().get_queue_attributes(
+        QueueUrl=emulator.ingest_events_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    notify_queue(client, other, arn, events=INGEST_NOTIFIED_EVENTS, prefix="ingest/")
+    url = emulator.ingest_events_queue_url
+    drain(emulator, url)
+
+    _multipart(client, other, "ingest/owner/m", [b"a" * FIVE_MIB, b"tail"])
+
+    names = [body["Records"][0]["eventName"] for body in drain(emulator, url) if "Records" in body]
+    assert names == ["ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload"]

@@ -1,5 +1,6 @@
-"""The event pump: S3 events from the emulator reach the reconciler in the shape Lambda receives them, a
-failed event is kept for redelivery, and the thread stops cleanly."""
+"""The event pumps: S3 events from the emulator reach the reconciler (documents bucket) and the ingest
+processor (ingest bucket) in the shape Lambda receives them, with a context naming each function; a failed
+event is kept for redelivery, and the thread stops cleanly."""
 
 from __future__ import annotations
 
@@ -20,13 +21,21 @@ from document_processor.catalogue import Catalogue
 from document_processor.documents import object_key
 from document_processor.identity import normalise_principal
 from document_processor.ids import new_document_id
-from document_processor.settings import load_settings
+from document_processor.settings import SUPPORTED_CONTENT_TYPES, TEXT, load_settings
 from document_processor.storage import DocumentStore
+from document_processor.uploads import UploadRequest, UploadStatus, ingest_key, new_session
 from local_mode.emulator import S3Emulator
-from local_mode.event_pump import RECONCILER_FUNCTION_NAME, EventPump
+from local_mode.event_pump import (
+    PROCESSOR_FUNCTION_NAME,
+    PROCESSOR_TIMEOUT_SECONDS,
+    RECONCILER_FUNCTION_NAME,
+    EventPump,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
     from document_processor.identity import Caller
 
@@ -39,13 +48,20 @@ def clean_queue() -> Iterator[S3Emulator]:
     """An emulator of its own (an event left in flight by one test never reaches another)."""
     # moto's backends are process-wide: every emulator in one process needs names of its own.
     name = f"pump-{uuid.uuid4().hex[:12]}"
-    with S3Emulator(bucket=name, catalogue_table=name, events_queue=name) as running:
+    with S3Emulator(
+        bucket=name,
+        catalogue_table=name,
+        events_queue=name,
+        ingest_bucket=f"{name}-ingest",
+        ingest_events_queue=f"{name}-ingest",
+    ) as running:
         sqs = running.sqs_client()
-        [message] = sqs.receive_message(QueueUrl=running.events_queue_url, WaitTimeSeconds=5)["Messages"]
-        assert (
-            json.loads(message["Body"])["Event"] == "s3:TestEvent"
-        )  # queued by S3 when notifications are set
-        sqs.delete_message(QueueUrl=running.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        for url in (running.events_queue_url, running.ingest_events_queue_url):
+            [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+            assert (
+                json.loads(message["Body"])["Event"] == "s3:TestEvent"
+            )  # queued by S3 when notifications are set
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         yield running
 
 
@@ -195,7 +211,7 @@ def test_stop_ends_the_thread_within_one_poll(clean_queue: S3Emulator) -> None:
         emulator.sqs_client(), emulator.events_queue_url, lambda event, context: None, wait_seconds=1
     )
     pump.start()
-    assert "s3-event-pump" in {thread.name for thread in threading.enumerate()}
+    assert f"s3-event-pump-{RECONCILER_FUNCTION_NAME}" in {thread.name for thread in threading.enumerate()}
     started = time.monotonic()
 
     assert pump.stop()
@@ -205,7 +221,13 @@ def test_stop_ends_the_thread_within_one_poll(clean_queue: S3Emulator) -> None:
 
 
 def test_a_pump_whose_emulator_stopped_keeps_trying_until_stopped() -> None:
-    emulator = S3Emulator(bucket="pump-stop-bucket", catalogue_table="pump-stop", events_queue="pump-stop")
+    emulator = S3Emulator(
+        bucket="pump-stop-bucket",
+        catalogue_table="pump-stop",
+        events_queue="pump-stop",
+        ingest_bucket="pump-stop-ingest",
+        ingest_events_queue="pump-stop-ingest",
+    )
     emulator.start()
     sqs, url = emulator.sqs_client(), emulator.events_queue_url
     err = io.StringIO()
@@ -216,3 +238,110 @@ def test_a_pump_whose_emulator_stopped_keeps_trying_until_stopped() -> None:
     assert eventually(lambda: "cannot receive events" in err.getvalue())
     assert pump.running
     assert pump.stop()
+
+
+def processor_handler(emulator: S3Emulator) -> Callable[[dict[str, Any], Any], Any]:
+    """``processor.lambda_handler``'s path (``run`` on a processor) wired to the emulator."""
+    import document_processor.processor as processor
+
+    instance = processor.Processor(
+        emulator.client(),
+        Catalogue(emulator.dynamodb_client(), emulator.catalogue_table),
+        ingest_bucket=emulator.ingest_bucket,
+        vault_bucket=emulator.bucket,
+        allowed_content_types=SUPPORTED_CONTENT_TYPES,
+    )
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": emulator.bucket, "CATALOGUE_TABLE": emulator.catalogue_table}
+    )
+    return functools.partial(processor.run, instance, settings=settings, sink=lambda line: None)
+
+
+def processor_pump(
+    emulator: S3Emulator, handler: Callable[[dict[str, Any], Any], Any], **kwargs: Any
+) -> EventPump:
+    return EventPump(
+        emulator.sqs_client(),
+        emulator.ingest_events_queue_url,
+        handler,
+        function_name=PROCESSOR_FUNCTION_NAME,
+        label="the processor",
+        timeout_seconds=PROCESSOR_TIMEOUT_SECONDS,
+        **kwargs,
+    )
+
+
+def test_a_completed_upload_reaches_the_processor_and_the_session_ends_stored(
+    clean_queue: S3Emulator,
+) -> None:
+    # The local wiring of DESIGN §4.2: a multipart upload completed in the ingest bucket is delivered,
+    # as one CompleteMultipartUpload record, to the processor, which validates and copies it into the vault.
+    emulator = clean_queue
+    s3 = emulator.client()
+    catalogue = Catalogue(emulator.dynamodb_client(), emulator.catalogue_table)
+    data = "große Datei\n".encode() * (600 * 1024)  # > 5 MiB: two parts
+    upload_id = new_document_id()
+    key = ingest_key(CALLER.owner_key, upload_id)
+    multipart = s3.create_multipart_upload(Bucket=emulator.ingest_bucket, Key=key, ContentType=TEXT)[
+        "UploadId"
+    ]
+    request = UploadRequest("big.txt", TEXT, len(data), hashlib.sha256(data).hexdigest())
+    session = new_session(
+        upload_id, request, owner=CALLER.principal, multipart_upload_id=multipart, now=time.time()
+    )
+    assert catalogue.create_session(CALLER.owner_key, session)
+    parts: list[CompletedPartTypeDef] = []
+    for number, start in enumerate(range(0, len(data), session.part_size), start=1):
+        chunk = data[start : start + session.part_size]
+        etag = s3.upload_part(
+            Bucket=emulator.ingest_bucket, Key=key, UploadId=multipart, PartNumber=number, Body=chunk
+        )["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    assert len(parts) == session.part_count == 2
+    calls: list[str] = []
+    handler = processor_handler(emulator)
+
+    def recording(event: dict[str, Any], context: Any) -> Any:
+        calls.append(event["Records"][0]["eventName"])
+        assert context.function_name == PROCESSOR_FUNCTION_NAME
+        assert context.get_remaining_time_in_millis() > 60_000  # the processor's long timeout
+        return handler(event, context)
+
+    s3.complete_multipart_upload(
+        Bucket=emulator.ingest_bucket, Key=key, UploadId=multipart, MultipartUpload={"Parts": parts}
+    )
+    pump = processor_pump(emulator, recording)
+
+    assert pump.pump_once(wait_seconds=5) == 1
+
+    assert calls == ["ObjectCreated:CompleteMultipartUpload"]  # one record, as AWS sends it
+    stored = catalogue.get_session(CALLER.owner_key, upload_id)
+    assert stored is not None
+    assert stored.status is UploadStatus.STORED
+    assert stored.document_id == upload_id
+    vault = s3.get_object(Bucket=emulator.bucket, Key=object_key(CALLER, upload_id))
+    assert hashlib.sha256(vault["Body"].read()).hexdigest() == request.sha256
+    assert s3.list_objects_v2(Bucket=emulator.ingest_bucket).get("KeyCount") == 0  # ingest object deleted
+
+
+def test_each_pump_names_its_function_in_the_context_and_in_its_messages(clean_queue: S3Emulator) -> None:
+    emulator = clean_queue
+    err = io.StringIO()
+    contexts: list[Any] = []
+
+    def failing(event: dict[str, Any], context: Any) -> None:
+        contexts.append(context)
+        raise RuntimeError("transient")
+
+    pump = processor_pump(emulator, failing, err=err)
+    emulator.client().put_object(Bucket=emulator.ingest_bucket, Key="ingest/owner/x", Body=b"x")
+
+    assert pump.pump_once(wait_seconds=5) == 0
+
+    [context] = contexts
+    assert context.function_name == PROCESSOR_FUNCTION_NAME == "doc-ingest-local"
+    assert context.invoked_function_arn.endswith(":function:doc-ingest-local")
+    assert (
+        "Local mode: S3 events for doc-ingest-local: the processor failed (RuntimeError); "
+        "the event will be delivered again"
+    ) in err.getvalue()

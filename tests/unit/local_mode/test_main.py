@@ -190,3 +190,72 @@ def test_an_object_put_into_the_emulator_is_catalogued_by_the_reconciler(tmp_pat
         stdout, _ = process.communicate(timeout=START_TIMEOUT_SECONDS)
     assert process.returncode == 0
     assert "Local mode: stopping." in stdout
+
+
+def test_an_upload_completed_in_the_ingest_bucket_is_processed_into_the_vault(tmp_path: Path) -> None:
+    # The real wiring of large uploads: local mode imports document_processor.processor with its
+    # environment (INGEST_BUCKET...), and the second pump delivers the ingest bucket's events to it.
+    import hashlib
+
+    import boto3.session
+
+    from document_processor.catalogue import Catalogue
+    from document_processor.identity import normalise_principal
+    from document_processor.ids import new_document_id
+    from document_processor.uploads import UploadRequest, UploadStatus, ingest_key, new_session
+
+    process = _run("0", principals=None, cwd=tmp_path)
+    assert process.stdout is not None
+    try:
+        banner = ""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while "Press Ctrl-C" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        match = re.search(r"AWS emulator \(moto, S3 \+ DynamoDB \+ SQS\): (http://127\.0\.0\.1:\d+)", banner)
+        assert match, banner
+        assert (
+            "Large uploads: ingest bucket 'local-ingest'; its events: queue 'local-ingest-events' -> "
+            "document_processor.processor.lambda_handler"
+        ) in banner
+        assert "does NOT verify presigned signatures or part checksums" in banner
+        session = boto3.session.Session(
+            aws_access_key_id="local-mode", aws_secret_access_key="local-mode", region_name="us-east-1"
+        )
+        s3 = session.client("s3", endpoint_url=match.group(1))
+        catalogue = Catalogue(session.client("dynamodb", endpoint_url=match.group(1)), "local-catalogue")
+        caller = normalise_principal("arn:aws:iam::000000000000:user/carol")
+        upload_id, body = new_document_id(), b"straight into the ingest bucket\n"
+        key = ingest_key(caller.owner_key, upload_id)
+        multipart = s3.create_multipart_upload(Bucket="local-ingest", Key=key, ContentType="text/plain")
+        request = UploadRequest("note.txt", "text/plain", len(body), hashlib.sha256(body).hexdigest())
+        upload = new_session(
+            upload_id,
+            request,
+            owner=caller.principal,
+            multipart_upload_id=multipart["UploadId"],
+            now=time.time(),
+        )
+        assert catalogue.create_session(caller.owner_key, upload)
+        part = s3.upload_part(
+            Bucket="local-ingest", Key=key, UploadId=multipart["UploadId"], PartNumber=1, Body=body
+        )
+        s3.complete_multipart_upload(
+            Bucket="local-ingest",
+            Key=key,
+            UploadId=multipart["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+        )
+        found = catalogue.get_session(caller.owner_key, upload_id)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while found is not None and found.status is not UploadStatus.STORED and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = catalogue.get_session(caller.owner_key, upload_id)
+        assert found is not None
+        assert found.status is UploadStatus.STORED, found
+        stored = s3.get_object(Bucket="local-documents", Key=f"documents/{caller.owner_key}/{upload_id}")
+        assert stored["Body"].read() == body
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=START_TIMEOUT_SECONDS)
+    assert process.returncode == 0
+    assert "Local mode: stopping." in stdout
