@@ -9,7 +9,7 @@
 #   make pytest - the test suite with coverage (builds test-package first)
 #   make package - build the Lambda package for deployment: locked arm64 wheels + 3.13 bytecode (needs Python 3.13)
 #   make test-package - the package the tests read: `make package`, or without bytecode if there is no Python 3.13
-#   make bench   - run the benchmarks (each prints ratios against a baseline measured in the same run)
+#   make bench   - run the benchmarks (each prints ratios against a baseline measured in the same run); BENCH=uploads runs one
 #   make deployer-policy - regenerate deploy/deployer-policy-*.json (the deployer's IAM policies)
 #   make preflight STACK=dev - check everything `pulumi up` needs for that stack (exit 1 on any failure)
 #   make clean  - remove everything the targets above created (.tools, .venv, build, caches)
@@ -113,7 +113,7 @@ run: setup
 	$(BIN)/python -m local_mode
 
 bench: setup
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks$(if $(BENCH),.$(BENCH))
 
 # The least-privilege policies of whoever runs `pulumi up` (lib/deployer_policy.py; README, "Deployer
 # permissions"); a unit test fails when the committed files and the generator disagree.
