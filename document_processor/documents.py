@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from document_processor.content_types import media_type_of, parse_content_type, verify_content
-from document_processor.errors import NotFoundError, ServiceError, StorageError
+from document_processor.errors import ConfigurationError, NotFoundError, ServiceError, StorageError
 from document_processor.filenames import (
     decode_from_metadata,
     encode_for_metadata,
@@ -39,7 +39,10 @@ from document_processor.storage import ObjectExistsError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mypy_boto3_s3 import S3Client
+
     from document_processor.catalogue import Catalogue
+    from document_processor.clients import LazyClient
     from document_processor.idempotency import IdempotentRequest
     from document_processor.identity import Caller
     from document_processor.storage import DocumentStore, StoredObject
@@ -89,13 +92,18 @@ class Document(NamedTuple):
 
 
 class Download(NamedTuple):
-    """A document's bytes with what a download response needs."""
+    """A document's bytes with what a download response needs, or a link to them."""
 
     document: Document
     content_type: str
     """The stored ``Content-Type`` (text carries ``; charset=utf-8``)."""
     etag: str
-    body: bytes
+    body: bytes | None
+    """``None`` when the download is a redirect (``url``)."""
+    url: str | None = None
+    """A presigned ``GetObject`` URL of the document (an ``attachment``), instead of the bytes."""
+    expires_in: int = 0
+    """Seconds the ``url`` stays valid."""
 
 
 class Upload(NamedTuple):
@@ -144,9 +152,12 @@ class DocumentService:
         allowed_content_types: frozenset[str],
         id_factory: Callable[[], str] = new_document_id,
         clock: Callable[[], float] = time.time,
+        presigner: LazyClient[S3Client] | None = None,
     ) -> None:
         self._store = store
         self._catalogue = catalogue
+        self._presigner = presigner
+        """The presigning client (``presign.create_presigning_client``) of large downloads."""
         self._allowed = allowed_content_types
         self._new_id = id_factory
         self._clock = clock
@@ -316,18 +327,39 @@ class DocumentService:
         stored = self._store.head(object_key(caller, document_id))
         return document_from_object(document_id, self._owned(caller, stored))
 
-    def download(self, caller: Caller, document_id: str) -> Download:
-        """The caller's document with its bytes; 404 when absent or not the caller's."""
-        found = self._store.get(object_key(caller, document_id))
+    def download(
+        self, caller: Caller, document_id: str, *, max_inline_bytes: int | None = None, redirect: bool = False
+    ) -> Download:
+        """The caller's document with its bytes, or a presigned link to them; 404 when absent or not the
+        caller's.
+
+        The link (``redirect``, or a document larger than ``max_inline_bytes``) is decided from
+        GetObject's ``ContentLength``, after the owner check on the same answer, so a large body is
+        never read; it is a ``GetObject`` URL of at most 5 minutes with an ``attachment`` disposition
+        (``presign.presign_download``), signed by the function's own role.
+        """
+        key = object_key(caller, document_id)
+        limit = 0 if redirect else max_inline_bytes
+        found = self._store.get(key, read_up_to=limit)
         if found is None:
             raise NotFoundError("No such document.")
         stored, body = found
         self._owned(caller, stored)
+        document = document_from_object(document_id, stored)
+        if body is not None:
+            return Download(document, content_type=stored.content_type, etag=stored.etag, body=body)
+        if self._presigner is None:
+            raise ConfigurationError("Large downloads are not configured.")
+        from document_processor.presign import presign_download, url_expires_in
+
+        url = presign_download(self._presigner.get(), self._store.bucket, key, document.filename)
         return Download(
-            document=document_from_object(document_id, stored),
+            document,
             content_type=stored.content_type,
             etag=stored.etag,
-            body=body,
+            body=None,
+            url=url,
+            expires_in=url_expires_in(url),
         )
 
     def delete(self, caller: Caller, document_id: str, *, time_left: Callable[[], float] = unbounded) -> None:

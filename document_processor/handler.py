@@ -50,16 +50,21 @@ from document_processor.observability import (
     configure_logging,
     write_line,
 )
+from document_processor.presign import create_presigning_client
 from document_processor.routes import ROUTES, RouteMatch, match_path, path_agrees, routes_for_path
 from document_processor.settings import Settings, load_settings
 from document_processor.snapstart import renew_after_restore
 from document_processor.storage import DocumentStore, create_s3_client
+from document_processor.upload_service import NOT_CONFIGURED_MESSAGE, UploadService, create_completion_client
 from document_processor.validation import (
     decode_body,
+    download_redirect,
     encode_cursor,
     idempotency_key,
+    json_body,
     list_parameters,
     require_document_id,
+    require_upload_id,
 )
 
 if TYPE_CHECKING:
@@ -79,17 +84,21 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class Application:
-    """The HTTP layer around ``DocumentService``: routing, identity, inputs, responses, logs, metrics."""
+    """The HTTP layer around ``DocumentService`` and ``UploadService``: routing, identity, inputs,
+    responses, logs, metrics."""
 
     def __init__(
         self,
         settings: Settings,
         service: DocumentService | None,
         *,
+        uploads: UploadService | None = None,
         request_log_sink: Callable[[str], None] = write_line,
     ) -> None:
         self.settings = settings
         self.service = service
+        self.uploads = uploads
+        """``None`` without an ingest bucket (``/uploads`` answers 500 ``configuration_error`` then)."""
         self._request_log_sink = request_log_sink
         self._log_level = logging.getLevelNamesMapping()[settings.log_level]
         self.operations: dict[str, Operation] = {
@@ -99,6 +108,12 @@ class Application:
             "get_document": self._get,
             "delete_document": self._delete,
             "download_document": self._download,
+            "create_upload": self._create_upload,
+            "list_uploads": self._list_uploads,
+            "get_upload": self._get_upload,
+            "abort_upload": self._abort_upload,
+            "sign_upload_parts": self._sign_upload_parts,
+            "complete_upload": self._complete_upload,
         }
         missing = {route.operation for route in ROUTES} - set(self.operations)
         if missing:
@@ -116,9 +131,12 @@ class Application:
         """Build the application; problems are logged here, once, and never raised.
 
         Clients are made on first use, each by the first request that needs it (``clients.py``); the
-        module's own (``client``/``dynamodb`` not given) are renewed by SnapStart after a restore.
+        module's own (``client``/``dynamodb`` not given, the presigning client of part and download URLs,
+        and the long-read-timeout client of ``CompleteMultipartUpload``) are renewed by SnapStart after
+        a restore.
         """
         service: DocumentService | None = None
+        uploads: UploadService | None = None
         if settings.problems:
             LOGGER.error(
                 "Configuration is invalid: only /health will be served",
@@ -127,17 +145,22 @@ class Application:
         elif settings.documents_bucket is not None and settings.catalogue_table is not None:
             s3 = LazyClient(create_s3_client, name="s3", client=client)
             catalogue_client = LazyClient(create_dynamodb_client, name="dynamodb", client=dynamodb)
+            presigner = LazyClient(create_presigning_client, name="s3-presign")
+            completer = LazyClient(create_completion_client, name="s3-complete")
             renewable = [
                 slot for slot, given in ((s3, client), (catalogue_client, dynamodb)) if given is None
             ]
-            if renewable:
-                renew_after_restore(*renewable)
+            renew_after_restore(*renewable, presigner, completer)
+            catalogue = Catalogue(catalogue_client, settings.catalogue_table)
             service = DocumentService(
                 DocumentStore(s3, settings.documents_bucket),
-                Catalogue(catalogue_client, settings.catalogue_table),
+                catalogue,
                 allowed_content_types=settings.allowed_content_types,
+                presigner=presigner,
             )
-        return cls(settings, service, request_log_sink=request_log_sink)
+            if settings.ingest_bucket is not None:
+                uploads = UploadService(s3, presigner, catalogue, settings, completer=completer)
+        return cls(settings, service, uploads=uploads, request_log_sink=request_log_sink)
 
     def handle(self, event: object, context: object) -> dict[str, Any]:
         """Serve one proxy event; always returns a well-formed proxy result and writes one access line."""
@@ -218,6 +241,13 @@ class Application:
         REQUEST_FIELDS.get()["caller"] = caller.principal
         return self.service, caller
 
+    def _uploads_authorised(self, request: Request) -> tuple[UploadService, Caller]:
+        """The upload service and the verified caller; a 500 when large uploads are not configured."""
+        _, caller = self._authorised(request)
+        if self.uploads is None:
+            raise ConfigurationError(NOT_CONFIGURED_MESSAGE)
+        return self.uploads, caller
+
     def _health(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         return json_response(200, {"status": "ok"})
 
@@ -272,7 +302,19 @@ class Application:
 
     def _download(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)
-        download = service.download(caller, require_document_id(parameters.get("id")))
+        document_id = require_document_id(parameters.get("id"))
+        redirect = download_redirect(request.query)
+        download = service.download(
+            caller, document_id, max_inline_bytes=self.settings.max_document_bytes, redirect=redirect
+        )
+        record.fields["documentId"] = document_id
+        if download.body is None:
+            record.add_metric("DownloadsRedirected", 1)
+            return json_response(
+                303,
+                {"url": download.url, "expiresIn": download.expires_in},
+                headers={"Location": str(download.url)},
+            )
         headers = {
             "Content-Type": download.content_type,
             "Content-Disposition": content_disposition(download.document.filename),
@@ -280,6 +322,57 @@ class Application:
             **DOWNLOAD_SECURITY_HEADERS,
         }
         return Response(status=200, headers=headers, body=download.body)
+
+    def _create_upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        key = idempotency_key(request.headers.get("idempotency-key"))
+        outcome = uploads.create(caller, json_body(request), idempotency_key=key, time_left=TIME_LEFT.get())
+        body = outcome.body
+        headers = {"Location": f"{request.public_path.rstrip('/')}/{body['id']}"}
+        if outcome.replayed:
+            headers[REPLAYED_HEADER] = "true"
+            record.add_metric("IdempotentReplays", 1)
+        else:
+            record.add_metric("UploadsStarted", 1)
+        record.fields.update(uploadId=body["id"], size=body["size"], contentType=body["contentType"])
+        return json_response(201, body, headers=headers)
+
+    def _list_uploads(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        return json_response(200, uploads.list_page(caller, request.query))
+
+    def _get_upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        upload_id = require_upload_id(parameters.get("id"))
+        record.fields["uploadId"] = upload_id
+        return json_response(200, uploads.get(caller, upload_id, time_left=TIME_LEFT.get()))
+
+    def _abort_upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        upload_id = require_upload_id(parameters.get("id"))
+        record.fields["uploadId"] = upload_id
+        uploads.abort(caller, upload_id)
+        record.add_metric("UploadsAborted", 1)
+        return Response(status=204, headers={})
+
+    def _sign_upload_parts(
+        self, request: Request, parameters: dict[str, str], record: RequestLog
+    ) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        upload_id = require_upload_id(parameters.get("id"))
+        record.fields["uploadId"] = upload_id
+        parts = uploads.sign_parts(caller, upload_id, json_body(request))
+        record.add_metric("PartUrlsSigned", len(parts))
+        return json_response(200, {"parts": parts})
+
+    def _complete_upload(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
+        uploads, caller = self._uploads_authorised(request)
+        upload_id = require_upload_id(parameters.get("id"))
+        record.fields["uploadId"] = upload_id
+        body = uploads.complete(caller, upload_id, json_body(request), time_left=TIME_LEFT.get())
+        record.add_metric("UploadsCompleted", 1)
+        record.fields["uploadStatus"] = body["status"]
+        return json_response(202, body)
 
 
 def _time_left(context: object) -> Callable[[], float]:

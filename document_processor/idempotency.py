@@ -1,4 +1,4 @@
-"""Idempotent uploads: ``POST /documents`` with an ``Idempotency-Key`` header.
+"""Idempotent creates: ``POST /documents`` and ``POST /uploads`` with an ``Idempotency-Key`` header.
 
 A client whose answer was lost (a timeout after S3 stored the object) retries with the same key and
 gets the same document back instead of a duplicate. The key's record lives in the caller's own
@@ -13,6 +13,11 @@ catalogue partition (so keys are per caller) and expires after 24 hours:
    201: the record stays pending and a retry resumes it, ending at the same single document.
 
 Every validation happens before ``claim``, so a refused request never uses up a key.
+
+``POST /uploads`` (``upload_service.py``) claims the same way, with the upload id as the reserved id and
+the parsed request (``uploads.UploadRequest``) as the fingerprint; both kinds share the caller's keys,
+and a fingerprint names its kind, so a key used for one is a 422 for the other. A session is replayed
+as it is *now* (its status moves on), so its record's stored body only marks the claim completed.
 """
 
 from __future__ import annotations
@@ -38,12 +43,13 @@ LOGGER = logging.getLogger("document_processor.idempotency")
 
 
 class IdempotentRequest(NamedTuple):
-    """An upload's Idempotency-Key (as stored: its SHA-256) and what makes the request itself."""
+    """A request's Idempotency-Key (as stored: its SHA-256) and what makes the request itself."""
 
     key_digest: str
     """SHA-256 hex of the client's key: the record's sort key (the key itself is never stored)."""
     fingerprint: str
-    """SHA-256 hex of the Content-Type and Content-Disposition headers and the body's SHA-256."""
+    """SHA-256 hex of what the request asks for (``fingerprint``): for ``POST /documents`` the
+    Content-Type and Content-Disposition headers and the body's SHA-256."""
 
 
 class Claim(NamedTuple):
@@ -56,21 +62,31 @@ class Claim(NamedTuple):
     """The earlier 201 body, when that attempt completed (nothing is to be stored)."""
 
 
+def fingerprint(*parts: str | bytes | None) -> str:
+    """SHA-256 hex over ``parts``, each length-prefixed (``None`` apart from empty), so none can shift
+    into its neighbour and two different lists of parts never share a fingerprint."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if part is None:
+            digest.update(b"-")
+            continue
+        encoded = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
+        digest.update(b"+%d:" % len(encoded) + encoded)
+    return digest.hexdigest()
+
+
+def keyed_request(key: str, request_fingerprint: str) -> IdempotentRequest:
+    """The record key of a (validated) ``Idempotency-Key`` with the request's ``fingerprint``."""
+    return IdempotentRequest(
+        key_digest=hashlib.sha256(key.encode("ascii")).hexdigest(), fingerprint=request_fingerprint
+    )
+
+
 def idempotent_request(
     key: str, *, content_type_header: str | None, content_disposition_header: str | None, body_sha256: bytes
 ) -> IdempotentRequest:
-    """The record key and fingerprint of one request (each part length-prefixed, so none can shift)."""
-    fingerprint = hashlib.sha256()
-    for part in (content_type_header, content_disposition_header):
-        if part is None:
-            fingerprint.update(b"-")
-        else:
-            encoded = part.encode("utf-8", "surrogatepass")
-            fingerprint.update(b"+%d:" % len(encoded) + encoded)
-    fingerprint.update(b"+%d:" % len(body_sha256) + body_sha256)
-    return IdempotentRequest(
-        key_digest=hashlib.sha256(key.encode("ascii")).hexdigest(), fingerprint=fingerprint.hexdigest()
-    )
+    """The record key and fingerprint of one ``POST /documents`` (the headers, then the body's SHA-256)."""
+    return keyed_request(key, fingerprint(content_type_header, content_disposition_header, body_sha256))
 
 
 def claim(

@@ -165,6 +165,12 @@ def presign_download(
     return url
 
 
+def url_expires_in(url: str) -> int:
+    """The lifetime in seconds a URL built here was signed for (its ``X-Amz-Expires``, checked by
+    ``_check`` to be the one asked for), for answers that tell the client how long a link lasts."""
+    return int(parse_qs(urlsplit(url).query)["X-Amz-Expires"][0])
+
+
 def url_lifetime(
     client: S3Client, asked: int, *, ceiling: int, now: Callable[[], datetime] | None = None
 ) -> int:

@@ -52,6 +52,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/documents/{id}", "get_document", "Read one document's metadata."),
     Route("DELETE", "/documents/{id}", "delete_document", "Delete one document."),
     Route("GET", "/documents/{id}/content", "download_document", "Download one document's bytes."),
+    Route("POST", "/uploads", "create_upload", "Start a large upload: a session and its first part URLs."),
+    Route("GET", "/uploads", "list_uploads", "List the caller's upload sessions, newest first."),
+    Route("GET", "/uploads/{id}", "get_upload", "Read one upload session and the parts S3 has received."),
+    Route("DELETE", "/uploads/{id}", "abort_upload", "Abort an upload session awaiting its parts."),
+    Route("POST", "/uploads/{id}/parts", "sign_upload_parts", "Sign fresh URLs for some parts of an upload."),
+    Route("POST", "/uploads/{id}/complete", "complete_upload", "Complete an upload; validation follows."),
 )
 
 

@@ -82,6 +82,9 @@ TRANSPORT_ERRORS = (
     IncompleteReadError,
 )
 
+UNAVAILABLE_MESSAGE = "Storage is temporarily unavailable; retry later."
+REFUSED_MESSAGE = "Storage refused the request."
+
 LOGGER = logging.getLogger("document_processor.storage")
 _T = TypeVar("_T")
 
@@ -227,12 +230,26 @@ class DocumentStore:
         )
         return _stored_object(response)
 
-    def get(self, key: str) -> tuple[StoredObject, bytes] | None:
-        """The object's description and bytes, or ``None`` when there is no object at ``key``."""
+    @property
+    def bucket(self) -> str:
+        """The bucket's name (for presigned URLs; never shown to a client)."""
+        return self._bucket
 
-        def read() -> tuple[dict[str, Any], bytes]:
+    def get(self, key: str, *, read_up_to: int | None = None) -> tuple[StoredObject, bytes | None] | None:
+        """The object's description and bytes, or ``None`` when there is no object at ``key``.
+
+        ``read_up_to``: an object larger than this (by GetObject's ``ContentLength``) is not read; its
+        body is closed unread and ``None`` stands for the bytes (a large download is redirected, and
+        reading gigabytes into the function would fail anyway).
+        """
+
+        def read() -> tuple[dict[str, Any], bytes | None]:
             response = self._client.get_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
-            return dict(response), response["Body"].read()
+            body = response["Body"]
+            if read_up_to is not None and int(response.get("ContentLength", 0)) > read_up_to:
+                body.close()
+                return dict(response), None
+            return dict(response), body.read()
 
         try:
             response, body = self._call("GetObject", read, denial_may_mean_missing=True)
@@ -280,28 +297,44 @@ class DocumentStore:
         try:
             return call()
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
+            code = error_code(error)
             if code in NOT_FOUND_CODES:
                 raise _Missing from None
             if code in PRECONDITION_FAILED_CODES:
                 raise _Precondition(retried=_retried(error)) from None
             if denial_may_mean_missing and code in DENIED_CODES:
                 raise _Denied from None
-            LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": code})
-            if code in UNAVAILABLE_CODES:
-                raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
-            raise StorageError("Storage refused the request.") from error
-        except TRANSPORT_ERRORS as error:
-            LOGGER.warning(
-                "S3 call did not complete",
-                extra={"operation": operation, "s3ErrorCode": type(error).__name__},
-            )
-            raise StorageUnavailableError("Storage is temporarily unavailable; retry later.") from error
+            raise service_error(operation, error) from error
         except BotoCoreError as error:
-            LOGGER.warning(
-                "S3 call failed", extra={"operation": operation, "s3ErrorCode": type(error).__name__}
-            )
-            raise StorageError("Storage refused the request.") from error
+            raise service_error(operation, error) from error
+
+
+def error_code(error: ClientError) -> str:
+    """S3's error code of ``error`` (``NoSuchKey``, ``SlowDown``, ...; ``""`` when it has none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def service_error(
+    operation: str, error: BotoCoreError | ClientError
+) -> StorageError | StorageUnavailableError:
+    """The service error an S3 failure answers (logged here, with the operation and S3's code only).
+
+    503 ``storage_unavailable`` when a retry may succeed (throttling, S3's 5xx, transport errors), else
+    502 ``storage_error``. The message never names a bucket or key: callers raise it ``from`` ``error``.
+    """
+    if isinstance(error, ClientError):
+        code = error_code(error)
+        LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": code})
+        if code in UNAVAILABLE_CODES:
+            return StorageUnavailableError(UNAVAILABLE_MESSAGE)
+        return StorageError(REFUSED_MESSAGE)
+    if isinstance(error, TRANSPORT_ERRORS):
+        LOGGER.warning(
+            "S3 call did not complete", extra={"operation": operation, "s3ErrorCode": type(error).__name__}
+        )
+        return StorageUnavailableError(UNAVAILABLE_MESSAGE)
+    LOGGER.warning("S3 call failed", extra={"operation": operation, "s3ErrorCode": type(error).__name__})
+    return StorageError(REFUSED_MESSAGE)
 
 
 class _Missing(Exception):  # internal signal, never escapes this module

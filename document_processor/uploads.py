@@ -317,12 +317,14 @@ def parse_upload_request(
     return UploadRequest(filename=kept, content_type=media_type, size=size, sha256=sha256)
 
 
-def _json_object(body: str | bytes | None) -> dict[str, Any]:
+def _json_object(
+    body: str | bytes | None, *, max_length: int = MAX_REQUEST_BODY_CHARACTERS
+) -> dict[str, Any]:
     """The body as a JSON object; duplicate keys, non-objects and oversized bodies are a 400."""
     if not body:
         raise BadRequestError("The request body is empty; send a JSON object.", code=ErrorCode.EMPTY_BODY)
-    if len(body) > MAX_REQUEST_BODY_CHARACTERS:
-        raise BadRequestError(f"The request body is longer than {MAX_REQUEST_BODY_CHARACTERS} characters.")
+    if len(body) > max_length:
+        raise BadRequestError(f"The request body is longer than {max_length} characters.")
     try:
         parsed = json.loads(body, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, duplicate keys, huge integers
@@ -361,6 +363,10 @@ MAX_PARTS_PER_REQUEST: Final = 100
 """Most part URLs one request gets (``POST /uploads``'s first batch, ``POST /uploads/{id}/parts``): about
 1.5 KB each, so an answer stays far under Lambda's 6 MB, and URLs are signed close to their use."""
 MAX_ETAG_LENGTH: Final = 1024
+MAX_COMPLETE_BODY_CHARACTERS: Final = 3 * MIB
+"""Longest ``POST /uploads/{id}/complete`` body: it lists every part, ~70 characters each in compact JSON
+(~135 with a checksum), so 10,000 parts take ~1.4 MB; 3 MiB leaves room for whitespace and, as base64,
+still fits Lambda's 6 MB request payload."""
 PARTS_REQUEST_FIELDS: Final = frozenset({"partNumbers", "checksums"})
 COMPLETE_PART_FIELDS: Final = frozenset({"partNumber", "etag", "checksumSha256"})
 
@@ -422,7 +428,7 @@ def parse_complete_request(body: str | bytes | None, *, part_count: int) -> list
     missing part would make an object shorter than declared, which the processor would only reject
     later); each ``etag`` the one S3 answered for that part's PUT (1..1024 visible ASCII characters).
     """
-    fields = _json_object(body)
+    fields = _json_object(body, max_length=MAX_COMPLETE_BODY_CHARACTERS)
     if set(fields) != {"parts"} or not isinstance(fields["parts"], list):
         raise BadRequestError('The body must be {"parts": [{"partNumber": .., "etag": ..}, ..]}.')
     entries: list[Any] = fields["parts"]

@@ -89,6 +89,37 @@ def decode_base64(text: str) -> bytes:
     return data
 
 
+def json_body(request: Request) -> bytes | str | None:
+    """A JSON request body as sent: base64-decoded (strictly) when the event carries it so, which the
+    deployed API does for every body (``routes.BINARY_MEDIA_TYPES``); parsing is the operation's."""
+    if request.body and request.is_base64_encoded:
+        return decode_base64(request.body)
+    return request.body
+
+
+DOWNLOAD_QUERY_PARAMETERS: frozenset[str] = frozenset({"redirect"})
+REDIRECT_VALUES: dict[str, bool] = {"true": True, "false": False}
+
+
+def download_redirect(query: Mapping[str, list[str]]) -> bool:
+    """``GET /documents/{id}/content``'s ``redirect``: ``true`` or ``false`` (the default), once; any
+    other value or parameter is 400 ``invalid_query_parameter``."""
+    require_known_parameters(query, DOWNLOAD_QUERY_PARAMETERS)
+    if "redirect" not in query:
+        return False
+    value = query["redirect"][0]
+    if value not in REDIRECT_VALUES:
+        raise BadRequestError("redirect must be 'true' or 'false'.", code=ErrorCode.INVALID_QUERY_PARAMETER)
+    return REDIRECT_VALUES[value]
+
+
+def require_upload_id(value: str | None) -> str:
+    """The path's upload ``id`` if canonical (upload ids are document ids); else a 400 before any call."""
+    if not is_valid_document_id(value):
+        raise BadRequestError("The upload id is not valid.", code=ErrorCode.INVALID_ID)
+    return value
+
+
 def require_document_id(value: str | None) -> str:
     """The path's ``id`` if it is a canonical document id; anything else is a 400 before any S3 call."""
     if not is_valid_document_id(value):

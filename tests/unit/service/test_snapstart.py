@@ -108,11 +108,16 @@ def test_restored_environments_draw_different_random_numbers(
 def test_clients_passed_in_are_left_alone(
     restore_hooks: list[Callable[[], None]], s3: Any, dynamodb: Any
 ) -> None:
-    Application.from_settings(
+    app = Application.from_settings(
         load_settings({"DOCUMENTS_BUCKET": BUCKET, "CATALOGUE_TABLE": TABLE}), client=s3, dynamodb=dynamodb
     )
+    assert app.service is not None
+    assert len(restore_hooks) == 1  # for the module's own presigning and completion clients
 
-    assert restore_hooks == []
+    restore_hooks[0]()
+
+    assert app.service._store._client is s3
+    assert app.service._catalogue._client is dynamodb
 
 
 def test_a_failed_renewal_keeps_the_snapshot_client(restore_hooks: list[Callable[[], None]], s3: Any) -> None:
