@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from pathlib import Path
@@ -14,17 +15,35 @@ from openapi_spec_validator import validate
 from document_processor.documents import FACT_KEYS, Document
 from document_processor.errors import BadRequestError, ErrorCode
 from document_processor.ids import new_document_id
+from document_processor.ingest_validation import RejectionCode
+from document_processor.presign import MAX_DOWNLOAD_URL_SECONDS
 from document_processor.routes import ROUTES
 from document_processor.settings import SUPPORTED_CONTENT_TYPES
+from document_processor.uploads import (
+    COMPLETE_PART_FIELDS,
+    MAX_ETAG_LENGTH,
+    MAX_PARTS,
+    MAX_PARTS_PER_REQUEST,
+    SESSION_LIST_PARAMETERS,
+    UPLOAD_REQUEST_FIELDS,
+    UploadError,
+    UploadRequest,
+    UploadSession,
+    UploadStatus,
+    new_session,
+    session_cursor_binding,
+)
 from document_processor.validation import (
     CURSOR_LENGTH,
     DEFAULT_PAGE_LIMIT,
+    DOWNLOAD_QUERY_PARAMETERS,
     LIST_QUERY_PARAMETERS,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_NAME_PREFIX_LENGTH,
     MAX_PAGE_LIMIT,
     ORDER_NEWEST,
     ORDERS,
+    REDIRECT_VALUES,
     cursor_binding,
     encode_cursor,
     idempotency_key,
@@ -205,3 +224,102 @@ def test_list_items_are_the_document_schema(document: dict[str, Any]) -> None:
     assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Document"}
     assert page["properties"]["items"]["maxItems"] == MAX_PAGE_LIMIT
     assert "DocumentSummary" not in document["components"]["schemas"]
+
+
+def _parameter_names(document: dict[str, Any], path: str, method: str) -> set[str]:
+    item = document["paths"][path]
+    declared = [*item.get("parameters", []), *item[method].get("parameters", [])]
+    resolved = [
+        document["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+        for p in declared
+    ]
+    return {p["name"] for p in resolved if p["in"] == "path"}
+
+
+def test_every_operation_declares_exactly_its_path_parameters(document: dict[str, Any]) -> None:
+    for route in ROUTES:
+        template = {segment[1:-1] for segment in route.segments if segment.startswith("{")}
+        assert _parameter_names(document, route.path, route.method.lower()) == template, route
+
+
+def test_every_operation_on_one_resource_documents_its_404_and_the_invalid_id(
+    document: dict[str, Any],
+) -> None:
+    for route in ROUTES:
+        responses = _operations(document)[(route.method, route.path)]["responses"]
+        if "{id}" in route.path:
+            assert {"400", "404"} <= set(responses), route
+
+
+def test_upload_request_schema_is_the_services_body(document: dict[str, Any]) -> None:
+    schema = _schema(document, "UploadRequest")
+    assert set(schema["properties"]) == set(schema["required"]) == set(UPLOAD_REQUEST_FIELDS)
+    assert schema["additionalProperties"] is False
+    create = document["paths"]["/uploads"]["post"]
+    assert create["responses"]["415"] == {"$ref": "#/components/responses/UnsupportedMediaType"}
+    assert create["responses"]["413"] == {"$ref": "#/components/responses/PayloadTooLarge"}
+    assert {p["name"] for p in create["parameters"]} == {"Idempotency-Key"}
+
+
+def _session(status: UploadStatus, **changes: Any) -> UploadSession:
+    request = UploadRequest(
+        filename="a.pdf", content_type="application/pdf", size=6 * 1024 * 1024, sha256="a" * 64
+    )
+    session = new_session(
+        new_document_id(), request, owner="arn:aws:iam::1:user/a", multipart_upload_id="m", now=1
+    )
+    return session._replace(status=status, **changes)
+
+
+def test_upload_session_schema_has_exactly_the_fields_the_service_returns(document: dict[str, Any]) -> None:
+    schema = _schema(document, "UploadSession")
+    plain = _session(UploadStatus.AWAITING_PARTS).to_json(now=0)
+    stored = _session(UploadStatus.STORED, document_id="0" * 32).to_json(now=0)
+    rejected = _session(UploadStatus.REJECTED, error=UploadError("size_mismatch", "m")).to_json(now=0)
+    assert set(schema["required"]) == set(plain)
+    assert set(schema["properties"]) == set(plain) | set(stored) | set(rejected)
+    assert set(_schema(document, "UploadStatus")["enum"]) == {str(status) for status in UploadStatus}
+    assert set(_schema(document, "UploadRejection")["properties"]["code"]["enum"]) == {
+        str(code) for code in RejectionCode
+    }
+    assert set(schema["properties"]["contentType"]["enum"]) == SUPPORTED_CONTENT_TYPES
+
+
+def test_part_limits_are_the_services(document: dict[str, Any]) -> None:
+    parts = _schema(document, "PartsRequest")["properties"]
+    assert parts["partNumbers"]["maxItems"] == parts["checksums"]["maxItems"] == MAX_PARTS_PER_REQUEST
+    assert _schema(document, "PartNumber")["maximum"] == MAX_PARTS
+    assert _schema(document, "PartUrls")["properties"]["parts"]["maxItems"] == MAX_PARTS_PER_REQUEST
+    complete = _schema(document, "CompleteRequest")["properties"]["parts"]
+    assert complete["maxItems"] == MAX_PARTS
+    assert set(complete["items"]["properties"]) == set(COMPLETE_PART_FIELDS)
+    assert complete["items"]["properties"]["etag"]["maxLength"] == MAX_ETAG_LENGTH
+    checksum = base64.b64encode(hashlib.sha256(b"part").digest()).decode()
+    assert re.fullmatch(_schema(document, "Sha256Base64")["pattern"], checksum)
+
+
+def test_session_listing_parameters_are_the_services(document: dict[str, Any]) -> None:
+    parameters = {p["name"]: p for p in document["paths"]["/uploads"]["get"]["parameters"]}
+    assert set(parameters) == SESSION_LIST_PARAMETERS
+    limit = parameters["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, MAX_PAGE_LIMIT, DEFAULT_PAGE_LIMIT)
+    cursor = encode_cursor(new_document_id(), session_cursor_binding(OWNER_KEY))
+    assert re.fullmatch(_schema(document, "Cursor")["pattern"], cursor)
+    page = _schema(document, "UploadSessionPage")["properties"]["items"]
+    assert page == {
+        "type": "array",
+        "maxItems": MAX_PAGE_LIMIT,
+        "items": {"$ref": "#/components/schemas/UploadSession"},
+    }
+
+
+def test_download_declares_the_redirect_parameter_and_the_303(document: dict[str, Any]) -> None:
+    download = document["paths"]["/documents/{id}/content"]["get"]
+    parameters = {p["name"]: p for p in download["parameters"]}
+    assert set(parameters) == DOWNLOAD_QUERY_PARAMETERS
+    assert set(parameters["redirect"]["schema"]["enum"]) == set(REDIRECT_VALUES)
+    see_other = download["responses"]["303"]
+    assert see_other["headers"]["Location"]["required"] is True
+    link = _schema(document, "DownloadLink")
+    assert set(link["properties"]) == set(link["required"]) == {"url", "expiresIn"}
+    assert link["properties"]["expiresIn"]["maximum"] == MAX_DOWNLOAD_URL_SECONDS
