@@ -199,6 +199,8 @@ def session_item(owner_key: str, session: UploadSession) -> dict[str, Any]:
         item["error"] = _error_attribute(session.error)
     if session.document_id is not None:
         item["documentId"] = {"S": session.document_id}
+    if session.part_checksums:  # absent is false: sessions without the flag keep their earlier shape
+        item["partChecksums"] = {"BOOL": True}
     return item
 
 
@@ -220,6 +222,7 @@ def session_from_item(item: dict[str, Any]) -> UploadSession:
         updated_at=item["updatedAt"]["S"],
         error=UploadError(code=error["code"]["S"], message=error["message"]["S"]) if error else None,
         document_id=item["documentId"]["S"] if "documentId" in item else None,
+        part_checksums=bool(item.get("partChecksums", {}).get("BOOL", False)),
     )
 
 

@@ -213,11 +213,11 @@ class UploadService:
     def _start(self, caller: Caller, request: UploadRequest, upload_id: str) -> UploadSession | None:
         """``CreateMultipartUpload``, then the session; ``None`` (S3's upload aborted) if the id is taken."""
         key = ingest_key(caller.owner_key, upload_id)
+        arguments: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": request.content_type}
+        if request.part_checksums:  # uploads.PART_CHECKSUMS_FACT: all parts carry one, or none may
+            arguments["ChecksumAlgorithm"] = "SHA256"
         response = self._call(
-            "CreateMultipartUpload",
-            lambda: self._s3.get().create_multipart_upload(
-                Bucket=self._bucket, Key=key, ContentType=request.content_type
-            ),
+            "CreateMultipartUpload", lambda: self._s3.get().create_multipart_upload(**arguments)
         )
         multipart_upload_id = str(response["UploadId"])
         session = new_session(
@@ -266,7 +266,9 @@ class UploadService:
         """Fresh URLs for the parts asked for (their checksums signed in when given); 409 unless the
         session awaits parts (one past its deadline reads ``expired``)."""
         session = self._owned(caller, upload_id)
-        parts = parse_parts_request(body, part_count=session.part_count)
+        parts = parse_parts_request(
+            body, part_count=session.part_count, part_checksums=session.part_checksums
+        )
         _require(session, UploadStatus.AWAITING_PARTS, now=self._clock())
         return self._sign(caller, session, parts)
 
@@ -347,7 +349,9 @@ class UploadService:
         harmless. Rejected, expired and aborted sessions are 409.
         """
         session = self._owned(caller, upload_id)
-        parts = parse_complete_request(body, part_count=session.part_count)
+        parts = parse_complete_request(
+            body, part_count=session.part_count, part_checksums=session.part_checksums
+        )
         if session.status_at(self._clock()) in COMPLETED_STATUSES:
             return session.to_json(now=self._clock())
         _require(session, UploadStatus.AWAITING_PARTS, now=self._clock())
@@ -507,7 +511,12 @@ def session_request(key: str, request: UploadRequest) -> IdempotentRequest:
     return keyed_request(
         key,
         fingerprint(
-            IDEMPOTENCY_KIND, request.filename, request.content_type, str(request.size), request.sha256
+            IDEMPOTENCY_KIND,
+            request.filename,
+            request.content_type,
+            str(request.size),
+            request.sha256,
+            "partChecksums" if request.part_checksums else None,
         ),
     )
 

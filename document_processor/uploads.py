@@ -62,7 +62,9 @@ SHA256_HEX_LENGTH: Final = 64
 SHA256_BYTES: Final = 32
 INGEST_PREFIX: Final = "ingest/"
 UPLOAD_REQUEST_FIELDS: Final = ("filename", "contentType", "size", "sha256")
-"""The keys of a ``POST /uploads`` body, all required, nothing else allowed."""
+"""The required keys of a ``POST /uploads`` body."""
+UPLOAD_OPTIONAL_FIELDS: Final = ("partChecksums",)
+"""The optional keys of a ``POST /uploads`` body; nothing else is allowed."""
 SESSION_LIST_PARAMETERS: Final = frozenset({"limit", "cursor"})
 _LOWER_HEX: Final = frozenset("0123456789abcdef")
 _VISIBLE_ASCII: Final = frozenset(chr(code) for code in range(0x21, 0x7F))
@@ -136,6 +138,9 @@ class UploadSession(NamedTuple):
     """Set when ``rejected``."""
     document_id: str | None = None
     """Set when ``stored``."""
+    part_checksums: bool = False
+    """Every part carries its SHA-256 (``PartChecksums``): the S3 upload was created with
+    ``ChecksumAlgorithm=SHA256``, each part URL signs one in, and the complete lists them all."""
 
     @property
     def created_at(self) -> str:
@@ -159,6 +164,7 @@ class UploadSession(NamedTuple):
             "sha256": self.sha256,
             "partSize": self.part_size,
             "partCount": self.part_count,
+            "partChecksums": self.part_checksums,
             "createdAt": self.created_at,
             "expiresAt": rfc3339(self.expires_at),
         }
@@ -261,6 +267,24 @@ class UploadRequest(NamedTuple):
     size: int
     sha256: str
     """64 lowercase hex digits."""
+    part_checksums: bool = False
+    """``partChecksums``: every part will carry its SHA-256 (see ``PART_CHECKSUMS_FACT``)."""
+
+
+PART_CHECKSUMS_FACT: Final = """Why part checksums are all or nothing, chosen when the upload starts.
+
+An S3 multipart upload's checksum algorithm is fixed by ``CreateMultipartUpload``. Created without one,
+an ``UploadPart`` carrying ``x-amz-checksum-sha256`` is refused (``InvalidRequest``: "Checksum Type
+mismatch occurred, expected checksum Type: null, actual checksum Type: sha256"); created with
+``ChecksumAlgorithm=SHA256``, a part without one is refused the same way ("expected checksum Type:
+sha256, actual checksum Type: null") and so is a ``CompleteMultipartUpload`` that does not list every
+part's checksum ("The upload was created using a sha256 checksum. The complete request must include
+the checksum for each part."). Sources: the ``CreateMultipartUpload``/``CompleteMultipartUpload`` API
+reference (``x-amz-checksum-algorithm``; "you must provide the checksum of each part"), apache/arrow-rs
+issue #6793 and floci-io/floci pull request #3093 (both recording S3's answers; moto checks none of it).
+So a session either signs every part's checksum (``partChecksums: true``: no URL before the client
+sends the part's SHA-256) or none, and requests that mix the two are a 400 ``invalid_part`` here rather
+than a failed PUT at S3."""
 
 
 def parse_upload_request(
@@ -270,14 +294,14 @@ def parse_upload_request(
 
     Checked in this order, the first failure answering: a JSON object with exactly the keys
     ``filename``, ``contentType``, ``size``, ``sha256`` and the right JSON types (400
-    ``invalid_request``); ``contentType`` on the allow-list (415 ``unsupported_content_type``; text must
-    be UTF-8: 415 ``invalid_text_encoding``); ``size`` 1..``max_size`` (400 below, 413
-    ``document_too_large`` above); ``sha256`` 64 lowercase hex digits (400 ``invalid_sha256``); a
-    filename with something left after sanitising (400).
+    ``invalid_request``; ``partChecksums``, optional, a JSON boolean); ``contentType`` on the
+    allow-list (415 ``unsupported_content_type``; text must be UTF-8: 415 ``invalid_text_encoding``);
+    ``size`` 1..``max_size`` (400 below, 413 ``document_too_large`` above); ``sha256`` 64 lowercase
+    hex digits (400 ``invalid_sha256``); a filename with something left after sanitising (400).
     """
     fields = _json_object(body)
     missing = [name for name in UPLOAD_REQUEST_FIELDS if name not in fields]
-    unknown = sorted(set(fields) - set(UPLOAD_REQUEST_FIELDS))
+    unknown = sorted(set(fields) - set(UPLOAD_REQUEST_FIELDS) - set(UPLOAD_OPTIONAL_FIELDS))
     if missing or unknown:
         problems = []
         if missing:
@@ -285,7 +309,8 @@ def parse_upload_request(
         if unknown:
             problems.append(f"unknown {', '.join(repr(name) for name in unknown)}")
         raise BadRequestError(
-            f"The body must have exactly the keys {', '.join(UPLOAD_REQUEST_FIELDS)} ({'; '.join(problems)})."
+            f"The body must have the keys {', '.join(UPLOAD_REQUEST_FIELDS)} and may have "
+            f"{', '.join(UPLOAD_OPTIONAL_FIELDS)}, nothing else ({'; '.join(problems)})."
         )
     filename, content_type, size, sha256 = (fields[name] for name in UPLOAD_REQUEST_FIELDS)
     wrong = [
@@ -301,6 +326,9 @@ def parse_upload_request(
         raise BadRequestError(f"{', '.join(wrong)} must be JSON strings.")
     if not isinstance(size, int) or isinstance(size, bool):
         raise BadRequestError("size must be a JSON integer (the file's length in bytes).")
+    part_checksums = fields.get("partChecksums", False)
+    if not isinstance(part_checksums, bool):
+        raise BadRequestError("partChecksums must be a JSON boolean (true: every part carries its SHA-256).")
     media_type = _allowed_media_type(content_type, allowed)
     if size < 1:
         raise BadRequestError("size must be at least 1 byte; an empty file cannot be uploaded.")
@@ -314,7 +342,9 @@ def parse_upload_request(
     kept = sanitise_filename(filename)
     if kept is None:
         raise BadRequestError("filename must keep at least one usable character once sanitised.")
-    return UploadRequest(filename=kept, content_type=media_type, size=size, sha256=sha256)
+    return UploadRequest(
+        filename=kept, content_type=media_type, size=size, sha256=sha256, part_checksums=part_checksums
+    )
 
 
 def _json_object(
@@ -387,16 +417,23 @@ class CompletedPart(NamedTuple):
 
 
 def first_parts(session: UploadSession) -> list[PartRequest]:
-    """The parts whose URLs ``POST /uploads`` returns at once: the first ``MAX_PARTS_PER_REQUEST``."""
+    """The parts whose URLs ``POST /uploads`` returns at once: the first ``MAX_PARTS_PER_REQUEST``, or
+    none when every part's checksum is to be signed in (the API cannot know them)."""
+    if session.part_checksums:
+        return []
     return [PartRequest(number) for number in range(1, min(session.part_count, MAX_PARTS_PER_REQUEST) + 1)]
 
 
-def parse_parts_request(body: str | bytes | None, *, part_count: int) -> list[PartRequest]:
+def parse_parts_request(
+    body: str | bytes | None, *, part_count: int, part_checksums: bool | None = None
+) -> list[PartRequest]:
     """Validate ``POST /uploads/{id}/parts``: ``{"partNumbers": [..], "checksums"?: [..]}``.
 
     ``partNumbers``: 1..``MAX_PARTS_PER_REQUEST`` distinct integers in 1..``part_count``;
-    ``checksums`` (optional): the base64 SHA-256 of each listed part, same order and length, each
-    signed into its URL. Shape errors are 400 ``invalid_request``, bad parts 400 ``invalid_part``.
+    ``checksums``: the base64 SHA-256 of each listed part, same order and length, each signed into its
+    URL; required when ``part_checksums`` (the session's), refused when it is ``False`` (``None``:
+    optional; see ``PART_CHECKSUMS_FACT``). Shape errors are 400 ``invalid_request``, bad parts 400
+    ``invalid_part``.
     """
     fields = _json_object(body)
     unknown = sorted(set(fields) - PARTS_REQUEST_FIELDS)
@@ -410,6 +447,15 @@ def parse_parts_request(body: str | bytes | None, *, part_count: int) -> list[Pa
     if len(set(numbers)) != len(numbers):
         raise _invalid_part("partNumbers must not repeat a part.")
     checksums = fields.get("checksums")
+    if checksums is not None and part_checksums is False:
+        raise _invalid_part(
+            "This upload session was created without part checksums (partChecksums): leave out checksums."
+        )
+    if checksums is None and part_checksums:
+        raise _invalid_part(
+            "This upload session signs every part's checksum (partChecksums): send checksums, the base64 "
+            "SHA-256 of each listed part."
+        )
     if checksums is None:
         return [PartRequest(number) for number in numbers]
     if not isinstance(checksums, list) or len(checksums) != len(numbers):
@@ -421,12 +467,16 @@ def parse_parts_request(body: str | bytes | None, *, part_count: int) -> list[Pa
     return [PartRequest(number, checksum) for number, checksum in zip(numbers, checksums, strict=True)]
 
 
-def parse_complete_request(body: str | bytes | None, *, part_count: int) -> list[CompletedPart]:
+def parse_complete_request(
+    body: str | bytes | None, *, part_count: int, part_checksums: bool | None = None
+) -> list[CompletedPart]:
     """Validate ``POST /uploads/{id}/complete``: ``{"parts": [{"partNumber", "etag", "checksumSha256"?}]}``.
 
     Every part of the plan, once, in ascending order (what ``CompleteMultipartUpload`` requires; a
     missing part would make an object shorter than declared, which the processor would only reject
-    later); each ``etag`` the one S3 answered for that part's PUT (1..1024 visible ASCII characters).
+    later); each ``etag`` the one S3 answered for that part's PUT (1..1024 visible ASCII characters);
+    ``checksumSha256`` on every part when ``part_checksums`` (the session's), on none when it is
+    ``False`` (``None``: optional; see ``PART_CHECKSUMS_FACT``).
     """
     fields = _json_object(body, max_length=MAX_COMPLETE_BODY_CHARACTERS)
     if set(fields) != {"parts"} or not isinstance(fields["parts"], list):
@@ -451,6 +501,16 @@ def parse_complete_request(body: str | bytes | None, *, part_count: int) -> list
         ):
             raise _invalid_part("Each etag must be the ETag S3 answered for that part's upload.")
         checksum = entry.get("checksumSha256")
+        if checksum is None and part_checksums:
+            raise _invalid_part(
+                "This upload session signs every part's checksum (partChecksums): give each part's "
+                "checksumSha256."
+            )
+        if checksum is not None and part_checksums is False:
+            raise _invalid_part(
+                "This upload session was created without part checksums (partChecksums): leave out "
+                "checksumSha256."
+            )
         if checksum is not None:
             if not isinstance(checksum, str):
                 raise _invalid_part("checksumSha256 must be a JSON string.")
@@ -501,6 +561,7 @@ def new_session(
         status=UploadStatus.AWAITING_PARTS,
         expires_at=int(now) + SESSION_LIFETIME_SECONDS,
         updated_at=rfc3339(now),
+        part_checksums=request.part_checksums,
     )
 
 

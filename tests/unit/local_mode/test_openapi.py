@@ -25,6 +25,7 @@ from document_processor.uploads import (
     MAX_PARTS,
     MAX_PARTS_PER_REQUEST,
     SESSION_LIST_PARAMETERS,
+    UPLOAD_OPTIONAL_FIELDS,
     UPLOAD_REQUEST_FIELDS,
     UploadError,
     UploadRequest,
@@ -253,7 +254,12 @@ def test_every_operation_on_one_resource_documents_its_404_and_the_invalid_id(
 
 def test_upload_request_schema_is_the_services_body(document: dict[str, Any]) -> None:
     schema = _schema(document, "UploadRequest")
-    assert set(schema["properties"]) == set(schema["required"]) == set(UPLOAD_REQUEST_FIELDS)
+    assert set(schema["required"]) == set(UPLOAD_REQUEST_FIELDS)
+    assert set(schema["properties"]) == set(UPLOAD_REQUEST_FIELDS) | set(UPLOAD_OPTIONAL_FIELDS)
+    assert schema["properties"]["partChecksums"] == {
+        **schema["properties"]["partChecksums"],
+        "type": "boolean",
+    }
     assert schema["additionalProperties"] is False
     create = document["paths"]["/uploads"]["post"]
     assert create["responses"]["415"] == {"$ref": "#/components/responses/UnsupportedMediaType"}

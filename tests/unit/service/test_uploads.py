@@ -119,7 +119,8 @@ def test_bytes_bodies_are_accepted() -> None:
             (
                 400,
                 "invalid_request",
-                "The body must have exactly the keys filename, contentType, size, sha256 (missing sha256).",
+                "The body must have the keys filename, contentType, size, sha256 and may have "
+                "partChecksums, nothing else (missing sha256).",
             ),
         ),
         (
@@ -127,8 +128,8 @@ def test_bytes_bodies_are_accepted() -> None:
             (
                 400,
                 "invalid_request",
-                "The body must have exactly the keys filename, contentType, size, sha256 "
-                "(unknown 'extra', 'parts').",
+                "The body must have the keys filename, contentType, size, sha256 and may have "
+                "partChecksums, nothing else (unknown 'extra', 'parts').",
             ),
         ),
         (body(filename=7), (400, "invalid_request", "filename must be JSON strings.")),
@@ -387,6 +388,7 @@ def test_the_api_shape_of_a_session() -> None:
         "sha256": SHA,
         "partSize": MIN_PART_SIZE,
         "partCount": 4,
+        "partChecksums": False,
         "createdAt": made.created_at,
         "expiresAt": rfc3339(made.expires_at),
         "error": {"code": "size_mismatch", "message": "Too short."},
@@ -694,3 +696,71 @@ def test_bad_complete_requests(raw: str, code: str, message: str) -> None:
         parse_complete_request(raw, part_count=3)
 
     assert (raised.value.status, str(raised.value.code), raised.value.message) == (400, code, message)
+
+
+# --- part checksums: all or nothing, chosen by POST /uploads -------------------------------------------
+
+
+def test_part_checksums_are_an_optional_boolean_of_the_request() -> None:
+    assert parse_upload_request(body(), allowed=ALLOWED).part_checksums is False
+    assert parse_upload_request(body(partChecksums=True), allowed=ALLOWED).part_checksums is True
+    assert parse_upload_request(body(partChecksums=False), allowed=ALLOWED).part_checksums is False
+    for wrong in ("true", 1, None):
+        assert refusal(body(partChecksums=wrong)) == (
+            400,
+            "invalid_request",
+            "partChecksums must be a JSON boolean (true: every part carries its SHA-256).",
+        )
+
+
+def test_a_session_with_part_checksums_gets_no_unsigned_first_batch() -> None:
+    made = session(part_checksums=True)
+
+    assert first_parts(made) == []
+    assert made.to_json(now=NOW)["partChecksums"] is True
+
+
+def test_a_session_with_part_checksums_needs_them_on_every_request() -> None:
+    with pytest.raises(ServiceError) as missing:
+        parse_parts_request('{"partNumbers": [1]}', part_count=4, part_checksums=True)
+    assert (missing.value.status, str(missing.value.code)) == (400, "invalid_part")
+    assert parse_parts_request(
+        json.dumps({"partNumbers": [1], "checksums": [CHECKSUM]}), part_count=4, part_checksums=True
+    ) == [PartRequest(1, CHECKSUM)]
+    with pytest.raises(ServiceError) as incomplete:
+        parse_complete_request(
+            json.dumps(
+                {
+                    "parts": [
+                        {"partNumber": 1, "etag": '"e1"', "checksumSha256": CHECKSUM},
+                        {"partNumber": 2, "etag": '"e2"'},
+                    ]
+                }
+            ),
+            part_count=2,
+            part_checksums=True,
+        )
+    assert (incomplete.value.status, str(incomplete.value.code)) == (400, "invalid_part")
+    assert "checksumSha256" in incomplete.value.message
+
+
+def test_a_session_without_part_checksums_refuses_them() -> None:
+    with pytest.raises(ServiceError) as signed:
+        parse_parts_request(
+            json.dumps({"partNumbers": [1], "checksums": [CHECKSUM]}), part_count=4, part_checksums=False
+        )
+    assert (signed.value.status, str(signed.value.code)) == (400, "invalid_part")
+    assert "without part checksums" in signed.value.message
+    with pytest.raises(ServiceError) as listed:
+        parse_complete_request(completion(1, checksumSha256=CHECKSUM), part_count=1, part_checksums=False)
+    assert (listed.value.status, str(listed.value.code)) == (400, "invalid_part")
+
+
+def test_a_complete_body_for_ten_thousand_parts_fits_its_limit() -> None:
+    checksum = {"checksumSha256": CHECKSUM}
+    raw = json.dumps(
+        {"parts": [{"partNumber": n, "etag": '"' + "f" * 32 + '"', **checksum} for n in range(1, 10_001)]},
+        indent=2,
+    )
+
+    assert len(parse_complete_request(raw, part_count=10_000)) == 10_000
