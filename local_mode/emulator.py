@@ -22,10 +22,13 @@ moto 5.2 sends no notification when ``DeleteObject`` on a versioned bucket creat
 sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those; it fails a
 request that removes a key's last version when that is a delete marker, once notifications are on; it
 sends an ``ObjectCreated:Put`` before the ``ObjectCreated:CompleteMultipartUpload`` of every completed
-multipart upload (AWS sends only the latter); and its records lack some of AWS's fields. While an
-emulator runs, ``_NotificationGaps`` fills these gaps for the emulator's own buckets, so every record
-has AWS's documented shape and AWS's events
-(https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+multipart upload (AWS sends only the latter); its records lack some of AWS's fields; and it answers
+500 instead of 404 ``NoSuchUpload`` to a part or a complete of an upload no longer open. While an
+emulator runs, ``_MotoGaps`` fills these gaps for the emulator's own buckets, so every record has AWS's
+documented shape and AWS's events
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html). What moto
+does not do at all is verify presigned URLs (signature, expiry, signed headers) or part checksums: any
+URL to the emulator works, and local mode says so.
 """
 
 from __future__ import annotations
@@ -119,7 +122,7 @@ def create_ingest_bucket(client: S3Client, bucket: str) -> None:
                     },
                 },
                 {
-                    "ID": "expire-ingest-objects",
+                    "ID": "expire-quarantined-objects",
                     "Status": "Enabled",
                     "Filter": {"Prefix": ""},
                     "Expiration": {"Days": INGEST_EXPIRE_OBJECTS_DAYS},
@@ -272,7 +275,7 @@ class S3Emulator:
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         server.start()
         self._server = server
-        _NotificationGaps.acquire(self._buckets)
+        _MotoGaps.acquire(self._buckets)
         host, port = server.get_host_and_port()
         self._endpoint_url = f"http://{host}:{port}"
         try:
@@ -304,7 +307,7 @@ class S3Emulator:
             self._endpoint_url = None
             self._queue_url = None
             self._ingest_queue_url = None
-            _NotificationGaps.release(self._buckets)
+            _MotoGaps.release(self._buckets)
 
     @property
     def _buckets(self) -> frozenset[str]:
@@ -320,18 +323,22 @@ class S3Emulator:
         self.stop()
 
 
-class _NotificationGaps:
-    """Fills the gaps in moto's S3 notifications while emulators run.
+class _MotoGaps:
+    """Fills the gaps in moto's S3 notifications and multipart uploads while emulators run.
 
-    moto 5.2 sends nothing when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS sends
-    ``ObjectRemoved:DeleteMarkerCreated``), fails the request (``AttributeError``) when removing a key's
-    last version that is itself a delete marker (AWS sends ``ObjectRemoved:Delete``), sends an
-    ``ObjectCreated:Put`` for every ``CompleteMultipartUpload`` (it stores the assembled object with its own
-    ``put_object``) before the ``ObjectCreated:CompleteMultipartUpload`` AWS sends alone, and leaves out
-    fields of the records it does send (``userIdentity``, ``requestParameters``, ``responseElements``, the
-    bucket's ``ownerIdentity``, the object's ``versionId`` and ``sequencer``; it also encodes "/" in keys).
-    moto's backends are process-wide (an in-process ``mock_aws`` shares them), so the fix wraps
-    ``S3Backend.delete_object`` and two functions of ``moto.s3.notifications`` for as long as at least one
+    Notifications: moto 5.2 sends nothing when ``DeleteObject`` on a versioned bucket creates a delete
+    marker (AWS sends ``ObjectRemoved:DeleteMarkerCreated``), fails the request (``AttributeError``) when
+    removing a key's last version that is itself a delete marker (AWS sends ``ObjectRemoved:Delete``),
+    sends an ``ObjectCreated:Put`` for every ``CompleteMultipartUpload`` (it stores the assembled object
+    with its own ``put_object``) before the ``ObjectCreated:CompleteMultipartUpload`` AWS sends alone, and
+    leaves out fields of the records it does send (``userIdentity``, ``requestParameters``,
+    ``responseElements``, the bucket's ``ownerIdentity``, the object's ``versionId`` and ``sequencer``; it
+    also encodes "/" in keys). Multipart uploads: ``UploadPart`` and ``CompleteMultipartUpload`` of an
+    upload that was aborted or completed fail with a 500 (a ``KeyError``) where AWS answers 404
+    ``NoSuchUpload`` (the API treats a ``NoSuchUpload`` on complete as an earlier complete's success).
+
+    moto's backends are process-wide (an in-process ``mock_aws`` shares them), so the fix wraps three
+    ``S3Backend`` methods and two functions of ``moto.s3.notifications`` for as long as at least one
     emulator runs, acts only on the buckets running emulators created (anyone else's moto keeps moto's
     behaviour), and puts moto back when the last emulator stops.
     """
@@ -339,42 +346,56 @@ class _NotificationGaps:
     _lock = threading.Lock()
     _users = 0
     buckets: frozenset[str] = frozenset()
-    """Buckets of the running emulators: the only ones whose notifications are completed."""
-    _originals: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]] | None = None
+    """Buckets of the running emulators: the only ones whose behaviour is completed."""
+    _originals: dict[tuple[Any, str], Any] | None = None
 
     @classmethod
     def acquire(cls, buckets: frozenset[str]) -> None:
         from moto.s3 import notifications
         from moto.s3.models import S3Backend
 
+        wrappers: dict[tuple[Any, str], Callable[[Any], Any]] = {
+            (S3Backend, "delete_object"): _with_delete_marker_event,
+            (S3Backend, "upload_part"): _no_such_upload,
+            (S3Backend, "complete_multipart_upload"): _no_such_upload,
+            (notifications, "send_event"): _as_aws_sends,
+            (notifications, "_get_s3_event"): _completed_records,
+        }
         with cls._lock:
             cls.buckets |= buckets
             if cls._users == 0:
-                cls._originals = (
-                    S3Backend.delete_object,
-                    notifications.send_event,
-                    notifications._get_s3_event,
-                )
-                S3Backend.delete_object = _with_delete_marker_event(S3Backend.delete_object)  # type: ignore[method-assign]
-                notifications.send_event = _as_aws_sends(notifications.send_event)
-                notifications._get_s3_event = _completed_records(notifications._get_s3_event)
+                cls._originals = {}
+                for (owner, name), wrap in wrappers.items():
+                    original = getattr(owner, name)
+                    cls._originals[owner, name] = original
+                    setattr(owner, name, wrap(original))
             cls._users += 1
 
     @classmethod
     def release(cls, buckets: frozenset[str]) -> None:
-        from moto.s3 import notifications
-        from moto.s3.models import S3Backend
-
         with cls._lock:
             cls.buckets -= buckets
             cls._users -= 1
             if cls._users == 0 and cls._originals is not None:
-                (
-                    S3Backend.delete_object,  # type: ignore[method-assign]
-                    notifications.send_event,
-                    notifications._get_s3_event,
-                ) = cls._originals
+                for (owner, name), original in cls._originals.items():
+                    setattr(owner, name, original)
                 cls._originals = None
+
+
+def _no_such_upload(original: Callable[..., Any]) -> Callable[..., Any]:
+    """An ``S3Backend`` method taking ``(bucket_name, multipart_id, ...)``: ``NoSuchUpload`` (404, as AWS
+    answers) instead of moto's ``KeyError`` (500) for an upload that is no longer open."""
+
+    @functools.wraps(original)
+    def call(backend: Any, bucket_name: str, multipart_id: str, *args: Any, **kwargs: Any) -> Any:
+        ours = bucket_name in _MotoGaps.buckets
+        if ours and multipart_id not in backend.get_bucket(bucket_name).multiparts:
+            from moto.s3.exceptions import NoSuchUpload
+
+            raise NoSuchUpload(upload_id=multipart_id)
+        return original(backend, bucket_name, multipart_id, *args, **kwargs)
+
+    return call
 
 
 def _with_delete_marker_event(
@@ -385,7 +406,7 @@ def _with_delete_marker_event(
         backend: Any, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
     ) -> tuple[bool, dict[str, Any]]:
         deleted, meta = original(backend, bucket_name, key_name, version_id, bypass)
-        ours = bucket_name in _NotificationGaps.buckets
+        ours = bucket_name in _MotoGaps.buckets
         if ours and version_id is None and meta.get("delete-marker") == "true":
             _notify(
                 backend.account_id, backend.get_bucket(bucket_name), key_name, DELETE_MARKER_CREATED, meta
@@ -401,7 +422,7 @@ def _as_aws_sends(original: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(original)
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
-        ours = getattr(bucket, "name", None) in _NotificationGaps.buckets
+        ours = getattr(bucket, "name", None) in _MotoGaps.buckets
         name = str(getattr(event_name, "value", event_name))
         if ours and name == OBJECT_CREATED_PUT and getattr(key, "multipart", None) is not None:
             return  # moto's put_object inside complete_multipart_upload: AWS sends no Put for it
@@ -423,7 +444,7 @@ def _completed_records(original: Callable[..., dict[str, Any]]) -> Callable[...,
     @functools.wraps(original)
     def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
         event = original(event_name, bucket, key, notification_id)
-        if bucket.name not in _NotificationGaps.buckets:
+        if bucket.name not in _MotoGaps.buckets:
             return event
         for record in event.get("Records", []):
             record.update(_request_fields())

@@ -205,7 +205,7 @@ def test_deleting_a_missing_key_or_a_version_sends_no_delete_marker_event(emulat
 def test_the_delete_marker_notification_is_added_only_while_an_emulator_runs() -> None:
     from moto.s3.models import S3Backend
 
-    before = S3Backend.delete_object
+    before = (S3Backend.delete_object, S3Backend.upload_part, S3Backend.complete_multipart_upload)
     with S3Emulator(
         bucket="patch-test-bucket",
         catalogue_table="patch-test",
@@ -214,7 +214,8 @@ def test_the_delete_marker_notification_is_added_only_while_an_emulator_runs() -
         ingest_events_queue="patch-test-ingest",
     ):
         assert hasattr(S3Backend.delete_object, "__wrapped__")
-    assert S3Backend.delete_object is before
+        assert hasattr(S3Backend.upload_part, "__wrapped__")
+    assert (S3Backend.delete_object, S3Backend.upload_part, S3Backend.complete_multipart_upload) == before
 
 
 def test_removing_a_delete_marker_restores_the_object_and_is_notified(emulator: S3Emulator) -> None:
@@ -295,8 +296,8 @@ def test_ingest_bucket_stores_the_deployed_lifecycle_rules(emulator: S3Emulator)
             "Rules"
         ]
     }
-    assert set(rules) == {"abort-incomplete-multipart-uploads", "expire-ingest-objects"}
-    abort, expire = rules["abort-incomplete-multipart-uploads"], rules["expire-ingest-objects"]
+    assert set(rules) == {"abort-incomplete-multipart-uploads", "expire-quarantined-objects"}
+    abort, expire = rules["abort-incomplete-multipart-uploads"], rules["expire-quarantined-objects"]
     assert abort["Status"] == expire["Status"] == "Enabled"
     assert abort["Filter"] == expire["Filter"] == {"Prefix": ""}
     assert abort["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
@@ -404,3 +405,45 @@ def test_other_buckets_keep_motos_extra_put_for_a_completed_multipart_upload(emu
 
     names = [body["Records"][0]["eventName"] for body in drain(emulator, url) if "Records" in body]
     assert names == ["ObjectCreated:Put", "ObjectCreated:CompleteMultipartUpload"]
+
+
+@pytest.mark.parametrize("ended", ["aborted", "completed and its object deleted"])
+def test_a_part_or_complete_of_an_upload_no_longer_open_is_no_such_upload(
+    emulator: S3Emulator, ended: str
+) -> None:
+    # AWS answers 404 NoSuchUpload; moto alone fails with a 500 (KeyError). The API relies on the code:
+    # NoSuchUpload on a retried complete means the first one succeeded (the processor then deleted it).
+    from botocore.exceptions import ClientError
+
+    client = emulator.client()
+    key = f"ingest/owner/{uuid.uuid4().hex}"
+    upload = client.create_multipart_upload(Bucket=emulator.ingest_bucket, Key=key)["UploadId"]
+    etag = client.upload_part(
+        Bucket=emulator.ingest_bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x"
+    )["ETag"]
+    parts: Any = {"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    if ended == "aborted":
+        client.abort_multipart_upload(Bucket=emulator.ingest_bucket, Key=key, UploadId=upload)
+    else:
+        client.complete_multipart_upload(
+            Bucket=emulator.ingest_bucket, Key=key, UploadId=upload, MultipartUpload=parts
+        )
+        # While the object it made is there, a repeated complete succeeds (S3's and moto's idempotency).
+        again = client.complete_multipart_upload(
+            Bucket=emulator.ingest_bucket, Key=key, UploadId=upload, MultipartUpload=parts
+        )
+        assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+        client.delete_object(Bucket=emulator.ingest_bucket, Key=key)
+
+    for call in (
+        lambda: client.upload_part(
+            Bucket=emulator.ingest_bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x"
+        ),
+        lambda: client.complete_multipart_upload(
+            Bucket=emulator.ingest_bucket, Key=key, UploadId=upload, MultipartUpload=parts
+        ),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "NoSuchUpload"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
