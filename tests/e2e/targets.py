@@ -28,7 +28,7 @@ import httpx
 
 from benchmarks.local_process import local_mode_process
 from document_processor.settings import DEFAULT_MAX_DOCUMENT_BYTES
-from local_mode.emulator import DEFAULT_REGION, FAKE_CREDENTIALS
+from local_mode.emulator import DEFAULT_INGEST_BUCKET, DEFAULT_REGION, FAKE_CREDENTIALS
 from local_mode.signing import BotocoreSigV4, credentials_of
 from tests.e2e.signing import PrincipalPool
 
@@ -76,6 +76,10 @@ class Target:
     """The bucket's default encryption as S3 reports it: ``AES256`` (SSE-S3) or ``aws:kms`` (KMS mode)."""
     principals: PrincipalPool | None = None
     """Local only: the principals local mode accepts, handed out one per client."""
+    ingest_bucket: str | None = None
+    """The large uploads' ingest bucket (the stack output ``ingestBucketName`` when deployed)."""
+    catalogue_table: str | None = None
+    """Local only: the emulator's catalogue table (tests that rewrite an item need it)."""
 
 
 def region_of(api_url: str) -> str | None:
@@ -112,6 +116,7 @@ def load_stack_outputs(path: Path) -> Target:
         log_group=str(outputs["lambdaLogGroupName"]),
         max_document_bytes=int(outputs.get("maxDocumentBytes", DEFAULT_MAX_DOCUMENT_BYTES)),
         sse_algorithm="aws:kms" if outputs.get("encryptionMode") == "KMS" else "AES256",
+        ingest_bucket=str(outputs["ingestBucketName"]) if outputs.get("ingestBucketName") else None,
     )
 
 
@@ -128,6 +133,8 @@ def local_mode() -> Iterator[Target]:
             s3_endpoint_url=running.s3_endpoint_url,
             log_path=running.stdout,
             principals=pool,
+            ingest_bucket=DEFAULT_INGEST_BUCKET,
+            catalogue_table=running.catalogue_table,
         )
 
 
