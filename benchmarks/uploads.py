@@ -396,6 +396,11 @@ def _result(
             f"time to 'stored' (from POST /uploads): best {min(to_stored):.2f} s, median "
             f"{statistics.median(to_stored):.2f} s; of which after the 202 (event, processor, copy, "
             f"catalogue): median {statistics.median(after_complete):.2f} s",
+            "rounds, boto3 / /uploads / to stored, s: "
+            + ", ".join(
+                f"{seconds:.2f} / {run.upload_seconds:.2f} / {run.stored_seconds:.2f}"
+                for seconds, run in zip(baseline, candidate, strict=True)
+            ),
             f"{repeat} rounds alternating baseline and candidate after one warm-up of each; "
             "the stored document read back through the 303 with the same SHA-256",
         ],
