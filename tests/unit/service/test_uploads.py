@@ -15,14 +15,20 @@ from hypothesis import strategies as st
 
 from document_processor.errors import ServiceError
 from document_processor.ids import new_document_id
-from document_processor.settings import DEFAULT_ALLOWED_CONTENT_TYPES, JPEG, PDF, PNG, TEXT
-from document_processor.uploads import (
+from document_processor.settings import (
+    DEFAULT_ALLOWED_CONTENT_TYPES,
     DEFAULT_MAX_UPLOAD_BYTES,
+    JPEG,
+    MAX_UPLOAD_BYTES_CEILING,
+    PDF,
+    PNG,
+    TEXT,
+)
+from document_processor.uploads import (
     MAX_PART_SIZE,
     MAX_PARTS,
     MAX_PARTS_PER_REQUEST,
     MAX_REQUEST_BODY_CHARACTERS,
-    MAX_UPLOAD_BYTES_CEILING,
     MIB,
     MIN_PART_SIZE,
     SESSION_LIFETIME_SECONDS,
