@@ -23,17 +23,15 @@ in the failure destination instead of being dropped).
 from __future__ import annotations
 
 import logging
-import time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import unquote_plus
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from document_processor.catalogue import Catalogue, create_dynamodb_client
 from document_processor.documents import KEY_PREFIX, META_OWNER, document_from_object
-from document_processor.errors import ConfigurationError
+from document_processor.event_batch import BatchReport, run_batch, s3_record_key
 from document_processor.identity import normalise_principal
 from document_processor.ids import is_valid_document_id
-from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
+from document_processor.observability import configure_logging, write_line
 from document_processor.settings import OwnerScope, Settings, load_settings
 from document_processor.storage import DocumentStore, create_s3_client
 
@@ -41,7 +39,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 LOGGER = logging.getLogger("document_processor.reconciler")
-S3_EVENT_SOURCE = "aws:s3"
 OWNER_KEY_LENGTH = 64
 """An owner segment is the SHA-256 hex of the owner's principal (``identity.Caller.owner_key``)."""
 _HEX_DIGITS = frozenset("0123456789abcdef")
@@ -152,27 +149,28 @@ class Reconciler:
 
     def _document_key(self, record: object) -> DocumentKey | None:
         """The document key of an S3 event record of our bucket, or ``None`` (warned) for anything else."""
-        if not isinstance(record, dict) or record.get("eventSource") != S3_EVENT_SOURCE:
-            LOGGER.warning("Skipping a record that is not an S3 event record")
+        key = s3_record_key(record, bucket=self._bucket, logger=LOGGER)
+        if key is None:
             return None
-        event_name = str(record.get("eventName", ""))
-        s3 = record.get("s3")
-        bucket = s3.get("bucket") if isinstance(s3, dict) else None
-        target = s3.get("object") if isinstance(s3, dict) else None
-        raw_key = target.get("key") if isinstance(target, dict) else None
-        if not isinstance(bucket, dict) or not isinstance(raw_key, str):
-            LOGGER.warning("Skipping an S3 record without bucket or key", extra={"eventName": event_name})
-            return None
-        if bucket.get("name") != self._bucket:
-            LOGGER.warning("Skipping a record for another bucket", extra={"eventName": event_name})
-            return None
-        # S3 URL-encodes keys in event records (form encoding: a space is "+").
-        located = parse_document_key(unquote_plus(raw_key))
+        located = parse_document_key(key)
         if located is None:
+            event_name = str(cast("dict[str, Any]", record).get("eventName", ""))
             LOGGER.warning(
                 "Skipping a record for a key that is not a document", extra={"eventName": event_name}
             )
         return located
+
+
+RUN_REPORT = BatchReport(
+    function="reconciler",
+    outcomes=Outcome,
+    done_message="Event reconciled",
+    record_failed_message="Could not reconcile a record; the event will be retried",
+    failure_metric="ReconcileFailures",
+    error=ReconcileError,
+    outcome_metrics={Outcome.CREATED: "CatalogueItemsRepaired"},
+)
+"""How an invocation reports (``event_batch.run_batch``): one line, the repairs and failures as metrics."""
 
 
 def run(
@@ -184,51 +182,15 @@ def run(
     sink: Callable[[str], None] = write_line,
 ) -> dict[str, Any]:
     """Reconcile every record of ``event``; write one log line with counts; raise if any record failed."""
-    started = time.perf_counter()
-    lambda_request_id = str(getattr(context, "aws_request_id", "") or "")
-    fields: dict[str, Any] = {"lambdaRequestId": lambda_request_id}
-    record_log = RequestLog(
-        fields,
-        namespace=settings.metrics_namespace,
-        service_name=settings.service_name,
-        log_level=logging.getLevelNamesMapping()[settings.log_level],
+    return run_batch(
+        None if reconciler is None else reconciler.reconcile_record,
+        event,
+        context,
+        report=RUN_REPORT,
+        settings=settings,
+        logger=LOGGER,
         sink=sink,
     )
-    token = REQUEST_FIELDS.set(fields)
-    try:
-        if reconciler is None:
-            LOGGER.error("The reconciler is not configured; the event is left to Lambda's retries")
-            raise ConfigurationError("The reconciler is not configured.")
-        records = event.get("Records") if isinstance(event, dict) else None
-        if not isinstance(records, list):
-            # e.g. the s3:TestEvent S3 sends when a notification is configured
-            LOGGER.warning("Skipping an event without S3 records")
-            records = []
-        counts = {outcome.value: 0 for outcome in Outcome}
-        first_error: Exception | None = None
-        for record in records:
-            try:
-                counts[reconciler.reconcile_record(record)] += 1
-            except Exception as error:
-                LOGGER.exception("Could not reconcile a record; the event will be retried")
-                first_error = first_error or error
-        failed = len(records) - sum(counts.values())
-        fields.update(
-            records=len(records),
-            failed=failed,
-            **{outcome: count for outcome, count in counts.items() if count},
-            durationMs=round((time.perf_counter() - started) * 1000, 3),
-        )
-        if counts[Outcome.CREATED]:
-            record_log.add_metric("CatalogueItemsRepaired", counts[Outcome.CREATED])
-        if failed:
-            record_log.add_metric("ReconcileFailures", failed)
-        record_log.emit(level=logging.ERROR if failed else logging.INFO, message="Event reconciled")
-        if first_error is not None:
-            raise ReconcileError(f"{failed} of {len(records)} records failed") from first_error
-        return {"records": len(records), "failed": failed, "outcomes": counts}
-    finally:
-        REQUEST_FIELDS.reset(token)
 
 
 def build(settings: Settings) -> Reconciler | None:
