@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
@@ -41,13 +39,15 @@ from document_processor.documents import (
     KEY_PREFIX,
     META_FILENAME,
     META_OWNER,
+    META_SHA256,
     document_from_object,
 )
-from document_processor.errors import ConfigurationError, NotFoundError
+from document_processor.errors import NotFoundError
+from document_processor.event_batch import BatchReport, run_batch, s3_record_key
 from document_processor.filenames import encode_for_metadata
 from document_processor.ingest_validation import Rejected, RejectionCode, Validated, validate_stream
-from document_processor.observability import REQUEST_FIELDS, RequestLog, configure_logging, write_line
-from document_processor.settings import Settings, load_settings
+from document_processor.observability import configure_logging, write_line
+from document_processor.settings import ENV_INGEST_BUCKET, Settings, load_settings
 from document_processor.storage import (
     NOT_FOUND_CODES,
     PRECONDITION_FAILED_CODES,
@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from document_processor.storage import StoredObject
 
 __all__ = [
+    "CopyIntegrityError",
     "CopyOutcome",
     "Outcome",
     "Processor",
@@ -89,12 +90,23 @@ COPY_PART_BYTES = 512 * 1024 * 1024
 """Part size of a multipart copy (S3: 5 MiB to 5 GiB, at most 10,000 parts; 5 TiB fits in 10,000)."""
 MAX_PARTS = 10_000
 MIN_PART_BYTES = 5 * 1024 * 1024
-S3_EVENT_SOURCE = "aws:s3"
-ENV_INGEST_BUCKET = "INGEST_BUCKET"
 READ_TIMEOUT_SECONDS = 60.0
-"""The processor's S3 read timeout: a server-side copy of gigabytes answers after seconds, not milliseconds
-(the API's 3 s is sized for small objects and a 25 s function; the processor runs for minutes)."""
+"""The processor's S3 read timeout (the API's 3 s is sized for small objects and a 25 s function).
+
+It bounds each wait for bytes on the socket, not a whole transfer: a 5 GiB GetObject streams 1 MiB
+reads that each arrive in milliseconds, so it only ends a stalled stream. A ``CopyObject`` of up to
+5 GiB answers ``200`` at once and keeps the connection alive while S3 copies (its API reference: the
+response is chunk-encoded and the body must be read to the end to learn the outcome), and each
+``UploadPartCopy`` of a multipart copy moves at most ``COPY_PART_BYTES``; both stay within 60 s per
+read. Budget for 5 GiB inside the function's 900 s: one streamed read at the tens to ~100 MB/s one
+Lambda connection gets from S3 (about 1-2 minutes; hashing and the checks run in the same pass, see
+``benchmarks/processor.py``), the server-side copy (S3's own throughput, typically a minute or two),
+a few small requests; a stall costs at most ``MAX_ATTEMPTS`` x 60 s on a request before the record fails
+and Lambda retries the event. Objects far beyond 5 GiB would not fit one 15-minute invocation."""
 MAX_ATTEMPTS = 3
+"""Attempts per S3 request, the first included (botocore's standard mode: throttling, 5xx, connection
+errors; a retried copy that finds its own earlier copy done gets 412 and counts it as done). A read
+failing mid-stream is not retried by botocore: the record fails and the whole event is retried."""
 
 LOGGER = logging.getLogger("document_processor.processor")
 
@@ -126,6 +138,19 @@ class Outcome(StrEnum):
 class VaultConflictError(Exception):
     """An object at the vault key is not this document; it is never overwritten (practically impossible:
     the key's id is the session's fresh id)."""
+
+
+class CopyIntegrityError(VaultConflictError):
+    """The copy S3 made does not hash to the validated SHA-256 (the ingest object changed between the
+    validation and the copy, with the source condition not enforced).
+
+    The copy stays at its vault key: the processor's role has no ``s3:DeleteObject`` on the vault.
+    Every later attempt for the session finds an object there that is not the validated document and
+    raises ``VaultConflictError`` (the session stays ``processing``, the ingest object is kept, the
+    event ends in the failure destination with its alarm); it is never recorded as stored. An operator
+    removes the vault object (and its catalogue item, if the reconciler listed it) and redrives the
+    event, which then validates the ingest object as it is now.
+    """
 
 
 class CopySourceChangedError(Exception):
@@ -162,6 +187,19 @@ def checksum_of(sha256_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
 
 
+def vault_metadata(metadata: Mapping[str, str], sha256: str, *, multipart: bool) -> dict[str, str]:
+    """``metadata`` plus, on a multipart copy, the validated whole-file SHA-256 hex (``META_SHA256``).
+
+    S3 keeps only a composite checksum (of the parts' checksums) for a multipart object, so without it
+    ``GET /documents/{id}`` could show no SHA-256; ``documents.document_from_object`` reads it then. A
+    single-part copy carries S3's own full SHA-256 and needs no copy of it.
+    """
+    described = dict(metadata)
+    if multipart:
+        described[META_SHA256] = sha256.lower()
+    return described
+
+
 def copy_into_vault(
     s3: S3Client,
     *,
@@ -183,15 +221,20 @@ def copy_into_vault(
     SHA-256 computed by S3 (``ChecksumAlgorithm``), compared with the validated one. Above
     ``multipart_threshold``: ``CreateMultipartUpload`` + ``UploadPartCopy`` ranges +
     ``CompleteMultipartUpload`` with ``IfNoneMatch="*"``; S3 then keeps a composite SHA-256 (of the
-    parts' checksums: S3 has no full-object SHA-256 for multipart objects), which ``GET /documents/{id}``
-    shows as ``sha256: null``. ``source_etag`` (the validated object's ETag) makes every copy request
-    conditional on the source being the bytes validated. A HeadObject first makes a retry cheap and is
-    the only guard where the conditional header is not enforced (moto 5.2.5 ignores ``IfNoneMatch`` on
-    ``CopyObject``; AWS enforces it). An identical object already at the key counts as done; any other
-    raises ``VaultConflictError``; a source gone or changed raises ``CopySourceChangedError``.
+    parts' checksums: S3 has no full-object SHA-256 for multipart objects), so the validated SHA-256 is
+    written into the user metadata (``META_SHA256``), which ``GET /documents/{id}`` shows.
+    ``source_etag`` (the validated object's ETag) makes every copy request conditional on the source
+    being the bytes validated. A HeadObject first makes a retry cheap and is the only guard where the
+    conditional header is not enforced (moto 5.2.5 ignores ``IfNoneMatch`` and ``CopySourceIfMatch`` on
+    ``CopyObject``; AWS enforces both). An identical object already at the key counts as done; any other
+    raises ``VaultConflictError``; a source gone or changed raises ``CopySourceChangedError``; a copy
+    that S3 hashes to another SHA-256 than the validated one raises ``CopyIntegrityError`` and is left
+    where it is (the processor may not delete from the vault; see that error).
     """
     vault = DocumentStore(s3, vault_bucket)
-    expected = _Expected(size, content_type, dict(metadata), checksum_of(sha256), size > multipart_threshold)
+    multipart = size > multipart_threshold
+    metadata = vault_metadata(metadata, sha256, multipart=multipart)
+    expected = _Expected(size, content_type, metadata, checksum_of(sha256), multipart)
     existing = vault.head(vault_key)
     if existing is not None:
         return _already_there(existing, expected, vault_key)
@@ -214,10 +257,15 @@ def copy_into_vault(
             )
             copied = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
             if copied is not None and copied != expected.checksum:
-                # Cannot happen with the source condition; never leave a wrong document in the vault.
-                LOGGER.error("Copied object does not hash to the validated SHA-256; removing it")
-                s3.delete_object(Bucket=vault_bucket, Key=vault_key)
-                raise CopySourceChangedError(vault_key)
+                # Unreachable while S3 enforces CopySourceIfMatch on the validated ETag. No DeleteObject
+                # on the vault: the role may not delete documents. Every attempt from now on finds
+                # this object at the key and refuses it (never stored), until an operator removes it.
+                LOGGER.error(
+                    "Copied object does not hash to the validated SHA-256; left in the vault, "
+                    "the upload stays processing until an operator removes it",
+                    extra={"vaultKey": vault_key, "copiedChecksum": copied, "validated": expected.checksum},
+                )
+                raise CopyIntegrityError(vault_key)
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code not in NOT_FOUND_CODES | PRECONDITION_FAILED_CODES:
@@ -248,7 +296,8 @@ def _matches(stored: StoredObject, expected: _Expected, *, with_facts: bool = Tr
         wanted = {name: value for name, value in wanted.items() if name not in facts}
         metadata = {name: value for name, value in metadata.items() if name not in facts}
     # A multipart copy's checksum is S3's composite of its parts (``<base64>-<parts>``; moto computes yet
-    # another): the key is the session's own, so size, type, owner and filename identify the document.
+    # another): the key is the session's own, so size, type, owner, filename and the recorded SHA-256
+    # (``META_SHA256``, part of the metadata compared) identify the document.
     checksum_ok = expected.multipart or stored.checksum_sha256 == expected.checksum
     return (
         stored.size == expected.size
@@ -371,21 +420,25 @@ class Processor:
     def _process(self, located: IngestKey, session: UploadSession) -> Outcome:
         key = vault_key(located.owner_key, located.upload_id)
         stored = self._vault.head(key)
+        copied = False
         if stored is None:
             try:
                 validated = self._validate_and_copy(located, session)
             except Rejected as rejected:
                 return self._reject(located, session, rejected)
-            if validated is None:
-                LOGGER.error(
-                    "Session is processing but neither its ingest object nor its document exists",
-                    extra={"uploadId": located.upload_id},
-                )
-                return Outcome.MISSING
+            # Looked at again also when there was no ingest object: a concurrent run may have copied
+            # the document and deleted the ingest object since the first look.
             stored = self._vault.head(key)
-            if stored is None:  # deleted by its owner right after the copy (the id was known)
-                raise CopySourceChangedError(key)
-        elif not _matches(stored, self._expected(session), with_facts=False):
+            if stored is None:
+                if validated is None:
+                    LOGGER.error(
+                        "Session is processing but neither its ingest object nor its document exists",
+                        extra={"uploadId": located.upload_id},
+                    )
+                    return Outcome.MISSING
+                raise CopySourceChangedError(key)  # deleted by its owner right after the copy
+            copied = validated is not None
+        if not copied and not _matches(stored, self._expected(session), with_facts=False):
             LOGGER.error("Another object is at the vault key; not overwritten")
             raise VaultConflictError(key)
         document = document_from_object(located.upload_id, stored)
@@ -403,12 +456,13 @@ class Processor:
         from document_processor.settings import TEXT
 
         stored_type = STORED_TEXT_CONTENT_TYPE if session.content_type == TEXT else session.content_type
+        multipart = session.size > self._multipart_threshold
         return _Expected(
             session.size,
             stored_type,
-            document_metadata(session, facts or {}),
+            vault_metadata(document_metadata(session, facts or {}), session.sha256, multipart=multipart),
             checksum_of(session.sha256),
-            session.size > self._multipart_threshold,
+            multipart,
         )
 
     def _validate_and_copy(self, located: IngestKey, session: UploadSession) -> Validated | None:
@@ -522,31 +576,29 @@ class Processor:
 
     def _ingest_key(self, record: object) -> IngestKey | None:
         """The ingest key of an ``ObjectCreated`` record of our bucket, or ``None`` (warned)."""
-        if not isinstance(record, dict) or record.get("eventSource") != S3_EVENT_SOURCE:
-            LOGGER.warning("Skipping a record that is not an S3 event record")
+        key = s3_record_key(record, bucket=self._ingest_bucket, logger=LOGGER, event_prefix="ObjectCreated:")
+        if key is None:
             return None
-        event_name = str(record.get("eventName", ""))
-        s3 = record.get("s3")
-        bucket = s3.get("bucket") if isinstance(s3, dict) else None
-        target = s3.get("object") if isinstance(s3, dict) else None
-        raw_key = target.get("key") if isinstance(target, dict) else None
-        if not event_name.startswith("ObjectCreated:"):
-            LOGGER.warning("Skipping a record that is not ObjectCreated", extra={"eventName": event_name})
-            return None
-        if not isinstance(bucket, dict) or not isinstance(raw_key, str):
-            LOGGER.warning("Skipping an S3 record without bucket or key", extra={"eventName": event_name})
-            return None
-        if bucket.get("name") != self._ingest_bucket:
-            LOGGER.warning("Skipping a record for another bucket", extra={"eventName": event_name})
-            return None
-        key = unquote_plus(raw_key)  # S3 URL-encodes keys in event records (form encoding)
         parsed = parse_ingest_key(key)
         if parsed is None or ingest_key(*parsed) != key:
+            event_name = str(cast("dict[str, Any]", record).get("eventName", ""))
             LOGGER.warning(
                 "Skipping a record for a key that is not an ingest key", extra={"eventName": event_name}
             )
             return None
         return IngestKey(key=key, owner_key=parsed[0], upload_id=parsed[1])
+
+
+RUN_REPORT = BatchReport(
+    function="processor",
+    outcomes=Outcome,
+    done_message="Event processed",
+    record_failed_message="Could not process a record; the event will be retried",
+    failure_metric="ProcessFailures",
+    error=ProcessError,
+    outcome_metrics={Outcome.REJECTED: "UploadsRejected", Outcome.STORED: "UploadsStored"},
+)
+"""How an invocation reports (``event_batch.run_batch``): one line, stored/rejected/failed as metrics."""
 
 
 def run(
@@ -558,61 +610,25 @@ def run(
     sink: Callable[[str], None] = write_line,
 ) -> dict[str, Any]:
     """Process every record of ``event``; write one log line with counts; raise if any record failed."""
-    started = time.perf_counter()
-    fields: dict[str, Any] = {"lambdaRequestId": str(getattr(context, "aws_request_id", "") or "")}
-    record_log = RequestLog(
-        fields,
-        namespace=settings.metrics_namespace,
-        service_name=settings.service_name,
-        log_level=logging.getLevelNamesMapping()[settings.log_level],
+    return run_batch(
+        None if processor is None else processor.process_record,
+        event,
+        context,
+        report=RUN_REPORT,
+        settings=settings,
+        logger=LOGGER,
         sink=sink,
     )
-    token = REQUEST_FIELDS.set(fields)
-    try:
-        if processor is None:
-            LOGGER.error("The processor is not configured; the event is left to Lambda's retries")
-            raise ConfigurationError("The processor is not configured.")
-        records = event.get("Records") if isinstance(event, dict) else None
-        if not isinstance(records, list):
-            LOGGER.warning("Skipping an event without S3 records")  # e.g. s3:TestEvent
-            records = []
-        counts = {outcome.value: 0 for outcome in Outcome}
-        first_error: Exception | None = None
-        for record in records:
-            try:
-                counts[processor.process_record(record)] += 1
-            except Exception as error:
-                LOGGER.exception("Could not process a record; the event will be retried")
-                first_error = first_error or error
-        failed = len(records) - sum(counts.values())
-        fields.update(
-            records=len(records),
-            failed=failed,
-            **{outcome: count for outcome, count in counts.items() if count},
-            durationMs=round((time.perf_counter() - started) * 1000, 3),
-        )
-        if counts[Outcome.REJECTED]:
-            record_log.add_metric("UploadsRejected", counts[Outcome.REJECTED])
-        if counts[Outcome.STORED]:
-            record_log.add_metric("UploadsStored", counts[Outcome.STORED])
-        if failed:
-            record_log.add_metric("ProcessFailures", failed)
-        record_log.emit(level=logging.ERROR if failed else logging.INFO, message="Event processed")
-        if first_error is not None:
-            raise ProcessError(f"{failed} of {len(records)} records failed") from first_error
-        return {"records": len(records), "failed": failed, "outcomes": counts}
-    finally:
-        REQUEST_FIELDS.reset(token)
 
 
-def build(settings: Settings, environ: Mapping[str, str] | None = None) -> Processor | None:
-    """The processor for ``settings`` and ``INGEST_BUCKET``; ``None`` (logged here) when misconfigured."""
-    ingest = (os.environ if environ is None else environ).get(ENV_INGEST_BUCKET, "").strip()
+def build(settings: Settings) -> Processor | None:
+    """The processor for ``settings`` (``ingest_bucket`` too); ``None`` (logged here) when misconfigured."""
+    ingest = settings.ingest_bucket
     problems = list(settings.problems)
     if not ingest:
         problems.append(f"{ENV_INGEST_BUCKET} is not set: set it to the ingest bucket's name.")
     bucket, table = settings.documents_bucket, settings.catalogue_table
-    if problems or bucket is None or table is None:
+    if problems or ingest is None or bucket is None or table is None:
         LOGGER.error("Configuration is invalid: every event will fail", extra={"problems": problems})
         return None
     try:

@@ -198,12 +198,21 @@ def test_a_source_gone_before_the_copy_is_retried_not_stored(ingest: Any) -> Non
     assert "Versions" not in ingest.list_object_versions(Bucket=BUCKET)
 
 
-def test_a_copy_whose_checksum_is_not_the_validated_one_is_removed(ingest: Any) -> None:
+def test_a_copy_whose_checksum_is_not_the_validated_one_is_refused_and_never_deleted(ingest: Any) -> None:
+    # moto ignores CopySourceIfMatch, so the bytes replaced after validation are copied; S3 enforces it.
     data = b"%PDF-1.7 validated"
-    put_source(ingest, b"%PDF-1.7 replaced after validation")  # moto ignores CopySourceIfMatch
-    with pytest.raises(processor_module().CopySourceChangedError):
-        copy(ingest, data, size=len(b"%PDF-1.7 replaced after validation"))
-    assert DocumentStore(ingest, BUCKET).head(VAULT_KEY) is None
+    replaced = b"%PDF-1.7 replaced after validation"
+    etag = put_source(ingest, data)
+    put_source(ingest, replaced)
+    deletes = calls(ingest, "DeleteObject")
+    with pytest.raises(processor_module().CopyIntegrityError):
+        copy(ingest, data, size=len(replaced), source_etag=etag)
+    assert deletes == []  # the processor's role has no s3:DeleteObject on the vault
+    assert ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read() == replaced
+    # Every later attempt refuses what is at the key; none counts it as this document.
+    with pytest.raises(processor_module().VaultConflictError):
+        copy(ingest, data, size=len(replaced), source_etag=etag)
+    assert len(ingest.list_object_versions(Bucket=BUCKET)["Versions"]) == 1
 
 
 # --- multipart copy above the threshold ----------------------------------------------------------------
@@ -225,17 +234,35 @@ def test_above_the_threshold_the_copy_is_multipart_with_the_same_bytes_and_metad
     ]
     assert completes[0]["IfNoneMatch"] == "*"
     head = ingest.head_object(Bucket=BUCKET, Key=VAULT_KEY)
-    assert head["Metadata"] == metadata(**{"page-count": "3"})
+    # S3 has only a composite checksum for a multipart object: the validated SHA-256 is recorded.
+    assert head["Metadata"] == metadata(**{"page-count": "3", "sha256": hashlib.sha256(data).hexdigest()})
+    stored = DocumentStore(ingest, BUCKET).head(VAULT_KEY)
+    assert stored is not None
+    # As S3 reports it (``<base64>-<parts>``; moto leaves the suffix out), GET shows the recorded one.
+    as_s3 = stored._replace(checksum_sha256=f"{stored.checksum_sha256}-3")
+    assert document_from_object("0190c0ffee0000000000000000000001", as_s3).sha256 == (
+        hashlib.sha256(data).hexdigest()
+    )
     assert head["ContentType"] == "application/pdf"
     assert (
         hashlib.sha256(ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read()).digest()
         == hashlib.sha256(data).digest()
     )
-    # Idempotent: the multipart document is recognised by size, type and metadata.
+    # Idempotent: the multipart document is recognised by size, type and metadata (its SHA-256 too).
     assert (
         copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
         is processor_module().CopyOutcome.ALREADY_THERE
     )
+    other = hashlib.sha256(b"another file").hexdigest()
+    with pytest.raises(processor_module().VaultConflictError):
+        copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB, sha256=other)
+
+
+def test_a_single_part_copy_records_no_sha256_metadata(ingest: Any) -> None:
+    data = b"%PDF-1.7 small"
+    put_source(ingest, data)
+    copy(ingest, data)
+    assert "sha256" not in ingest.head_object(Bucket=BUCKET, Key=VAULT_KEY)["Metadata"]
 
 
 def test_a_multipart_copy_that_finds_the_key_taken_is_aborted_and_overwrites_nothing(ingest: Any) -> None:
