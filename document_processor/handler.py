@@ -351,7 +351,7 @@ class Application:
         uploads, caller = self._uploads_authorised(request)
         upload_id = require_upload_id(parameters.get("id"))
         record.fields["uploadId"] = upload_id
-        uploads.abort(caller, upload_id)
+        uploads.abort(caller, upload_id, time_left=TIME_LEFT.get())
         record.add_metric("UploadsAborted", 1)
         return Response(status=204, headers={})
 

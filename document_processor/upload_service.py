@@ -183,7 +183,7 @@ class UploadService:
         """
         request = parse_upload_request(body, allowed=self._allowed, max_size=self._max_size)
         if idempotency_key is None:
-            session = self._start(caller, request, self._new_id())
+            session = self._start(caller, request, self._new_id(), time_left)
             if session is None:  # 80 random bits: practically never
                 LOGGER.error("Generated upload id already taken")
                 raise StorageError("Storage refused the request.")
@@ -199,7 +199,7 @@ class UploadService:
         if session is None:
             if claimed.replay is not None:  # completed, yet its session is gone (expired and deleted)
                 raise NotFoundError(NO_SUCH_SESSION)
-            session = self._start(caller, request, claimed.document_id)
+            session = self._start(caller, request, claimed.document_id, time_left)
             if session is None:  # a concurrent attempt under the same key wrote it first
                 session = self._catalogue.get_session(caller.owner_key, claimed.document_id)
                 if session is None:
@@ -210,7 +210,9 @@ class UploadService:
             self._complete_key(caller, keyed, session, time_left)
         return CreateOutcome(answer, replayed=replayed or claimed.resumed)
 
-    def _start(self, caller: Caller, request: UploadRequest, upload_id: str) -> UploadSession | None:
+    def _start(
+        self, caller: Caller, request: UploadRequest, upload_id: str, time_left: Callable[[], float]
+    ) -> UploadSession | None:
         """``CreateMultipartUpload``, then the session; ``None`` (S3's upload aborted) if the id is taken."""
         key = ingest_key(caller.owner_key, upload_id)
         arguments: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": request.content_type}
@@ -230,10 +232,10 @@ class UploadService:
         try:
             created = self._catalogue.create_session(caller.owner_key, session)
         except ServiceError:
-            self._abort_quietly(key, multipart_upload_id)
+            self._abort_quietly(key, multipart_upload_id, time_left)
             raise
         if not created:
-            self._abort_quietly(key, multipart_upload_id)
+            self._abort_quietly(key, multipart_upload_id, time_left)
             return None
         return session
 
@@ -411,11 +413,13 @@ class UploadService:
 
     # --- DELETE /uploads/{id} ------------------------------------------------------------------------
 
-    def abort(self, caller: Caller, upload_id: str) -> None:
+    def abort(self, caller: Caller, upload_id: str, *, time_left: Callable[[], float] = unbounded) -> None:
         """Move the session to ``aborted``, then abort S3's upload and delete the ingest object.
 
         Aborting an aborted session repeats the S3 clean-up (an earlier abort may have stopped after its
-        move); any other state but awaiting parts is a 409.
+        move); any other state but awaiting parts is a 409. The deletion only matters for an upload
+        that S3 completed before the move (the processor deletes the object of an aborted session too,
+        and the lifecycle after two days), so it is skipped when it no longer fits in the invocation.
         """
         session = self._owned(caller, upload_id)
         if session.status_at(self._clock()) is not UploadStatus.ABORTED:
@@ -440,6 +444,8 @@ class UploadService:
                 ),
                 passed={NO_SUCH_UPLOAD},
             )
+        if not _fits(time_left, WORST_CALL_SECONDS, "Not enough time left to delete the ingest object"):
+            return
         self._call("DeleteObject", lambda: self._s3.get().delete_object(Bucket=self._bucket, Key=key))
 
     # --- GET /uploads ---------------------------------------------------------------------------------
@@ -468,8 +474,10 @@ class UploadService:
             raise NotFoundError(NO_SUCH_SESSION)
         return session
 
-    def _abort_quietly(self, key: str, multipart_upload_id: str) -> None:
+    def _abort_quietly(self, key: str, multipart_upload_id: str, time_left: Callable[[], float]) -> None:
         """Abort an S3 upload no session names (best effort: the lifecycle removes it otherwise)."""
+        if not _fits(time_left, WORST_CALL_SECONDS, "Not enough time left to abort an unused upload"):
+            return
         try:
             self._call(
                 "AbortMultipartUpload",
@@ -519,6 +527,14 @@ def session_request(key: str, request: UploadRequest) -> IdempotentRequest:
             "partChecksums" if request.part_checksums else None,
         ),
     )
+
+
+def _fits(time_left: Callable[[], float], seconds: float, skipped: str) -> bool:
+    """Whether a call of ``seconds`` still fits in the invocation; if not, log ``skipped``."""
+    if time_left() >= seconds + TIME_MARGIN_SECONDS:
+        return True
+    LOGGER.warning(skipped)
+    return False
 
 
 def _require(session: UploadSession, *statuses: UploadStatus, now: float) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from document_processor import catalogue, upload_service
+from document_processor import catalogue, storage, upload_service
 from document_processor.catalogue import Catalogue
 from document_processor.identity import normalise_principal
 from document_processor.uploads import MIB, SESSION_LIFETIME_SECONDS, UploadError, UploadStatus, ingest_key
@@ -764,3 +764,38 @@ def test_the_listing_pages_newest_first_with_cursors_bound_to_it(lam: Lambda) ->
     assert_error(call(lam, "GET", "/documents", query={"cursor": uploads_cursor}), 400, "invalid_cursor")
     assert_error(call(lam, "GET", "/uploads", query={"order": "oldest"}), 400, "invalid_query_parameter")
     assert_error(call(lam, "GET", "/uploads", query={"limit": "0"}), 400, "invalid_limit")
+
+
+class Remaining:
+    """A Lambda context with a fixed number of seconds left."""
+
+    aws_request_id = "remaining"
+
+    def __init__(self, seconds: float) -> None:
+        self._millis = int(seconds * 1000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._millis
+
+
+def test_an_abort_skips_the_object_deletion_when_it_no_longer_fits(lam: Lambda) -> None:
+    session = start(lam, pdf_bytes(100))
+    calls = record_calls(lam.s3)
+
+    response = lam.app.handle(make_event("DELETE", f"/uploads/{session['id']}"), Remaining(5))
+
+    assert response["statusCode"] == 204
+    assert calls == ["AbortMultipartUpload"]
+    assert multipart_uploads(lam.s3) == []
+    # what must fit: the session's read and move, then S3's abort
+    assert 2 * catalogue.WORST_CALL_SECONDS + storage.WORST_CALL_SECONDS + 1 <= DEFAULT_TIMEOUT_SECONDS
+
+
+def test_the_slowest_idempotent_create_fits_in_the_function_timeout() -> None:
+    # claim, the earlier attempt's session looked up, S3's create, the session's write; completing the
+    # key's record and aborting an unused upload are skipped when short of time. (Only a concurrent
+    # same-key request winning the session's write adds one more read, to answer with its session.)
+    must_fit = (
+        3 * catalogue.WORST_CALL_SECONDS + storage.WORST_CALL_SECONDS + upload_service.TIME_MARGIN_SECONDS
+    )
+    assert must_fit <= DEFAULT_TIMEOUT_SECONDS
