@@ -84,7 +84,45 @@ schema = schemathesis.openapi.from_path(
                     "checks": {
                         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "415", "422"]}
                     },
-                }
+                },
+                {
+                    # 303 is a success of this operation: ?redirect=true (or a document above the inline
+                    # limit) answers with the presigned URL instead of the bytes.
+                    "include-operation-id": "download_document",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "303", "404"]}},
+                },
+                {
+                    # A schema-valid session request can still be refused, as the document says: 400 for
+                    # a filename with nothing left once sanitised, 413 above the configured size limit
+                    # (configurable, so not in the schema), 415 for a content type not accepted (or text
+                    # not declared UTF-8), 422 for an Idempotency-Key reused with another body.
+                    "include-operation-id": "create_upload",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "413", "415", "422"]}
+                    },
+                },
+                {
+                    # Part numbers beyond this session's part count, or checksums the session did not
+                    # ask for (or omitted when it did), are 400 invalid_part; a session that no longer
+                    # awaits parts is 409. Both depend on the session, which the schema cannot know.
+                    "include-operation-id": "sign_upload_parts",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}
+                    },
+                },
+                {
+                    # ETags S3 never issued, or a part list not matching the session's plan, are 400
+                    # invalid_part; a session aborted, expired or rejected is 409.
+                    "include-operation-id": "complete_upload",
+                    "checks": {
+                        "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404", "409"]}
+                    },
+                },
+                {
+                    # Only a session awaiting parts (or already aborted) can be aborted: else 409.
+                    "include-operation-id": "abort_upload",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404", "409"]}},
+                },
             ],
         }
     ),
@@ -112,13 +150,13 @@ def workflow_session(target: Target) -> Iterator[requests.Session]:
         yield session
 
 
-LIST_OPERATION = "GET /documents"
+LIST_OPERATIONS = frozenset({"GET /documents", "GET /uploads"})
 KEY_HEADER = "Idempotency-Key"
 
 
 def _generated_cursor(case: Case[Any]) -> bool:
     """A listing with a cursor schemathesis made up (the service never issued it)."""
-    return case.operation.label == LIST_OPERATION and "cursor" in (case.query or {})
+    return case.operation.label in LIST_OPERATIONS and "cursor" in (case.query or {})
 
 
 @schema.parametrize()
