@@ -48,8 +48,11 @@ ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024**3
 """Largest large upload (``POST /uploads``) by default: 5 GiB (DESIGN §4.2); ``uploads`` uses it too."""
-MAX_UPLOAD_BYTES_CEILING = 5 * 1024**4
-"""S3's largest object, 5 TiB: ``uploads.plan_parts`` fits it in 10,000 parts."""
+MAX_UPLOAD_BYTES_CEILING = 20 * 1024**3
+"""The most ``MAX_UPLOAD_BYTES`` may be: 20 GiB, far below S3's 5 TiB object. The processor reads every upload
+once and copies it into the vault inside one invocation of at most 900 s (Lambda's limit); a single S3 GET
+stream runs at about 100 MB/s, so 20 GiB (~215 s to read, then a server-side copy in 512 MiB parts) leaves
+room, where larger uploads would time out and end in the failure queue instead of the vault."""
 
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
