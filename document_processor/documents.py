@@ -438,7 +438,10 @@ def document_from_object(document_id: str, stored: StoredObject) -> Document:
         id=document_id,
         content_type=media_type_of(stored.content_type),
         size=stored.size,
-        sha256=_sha256_hex(stored.checksum_sha256) or _recorded_sha256(stored.metadata.get(META_SHA256)),
+        # The processor's recorded SHA-256 first: it writes one only on a multipart copy, after hashing
+        # the whole file, and an emulator (moto) reports a multipart object's composite checksum as if
+        # it were the whole file's. Everything else has S3's own full-object checksum.
+        sha256=_recorded_sha256(stored.metadata.get(META_SHA256)) or _sha256_hex(stored.checksum_sha256),
         filename=decode_from_metadata(raw_name) if raw_name else None,
         facts=facts,
     )

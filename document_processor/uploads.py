@@ -38,7 +38,7 @@ from document_processor.errors import (
 )
 from document_processor.filenames import sanitise_filename
 from document_processor.ids import created_at, is_valid_document_id
-from document_processor.settings import DEFAULT_MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, TEXT
+from document_processor.settings import DEFAULT_MAX_UPLOAD_BYTES, TEXT
 from document_processor.validation import decode_cursor, page_limit, require_known_parameters
 
 if TYPE_CHECKING:
@@ -52,6 +52,9 @@ MAX_PART_SIZE: Final = 5 * GIB
 """S3's largest part."""
 MAX_PARTS: Final = 10_000
 """S3's most parts in one multipart upload."""
+MAX_OBJECT_BYTES: Final = 5 * 1024**4
+"""S3's largest object, 5 TiB: the part plan covers it. What this service accepts is lower
+(``settings.MAX_UPLOAD_BYTES_CEILING``: what the processor reads and copies in one invocation)."""
 SESSION_LIFETIME_SECONDS: Final = 24 * 60 * 60
 """How long a session awaits its parts; also how long a session's record is kept after each move, so a
 session in ``processing`` is never deleted by DynamoDB's TTL under the processor, and a client can read
@@ -213,14 +216,14 @@ class PartPlan(NamedTuple):
 
 
 def plan_parts(size: int) -> PartPlan:
-    """The part plan for ``size`` bytes (1..``MAX_UPLOAD_BYTES_CEILING``).
+    """The part plan for ``size`` bytes (1..``MAX_OBJECT_BYTES``).
 
     The part size is the smallest whole number of MiB, at least 5 MiB, that fits the file in 10,000
     parts: small files get S3's minimum part (fewest round trips for the least memory per part in the
     client), and any allowed size still fits. Whole MiB keep part boundaries easy to check by eye.
     """
-    if not 1 <= size <= MAX_UPLOAD_BYTES_CEILING:
-        raise ValueError(f"size must be 1..{MAX_UPLOAD_BYTES_CEILING}, got {size!r}")
+    if not 1 <= size <= MAX_OBJECT_BYTES:
+        raise ValueError(f"size must be 1..{MAX_OBJECT_BYTES}, got {size!r}")
     smallest = -(-size // MAX_PARTS)
     part_size = max(MIN_PART_SIZE, -(-smallest // MIB) * MIB)
     return PartPlan(part_size=part_size, part_count=-(-size // part_size))

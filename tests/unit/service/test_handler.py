@@ -82,7 +82,9 @@ def test_health_answers_without_identity_or_s3_call(lam: Lambda, version: str) -
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("path", ["/nope", "/documents/", "/documents/a/b", "/"])
+@pytest.mark.parametrize(
+    "path", ["/nope", "/documents/", "/documents/a/b", "/", "/uploads/", "/uploads/a/b", "/uploads/a/parts/1"]
+)
 def test_unknown_path_is_404_json(lam: Lambda, version: str, path: str) -> None:
     assert_error(lam.call(make_event("GET", path, version=version)), 404, "route_not_found")
 
@@ -95,6 +97,10 @@ def test_unknown_path_is_404_json(lam: Lambda, version: str, path: str) -> None:
         ("PATCH", "/documents/0123456789abcdef0123456789abcdef", "DELETE, GET"),
         ("POST", "/health", "GET"),
         ("DELETE", "/documents/0123456789abcdef0123456789abcdef/content", "GET"),
+        ("PUT", "/uploads", "GET, POST"),
+        ("POST", "/uploads/0123456789abcdef0123456789abcdef", "DELETE, GET"),
+        ("GET", "/uploads/0123456789abcdef0123456789abcdef/parts", "POST"),
+        ("DELETE", "/uploads/0123456789abcdef0123456789abcdef/complete", "POST"),
     ],
 )
 def test_wrong_method_is_405_with_allow(
@@ -814,3 +820,29 @@ def test_a_checksum_that_is_not_a_full_object_sha256_is_reported_as_null(lam: La
 
     assert document["sha256"] is None
     assert document["size"] == 4
+
+
+# --- documents the processor copied ----------------------------------------------------------------------
+
+
+def _stored(checksum: str | None, metadata: dict[str, str]) -> StoredObject:
+    from document_processor.storage import StoredObject
+
+    return StoredObject("application/pdf", 10, '"etag"', checksum, {"owner": ALICE, **metadata})
+
+
+def test_a_documents_sha256_is_the_processors_record_first_then_s3s_full_checksum() -> None:
+    from document_processor.documents import document_from_object
+
+    whole = hashlib.sha256(b"whole file").hexdigest()
+    composite = base64.b64encode(hashlib.sha256(b"part digests").digest()).decode()  # as moto reports one
+    full = base64.b64encode(hashlib.sha256(b"put").digest()).decode()
+
+    assert document_from_object("0" * 32, _stored(composite, {"sha256": whole})).sha256 == whole
+    assert document_from_object("0" * 32, _stored(composite + "-3", {"sha256": whole})).sha256 == whole
+    assert document_from_object("0" * 32, _stored(full, {})).sha256 == hashlib.sha256(b"put").hexdigest()
+    assert document_from_object("0" * 32, _stored(composite + "-3", {})).sha256 is None
+    for unusable in ("ABC", whole.upper(), whole[:-1], whole + "0"):  # never trusted unless exact hex
+        assert document_from_object("0" * 32, _stored(full, {"sha256": unusable})).sha256 == (
+            hashlib.sha256(b"put").hexdigest()
+        )

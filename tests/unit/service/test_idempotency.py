@@ -12,7 +12,7 @@ import pytest
 from document_processor.catalogue import Catalogue, create_dynamodb_client
 from document_processor.documents import object_key
 from document_processor.errors import CatalogueUnavailableError
-from document_processor.idempotency import REUSED_MESSAGE, idempotent_request
+from document_processor.idempotency import REUSED_MESSAGE, fingerprint, idempotent_request
 from document_processor.identity import normalise_principal
 from tests.unit.service.conftest import (
     ALICE,
@@ -457,3 +457,41 @@ def test_an_item_written_late_for_a_document_deleted_meanwhile_is_removed_by_its
     assert catalogue_items(app.dynamodb) == []
     listing = body_json(app.call(make_event("GET", "/documents")))
     assert listing["items"] == []
+
+
+def _fingerprint_before_generalising(
+    content_type: str | None, disposition: str | None, body_sha256: bytes
+) -> str:
+    """The POST /documents fingerprint as it was computed before ``idempotency.fingerprint`` existed."""
+    digest = hashlib.sha256()
+    for part in (content_type, disposition):
+        if part is None:
+            digest.update(b"-")
+        else:
+            encoded = part.encode("utf-8", "surrogatepass")
+            digest.update(b"+%d:" % len(encoded) + encoded)
+    digest.update(b"+%d:" % len(body_sha256) + body_sha256)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "disposition"),
+    [("application/pdf", None), ("text/plain", 'attachment; filename="a.txt"'), (None, "inline"), ("", "")],
+)
+def test_document_fingerprints_are_unchanged_so_live_records_still_replay(
+    content_type: str | None, disposition: str | None
+) -> None:
+    body_sha256 = hashlib.sha256(b"body").digest()
+
+    request = idempotent_request(
+        "k", content_type_header=content_type, content_disposition_header=disposition, body_sha256=body_sha256
+    )
+
+    assert request.fingerprint == _fingerprint_before_generalising(content_type, disposition, body_sha256)
+
+
+def test_fingerprints_keep_their_parts_apart() -> None:
+    assert fingerprint("ab", "c") != fingerprint("a", "bc")
+    assert fingerprint(None) != fingerprint("")
+    assert fingerprint("a") != fingerprint("a", None)
+    assert fingerprint("x", b"y") == fingerprint("x", "y")

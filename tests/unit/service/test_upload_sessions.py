@@ -391,3 +391,21 @@ def test_any_sequence_of_moves_matches_the_state_machine(
         stored = catalogue.get_session(ALICE_KEY, session.id)
         assert stored is not None
         assert (stored.status, stored.expires_at) == (status, deadline)
+
+
+def test_a_session_with_part_checksums_keeps_the_flag(catalogue: Catalogue, dynamodb: Any) -> None:
+    flagged = make_session()._replace(part_checksums=True)
+    plain = make_session(upload_id=new_document_id(now_ms=int(NOW * 1000) + 1))
+
+    assert catalogue.create_session(ALICE_KEY, flagged)
+    assert catalogue.create_session(ALICE_KEY, plain)
+
+    items = {item["id"]["S"]: item for item in catalogue_items(dynamodb, "UPLOAD#")}
+    assert items[flagged.id]["partChecksums"] == {"BOOL": True}
+    assert "partChecksums" not in items[plain.id]  # an item without the flag reads as before
+    assert catalogue.get_session(ALICE_KEY, flagged.id) == flagged
+    assert catalogue.get_session(ALICE_KEY, plain.id) == plain
+    moved = catalogue.transition_session(
+        ALICE_KEY, flagged.id, [Status.AWAITING_PARTS], Status.ABORTED, now=NOW + 1
+    )
+    assert moved.part_checksums is True

@@ -19,12 +19,12 @@ from document_processor.settings import (
     DEFAULT_ALLOWED_CONTENT_TYPES,
     DEFAULT_MAX_UPLOAD_BYTES,
     JPEG,
-    MAX_UPLOAD_BYTES_CEILING,
     PDF,
     PNG,
     TEXT,
 )
 from document_processor.uploads import (
+    MAX_OBJECT_BYTES,
     MAX_PART_SIZE,
     MAX_PARTS,
     MAX_PARTS_PER_REQUEST,
@@ -273,16 +273,16 @@ def test_a_body_at_the_length_limit_is_read() -> None:
 
 
 SIZES = st.one_of(
-    st.integers(min_value=1, max_value=MAX_UPLOAD_BYTES_CEILING),
+    st.integers(min_value=1, max_value=MAX_OBJECT_BYTES),
     st.integers(min_value=1, max_value=DEFAULT_MAX_UPLOAD_BYTES),
     st.integers(min_value=1, max_value=200 * MIB),
     # around the sizes where the part size starts to grow and then steps by 1 MiB
     st.integers(min_value=-MAX_PARTS * 3, max_value=MAX_PARTS * 3).map(
-        lambda offset: min(max(1, MAX_PARTS * MIN_PART_SIZE + offset), MAX_UPLOAD_BYTES_CEILING)
+        lambda offset: min(max(1, MAX_PARTS * MIN_PART_SIZE + offset), MAX_OBJECT_BYTES)
     ),
     st.integers(min_value=5, max_value=525).flatmap(
         lambda mib: st.integers(min_value=-2, max_value=2).map(
-            lambda offset: min(max(1, MAX_PARTS * mib * MIB + offset), MAX_UPLOAD_BYTES_CEILING)
+            lambda offset: min(max(1, MAX_PARTS * mib * MIB + offset), MAX_OBJECT_BYTES)
         )
     ),
 )
@@ -295,7 +295,7 @@ SIZES = st.one_of(
 @example(MAX_PARTS * MIN_PART_SIZE)
 @example(MAX_PARTS * MIN_PART_SIZE + 1)
 @example(DEFAULT_MAX_UPLOAD_BYTES)
-@example(MAX_UPLOAD_BYTES_CEILING)
+@example(MAX_OBJECT_BYTES)
 def test_every_size_fits_s3s_part_limits_with_the_smallest_whole_mib_part(size: int) -> None:
     plan = plan_parts(size)
 
@@ -323,14 +323,14 @@ def test_every_size_fits_s3s_part_limits_with_the_smallest_whole_mib_part(size: 
         (MAX_PARTS * MIN_PART_SIZE, PartPlan(MIN_PART_SIZE, MAX_PARTS)),
         (MAX_PARTS * MIN_PART_SIZE + 1, PartPlan(6 * MIB, 8334)),
         (DEFAULT_MAX_UPLOAD_BYTES, PartPlan(MIN_PART_SIZE, 1024)),
-        (MAX_UPLOAD_BYTES_CEILING, PartPlan(525 * MIB, 9987)),
+        (MAX_OBJECT_BYTES, PartPlan(525 * MIB, 9987)),
     ],
 )
 def test_plans_for_known_sizes(size: int, plan: PartPlan) -> None:
     assert plan_parts(size) == plan
 
 
-@pytest.mark.parametrize("size", [0, -1, MAX_UPLOAD_BYTES_CEILING + 1])
+@pytest.mark.parametrize("size", [0, -1, MAX_OBJECT_BYTES + 1])
 def test_sizes_outside_s3s_object_limits_have_no_plan(size: int) -> None:
     with pytest.raises(ValueError, match="size must be"):
         plan_parts(size)
