@@ -46,8 +46,17 @@ class MemoryStore:
         found = self.objects.get(key)
         return found[0] if found else None
 
-    def get(self, key: str) -> tuple[StoredObject, bytes] | None:
-        return self.objects.get(key)
+    @property
+    def bucket(self) -> str:
+        """A name for presigned download URLs (signing is local: no request is made)."""
+        return "benchmark-documents"
+
+    def get(self, key: str, *, read_up_to: int | None = None) -> tuple[StoredObject, bytes | None] | None:
+        """As ``DocumentStore.get``: an object larger than ``read_up_to`` comes back without its bytes."""
+        found = self.objects.get(key)
+        if found is not None and read_up_to is not None and found[0].size > read_up_to:
+            return found[0], None
+        return found
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
