@@ -213,7 +213,13 @@ class UploadService:
     def _start(
         self, caller: Caller, request: UploadRequest, upload_id: str, time_left: Callable[[], float]
     ) -> UploadSession | None:
-        """``CreateMultipartUpload``, then the session; ``None`` (S3's upload aborted) if the id is taken."""
+        """``CreateMultipartUpload``, then the session; ``None`` (S3's upload aborted) if the id is taken.
+
+        A session write that fails is not followed by an abort: it may have landed (a timeout after the
+        write, then botocore's retry refused by the condition), and a retry under the same key resumes
+        that session with its S3 upload; an S3 upload no session names is the lifecycle's after a day.
+        A refused write is looked at: the session found is this call's own when it names this S3 upload.
+        """
         key = ingest_key(caller.owner_key, upload_id)
         arguments: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": request.content_type}
         if request.part_checksums:  # uploads.PART_CHECKSUMS_FACT: all parts carry one, or none may
@@ -229,15 +235,14 @@ class UploadService:
             multipart_upload_id=multipart_upload_id,
             now=self._clock(),
         )
-        try:
-            created = self._catalogue.create_session(caller.owner_key, session)
-        except ServiceError:
-            self._abort_quietly(key, multipart_upload_id, time_left)
-            raise
-        if not created:
-            self._abort_quietly(key, multipart_upload_id, time_left)
-            return None
-        return session
+        if self._catalogue.create_session(caller.owner_key, session):
+            return session
+        existing = self._catalogue.get_session(caller.owner_key, upload_id)
+        if existing is not None and existing.multipart_upload_id == multipart_upload_id:
+            LOGGER.warning("Session write refused as already done: it was this request's own")
+            return existing
+        self._abort_quietly(key, multipart_upload_id, time_left)
+        return None
 
     def _complete_key(
         self, caller: Caller, keyed: IdempotentRequest, session: UploadSession, time_left: Callable[[], float]

@@ -694,15 +694,46 @@ def test_a_create_that_failed_after_its_claim_is_finished_by_its_retry(lam: Lamb
     assert len(sessions(lam)) == 1
 
 
-def test_a_session_write_failure_aborts_the_s3_upload(lam: Lambda) -> None:
-    fault = Fault(lam.dynamodb, "PutItem", client_error("InternalServerError", 500))
+def test_a_failed_session_write_is_resumed_by_the_retry_with_its_s3_upload(lam: Lambda) -> None:
+    data = pdf_bytes(100)
+    headers = {"Idempotency-Key": "upload-4"}
+    writes: list[str] = []
 
+    def fail_the_session_write(params: dict[str, Any], **_: Any) -> None:
+        if params["Item"]["sk"]["S"].startswith("UPLOAD#"):
+            writes.append("session")
+            raise client_error("InternalServerError", 500)
+
+    event = "before-parameter-build.dynamodb.PutItem"
+    lam.dynamodb.meta.events.register(event, fail_the_session_write, unique_id="f")
+    failed = call(lam, "POST", "/uploads", declaration(data), headers=headers)
+    lam.dynamodb.meta.events.unregister(event, unique_id="f")
+
+    assert_error(failed, 503, "storage_unavailable")
+    assert writes == ["session"]
+    assert len(multipart_uploads(lam.s3)) == 1  # kept: the write may have landed (lifecycle otherwise)
+    retried = call(lam, "POST", "/uploads", declaration(data), headers=headers)
+    assert retried["statusCode"] == 201
+    assert retried["headers"]["Idempotent-Replayed"] == "true"  # it finished the first attempt
+    [item] = sessions(lam)
+    assert body_json(retried)["id"] == item["id"]["S"]
+    assert item["multipartUploadId"]["S"] in {upload["UploadId"] for upload in multipart_uploads(lam.s3)}
+    assert body_json(call(lam, "GET", f"/uploads/{item['id']['S']}"))["partsReceived"] == []
+
+
+def test_a_session_write_whose_answer_was_lost_is_this_requests_own(lam: Lambda) -> None:
+    def lose_the_answer(**_: Any) -> None:  # written, then botocore's retry is refused by the condition
+        lam.dynamodb.meta.events.unregister("after-call.dynamodb.PutItem", unique_id="lose")
+        raise client_error("ConditionalCheckFailedException", 400)
+
+    lam.dynamodb.meta.events.register("after-call.dynamodb.PutItem", lose_the_answer, unique_id="lose")
     response = call(lam, "POST", "/uploads", declaration(pdf_bytes(100)))
 
-    assert_error(response, 503, "storage_unavailable")
-    fault.stop()
-    assert multipart_uploads(lam.s3) == []
-    assert sessions(lam) == []
+    assert response["statusCode"] == 201
+    [upload] = multipart_uploads(lam.s3)
+    [item] = sessions(lam)
+    assert item["multipartUploadId"]["S"] == upload["UploadId"]
+    assert body_json(response)["id"] == item["id"]["S"]
 
 
 @pytest.mark.parametrize(
