@@ -6,7 +6,7 @@ verification in local mode (``python -m benchmarks.sigv4``), the catalogue listi
 (about 90 s with its 10,000-document fill; ``python -m benchmarks.listing`` runs it alone), the load
 benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it alone, with options),
 then a 256 MiB upload through ``/uploads`` against boto3's multipart ``upload_file`` in local mode
-(about a minute; ``python -m benchmarks.uploads`` runs it alone, with options), then the ingest processor
+(about 90 s; ``python -m benchmarks.uploads`` runs it alone, with options), then the ingest processor
 on 64 MiB to 1 GiB objects against a streamed GET + SHA-256, in local mode's emulator (several minutes and
 a few GiB of memory for the emulator; ``python -m benchmarks.processor`` runs it alone, with options).
 Exits 0 whether or not goals are met: the numbers are information for docs/service.md
