@@ -17,6 +17,7 @@ import json
 import shutil
 import subprocess
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -117,7 +118,7 @@ def test_a_100_mib_document_goes_up_in_parallel_parts_and_comes_back_identical(
     assert hashlib.sha256(downloaded.content).hexdigest() == sha256_hex(large)
     assert downloaded.headers["content-disposition"].startswith("attachment")
     listed = uploader.api.request("GET", "/documents").json()["items"]
-    assert [item["id"] for item in listed] == [final["documentId"]]
+    assert final["documentId"] in [item["id"] for item in listed]
     assert time.monotonic() - started < 90  # seconds, not minutes (the suite runs on 2 cores in CI)
 
 
@@ -230,7 +231,8 @@ def test_each_rejection_is_recorded_on_the_session_and_nothing_is_stored(
     assert final["error"]["message"]
     assert "documentId" not in final
     assert uploader.api.request("GET", f"/documents/{session['id']}").status_code == 404
-    assert uploader.api.request("GET", "/documents").json()["items"] == []
+    listed = uploader.api.request("GET", "/documents").json()["items"]
+    assert session["id"] not in [item["id"] for item in listed]
     if not target.deployed:
         local = require_local(target, "the ingest bucket is only readable locally")
         listed = local.s3.list_objects_v2(Bucket=local.bucket).get("Contents", [])
@@ -244,13 +246,14 @@ def test_an_unsupported_type_is_refused_before_any_url_is_issued(uploader: Uploa
     # The processor's own unsupported_content_type needs the allow-list to change between POST /uploads
     # and processing; local mode's API and processor share one environment, so only this face of the
     # rule is reachable end to end (the processor's is unit-tested).
+    before = uploader.api.request("GET", "/uploads").json()["items"]
     refused = uploader.create(declaration(b"PK\x03\x04", "application/zip"))
     assert_service_error(refused, 415, "unsupported_content_type")
     latin1 = uploader.create(declaration(NOT_UTF8, "text/plain; charset=iso-8859-1"))
     assert_service_error(latin1, 415, "invalid_text_encoding")
     listing = uploader.api.request("GET", "/uploads")
     assert listing.status_code == 200
-    assert listing.json() == {"items": [], "nextCursor": None}
+    assert listing.json()["items"] == before  # no session was started
 
 
 def test_part_checksums_are_signed_in_when_the_session_asks_for_them(
@@ -330,7 +333,7 @@ def test_another_callers_session_is_404_on_every_route(uploader: Uploader, other
     ):
         assert_service_error(response, 404, "not_found")
         assert response.json()["error"]["message"] == NO_SUCH_SESSION
-    assert other.api.request("GET", "/uploads").json()["items"] == []
+    assert upload_id not in [item["id"] for item in other.api.request("GET", "/uploads").json()["items"]]
     # Exactly like a session that never existed.
     never = "0" * 31 + "1"
     assert other.get(never).json()["error"]["message"] == uploader.get(never).json()["error"]["message"]
@@ -431,11 +434,12 @@ def test_a_redelivered_event_changes_nothing_and_leaves_one_document(
 def test_a_repeated_idempotency_key_answers_the_same_session(uploader: Uploader) -> None:
     data = b"once only\n"
     body = declaration(data, TEXT)
-    first = uploader.create(body, **{"Idempotency-Key": "e2e-uploads-once"})
+    key = {"Idempotency-Key": f"e2e-uploads-{uuid.uuid4()}"}  # fresh: a deployed caller keeps its keys
+    first = uploader.create(body, **key)
     assert first.status_code == 201, first.text
 
-    again = uploader.create(body, **{"Idempotency-Key": "e2e-uploads-once"})
-    changed = uploader.create({**body, "size": len(data) + 1}, **{"Idempotency-Key": "e2e-uploads-once"})
+    again = uploader.create(body, **key)
+    changed = uploader.create({**body, "size": len(data) + 1}, **key)
 
     assert again.status_code == 201, again.text
     assert again.headers["idempotent-replayed"] == "true"
@@ -443,7 +447,7 @@ def test_a_repeated_idempotency_key_answers_the_same_session(uploader: Uploader)
     assert again.json()["parts"]  # fresh part URLs while it awaits parts
     assert_service_error(changed, 422, "idempotency_key_reused")
     listed = uploader.api.request("GET", "/uploads").json()["items"]
-    assert [item["id"] for item in listed] == [first.json()["id"]]
+    assert [item["id"] for item in listed].count(first.json()["id"]) == 1  # one session, not two
     assert uploader.abort(first.json()["id"]).status_code == 204
 
 
