@@ -24,9 +24,9 @@ import pulumi_aws as aws
 
 from document_processor import catalogue_schema
 from lib import naming, policies
+from lib.event_function import EventFunctionArgs, build_event_function
 from lib.lambda_asset import RECONCILER_HANDLER
-from lib.lambda_stack import ARCHITECTURE, LOG_LEVEL, METRICS_NAMESPACE, RUNTIME
-from lib.log_groups import managed_log_group
+from lib.lambda_stack import LOG_LEVEL, METRICS_NAMESPACE
 from lib.networking_stack import https_egress_rule
 
 BILLING_MODE: Final = "PAY_PER_REQUEST"
@@ -35,20 +35,9 @@ DEFAULT_RECONCILER_MEMORY_MB: Final = 512
 """As the API function: boto3 client creation is about twice as fast as at 256 MB."""
 DEFAULT_RECONCILER_TIMEOUT_SECONDS: Final = 60
 """A record is two HeadObjects and one or two item writes; a minute covers the clients' retries."""
-MAX_RETRY_ATTEMPTS: Final = 2
-"""Lambda's asynchronous retries before the event goes to the failure queue (Lambda allows 0-2)."""
-MAX_EVENT_AGE_SECONDS: Final = 6 * 60 * 60
-"""An event older than this goes to the failure queue unprocessed (Lambda allows 60 s-6 h; 6 h is its
-default, written out so the setting is visible)."""
-FAILURE_QUEUE_RETENTION_SECONDS: Final = 14 * 24 * 60 * 60
-"""SQS's longest retention: two weeks to look at a failed event and replay it."""
-KMS_DATA_KEY_REUSE_SECONDS: Final = 300
-"""SQS's default: how long a data key is reused before SQS asks KMS again."""
-ALARM_PERIOD_SECONDS: Final = 300
 RECONCILER_SERVICE_NAME: Final = "document-reconciler"
 OBJECT_EVENTS: Final = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
 """Every way a document appears or disappears (Put, Copy, multipart; Delete, DeleteMarkerCreated)."""
-S3_PRINCIPAL: Final = "s3.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -181,146 +170,62 @@ class CatalogueStack(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The reconciler's failed events: Lambda sends them here after its retries.
-        kms_mode = args.kms_key_arn is not None
-        queue = aws.sqs.Queue(
-            f"{name}-failure-queue",
-            name=naming.reconciler_failure_queue_name(env),
-            message_retention_seconds=FAILURE_QUEUE_RETENTION_SECONDS,
-            # SSE-SQS by default; the customer managed key in KMS mode (the two exclude each other).
-            sqs_managed_sse_enabled=None if kms_mode else True,
-            kms_master_key_id=args.kms_key_arn,
-            kms_data_key_reuse_period_seconds=KMS_DATA_KEY_REUSE_SECONDS if kms_mode else None,
-            opts=child,
-        )
-        alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-failures-alarm",
-            name=f"{prefix}-reconciler-failures",
-            alarm_description=(
-                "Catalogue events the reconciler could not apply after Lambda's retries are waiting in "
-                "the failure queue: the listing may miss or show documents until they are replayed."
-            ),
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": queue.name},
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-            period=ALARM_PERIOD_SECONDS,
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alarm_topic_arn],
-            ok_actions=[args.alarm_topic_arn],
-            opts=child,
-        )
-
-        log_group = managed_log_group(
-            f"{name}-reconciler-log-group",
-            name=naming.reconciler_log_group_name(env),
-            retention_days=args.log_retention_days,
-            kms_key_arn=args.kms_key_arn,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-reconciler-role",
-            name=naming.reconciler_role_name(env),
-            description=f"Execution role of {function_name}",
-            assume_role_policy=json.dumps(policies.service_assume_role_policy(policies.LAMBDA_PRINCIPAL)),
-            opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{name}-reconciler-role-policy",
-            name=f"{function_name}-least-privilege",
-            role=role.id,
-            policy=pulumi.Output.all(
-                args.bucket_arn, log_group.arn, table.arn, queue.arn, args.kms_key_arn
-            ).apply(
-                lambda values: json.dumps(
-                    policies.reconciler_role_policy(
-                        bucket_arn=values[0],
-                        log_group_arn=values[1],
-                        catalogue_table_arn=values[2],
-                        failure_queue_arn=values[3],
-                        region=args.region,
-                        kms_key_arn=values[4],
-                    )
-                )
-            ),
-            opts=child,
-        )
-        function = aws.lambda_.Function(
-            f"{name}-reconciler",
-            name=function_name,
-            description="Secure document API: keeps the catalogue in step with the documents bucket",
-            role=role.arn,
-            runtime=RUNTIME,
-            architectures=[ARCHITECTURE],
-            handler=RECONCILER_HANDLER,
-            code=args.code,
-            memory_size=args.memory_mb,
-            timeout=args.timeout_seconds,
-            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
-                subnet_ids=args.subnet_ids, security_group_ids=[args.security_group_id]
-            ),
-            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="JSON",
-                log_group=log_group.name,
-                application_log_level=LOG_LEVEL,
-                system_log_level="WARN",
-            ),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
+        # The reconciler: built by the shared event-function builder under the logical names it has
+        # always had (tests/unit/infra/test_catalogue_stack.py pins the URNs).
+        reconciler = build_event_function(
+            name,
+            EventFunctionArgs(
+                key="reconciler",
+                function_name=function_name,
+                description="Secure document API: keeps the catalogue in step with the documents bucket",
+                handler=RECONCILER_HANDLER,
+                code=args.code,
+                memory_mb=args.memory_mb,
+                timeout_seconds=args.timeout_seconds,
+                role_name=naming.reconciler_role_name(env),
+                log_group_name=naming.reconciler_log_group_name(env),
+                log_retention_days=args.log_retention_days,
+                subnet_ids=args.subnet_ids,
+                security_group_id=args.security_group_id,
+                environment={
                     "DOCUMENTS_BUCKET": args.bucket_name,
                     "CATALOGUE_TABLE": table.name,
                     "LOG_LEVEL": LOG_LEVEL,
                     "METRICS_NAMESPACE": METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": RECONCILER_SERVICE_NAME,
-                }
+                },
+                role_policy=lambda log_group_arn, queue_arn: pulumi.Output.all(
+                    args.bucket_arn, log_group_arn, table.arn, queue_arn, args.kms_key_arn
+                ).apply(
+                    lambda values: json.dumps(
+                        policies.reconciler_role_policy(
+                            bucket_arn=values[0],
+                            log_group_arn=values[1],
+                            catalogue_table_arn=values[2],
+                            failure_queue_arn=values[3],
+                            region=args.region,
+                            kms_key_arn=values[4],
+                        )
+                    )
+                ),
+                failure_queue_name=naming.reconciler_failure_queue_name(env),
+                alarm_name=f"{prefix}-reconciler-failures",
+                alarm_description=(
+                    "Catalogue events the reconciler could not apply after Lambda's retries are waiting in "
+                    "the failure queue: the listing may miss or show documents until they are replayed."
+                ),
+                alarm_topic_arn=args.alarm_topic_arn,
+                bucket_key="documents",
+                bucket_name=args.bucket_name,
+                bucket_arn=args.bucket_arn,
+                account_id=args.account_id,
+                events=OBJECT_EVENTS,
+                filter_prefix=policies.DOCUMENTS_PREFIX,
+                kms_key_arn=args.kms_key_arn,
             ),
-            # As the API function: creating a VPC function checks the role may create ENIs, and
-            # putting the event invoke config checks it may send to the queue; both permissions
-            # live in the inline policy, which no input refers to.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            parent=self,
         )
-        aws.lambda_.FunctionEventInvokeConfig(
-            f"{name}-reconciler-invoke-config",
-            function_name=function.name,
-            maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
-            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
-            destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
-                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
-                    destination=queue.arn
-                )
-            ),
-            opts=child,
-        )
-        permission = aws.lambda_.Permission(
-            f"{name}-reconciler-s3-invoke",
-            action="lambda:InvokeFunction",
-            function=function.name,
-            principal=S3_PRINCIPAL,
-            source_arn=args.bucket_arn,
-            source_account=args.account_id,
-            opts=child,
-        )
-        # S3 checks, when the configuration is put, that the function's policy lets S3 invoke it
-        # from this bucket (PutBucketNotificationConfiguration: "In the case of Lambda destinations,
-        # Amazon S3 verifies that the Lambda function permissions grant Amazon S3 permission to
-        # invoke the function from the Amazon S3 bucket."), and no input names the permission.
-        # This resource owns the bucket's whole notification configuration.
-        aws.s3.BucketNotification(
-            f"{name}-documents-notification",
-            bucket=args.bucket_name,
-            lambda_functions=[
-                aws.s3.BucketNotificationLambdaFunctionArgs(
-                    lambda_function_arn=function.arn,
-                    events=list(OBJECT_EVENTS),
-                    filter_prefix=policies.DOCUMENTS_PREFIX,
-                )
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
-        )
+        function, queue = reconciler.function, reconciler.queue
 
         self.table_name = table.name
         self.table_arn = table.arn
@@ -328,11 +233,11 @@ class CatalogueStack(pulumi.ComponentResource):
         self.dynamodb_prefix_list_id = endpoint.prefix_list_id
         self.reconciler_function_name = function.name
         self.reconciler_function_arn = function.arn
-        self.reconciler_role_arn = role.arn
-        self.reconciler_log_group_name = log_group.name
+        self.reconciler_role_arn = reconciler.role.arn
+        self.reconciler_log_group_name = reconciler.log_group.name
         self.failure_queue_url = queue.url
         self.failure_queue_arn = queue.arn
-        self.failure_alarm_name = alarm.name
+        self.failure_alarm_name = reconciler.alarm.name
         self.register_outputs(
             {
                 "catalogueTableName": self.table_name,

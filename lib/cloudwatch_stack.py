@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from lib import naming, policies
 from lib.catalogue_stack import RECONCILER_SERVICE_NAME
+from lib.ingest_stack import PROCESSOR_SERVICE_NAME
 from lib.lambda_stack import METRICS_NAMESPACE, SERVICE_NAME
 
 ALARM_PERIOD_SECONDS: Final = 300
@@ -56,6 +57,10 @@ class CloudWatchStackArgs:
     """The catalogue's reconciler: its invocations, errors and failure queue get a dashboard row."""
     reconciler_failure_queue_name: pulumi.Input[str] | None = None
     """The reconciler's failure queue (its depth is on the dashboard; its alarm lives with the queue)."""
+    processor_function_name: pulumi.Input[str] | None = None
+    """The ingest processor: its invocations, errors, outcomes and failure queue get a dashboard row."""
+    processor_failure_queue_name: pulumi.Input[str] | None = None
+    """The processor's failure queue (its alarm lives with the queue, in IngestStack)."""
 
 
 class CloudWatchStack(pulumi.ComponentResource):
@@ -174,6 +179,8 @@ class CloudWatchStack(pulumi.ComponentResource):
                 args.stage_name,
                 args.reconciler_function_name,
                 args.reconciler_failure_queue_name,
+                args.processor_function_name,
+                args.processor_failure_queue_name,
             ).apply(
                 lambda values: json.dumps(
                     dashboard_body(
@@ -183,6 +190,8 @@ class CloudWatchStack(pulumi.ComponentResource):
                         stage_name=values[2],
                         reconciler_function_name=values[3],
                         failure_queue_name=values[4],
+                        processor_function_name=values[5],
+                        processor_failure_queue_name=values[6],
                     )
                 )
             ),
@@ -232,10 +241,14 @@ def dashboard_body(
     stage_name: str,
     reconciler_function_name: str | None = None,
     failure_queue_name: str | None = None,
+    processor_function_name: str | None = None,
+    processor_failure_queue_name: str | None = None,
 ) -> dict[str, Any]:
     """Requests, errors and latency of the API next to invocations, errors and duration of the function;
     with the catalogue, a row for it: the service's catalogue failures, the reconciler's repairs and
-    failures, and its failure queue (a write the API could not make shows up here before it heals)."""
+    failures, and its failure queue (a write the API could not make shows up here before it heals);
+    with the processor, a row for large uploads: the outcomes it emits (``processor.run``: UploadsStored,
+    UploadsRejected, ProcessFailures) and its invocations, errors, slowest run and failure queue."""
 
     def widget(title: str, metrics: list[list[Any]], x: int, y: int) -> dict[str, Any]:
         return {
@@ -282,6 +295,39 @@ def dashboard_body(
                 12,
             ),
         ]
+    processor_row: list[dict[str, Any]] = []
+    if processor_function_name is not None and processor_failure_queue_name is not None:
+        ingest = ["Service", PROCESSOR_SERVICE_NAME]
+        processor = ["FunctionName", processor_function_name]
+        processor_row = [
+            widget(
+                "Large uploads: stored, rejected, failed",
+                [
+                    [METRICS_NAMESPACE, "UploadsStored", *ingest],
+                    [METRICS_NAMESPACE, "UploadsRejected", *ingest],
+                    [METRICS_NAMESPACE, "ProcessFailures", *ingest],
+                ],
+                0,
+                18,
+            ),
+            widget(
+                "Processor invocations, errors, duration, failed events",
+                [
+                    ["AWS/Lambda", "Invocations", *processor],
+                    ["AWS/Lambda", "Errors", *processor],
+                    ["AWS/Lambda", "Duration", *processor, {"stat": "Maximum", "yAxis": "right"}],
+                    [
+                        "AWS/SQS",
+                        "ApproximateNumberOfMessagesVisible",
+                        "QueueName",
+                        processor_failure_queue_name,
+                        {"stat": "Maximum"},
+                    ],
+                ],
+                12,
+                18,
+            ),
+        ]
     return {
         "widgets": [
             widget(
@@ -317,5 +363,6 @@ def dashboard_body(
                 6,
             ),
             *catalogue_row,
+            *processor_row,
         ]
     }

@@ -15,6 +15,7 @@ from dataclasses import fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from document_processor.settings import MAX_UPLOAD_BYTES_CEILING
 from lib.settings import ApiLoggingLevel, EncryptionMode, OwnerScope, StackKind, TapStackArgs
 from lib.zones import override_problems
 
@@ -49,6 +50,8 @@ CONFIG_KEYS: Mapping[str, str] = MappingProxyType(
         "enableSnapStart": "enable_snap_start",
         "forceDestroy": "force_destroy",
         "maxDocumentBytes": "max_document_bytes",
+        "maxUploadBytes": "max_upload_bytes",
+        "ingestCorsOrigins": "ingest_cors_origins",
         "allowedContentTypes": "allowed_content_types",
         "ownerScope": "owner_scope",
         "noncurrentVersionExpirationDays": "noncurrent_version_expiration_days",
@@ -77,6 +80,9 @@ RESERVED_CONCURRENCY_RANGE = (1, 1_000)
 LAMBDA_MEMORY_MB_RANGE = (128, 10_240)
 MAX_DOCUMENT_BYTES_LIMIT = 4_500_000
 """Lambda's 6 MB synchronous payload after base64's 4/3 growth and the event envelope."""
+MAX_UPLOAD_BYTES_LIMIT = MAX_UPLOAD_BYTES_CEILING
+"""The service's own ceiling (20 GiB, ``document_processor.settings``): the processor reads and copies each
+upload inside one invocation of at most 900 s, so a larger cap could only time out into the failure queue."""
 MAX_TAG_KEY_LENGTH = 127
 """EC2's limit (the other tagged services allow 128)."""
 MAX_TAG_VALUE_LENGTH = 256
@@ -91,6 +97,9 @@ _PRINCIPAL = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:role|user)/[\w+=,.@
 _ACCOUNT_ROOT = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:root")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _TAG_TEXT = re.compile(r"[A-Za-z0-9_.:/=+-]*")
+_HTTPS_ORIGIN = re.compile(
+    r"https://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?::[1-9]\d{0,4})?"
+)
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
@@ -257,6 +266,8 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
         "enable_snap_start": _parse_bool,
         "force_destroy": _parse_bool,
         "max_document_bytes": _parse_int,
+        "max_upload_bytes": _parse_int,
+        "ingest_cors_origins": _parse_string_list,
         "allowed_content_types": _parse_string_list,
         "owner_scope": _enum_parser(OwnerScope),
         "noncurrent_version_expiration_days": _parse_int,
@@ -400,6 +411,21 @@ def _check_content_types(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
     return problems
 
 
+def _check_cors_origins(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
+    """Exact HTTPS origins only: no wildcard (the bucket takes presigned PUTs, and any page on a
+    wildcard origin could drive a victim's browser), no path, lowercase as browsers send them."""
+    problems = [
+        f"{origin!r} is not an HTTPS origin such as 'https://app.example.com' (lowercase host, optional "
+        "port, no path, no wildcard)"
+        for origin in value
+        if not _HTTPS_ORIGIN.fullmatch(origin)
+    ]
+    problems.extend(
+        f"lists {origin!r} more than once" for origin in sorted(set(value)) if value.count(origin) > 1
+    )
+    return problems
+
+
 def _check_availability_zone_ids(value: tuple[str, ...], _: TapStackArgs) -> list[str]:
     """Shape, count and known Lambda gaps; whether each zone exists is checked at deploy time."""
     return override_problems(value) if value else []
@@ -426,6 +452,10 @@ _CHECKS: Mapping[str, Callable[[Any, TapStackArgs], list[str]]] = MappingProxyTy
         "max_document_bytes": _range_check(
             1, MAX_DOCUMENT_BYTES_LIMIT, "Lambda's 6 MB synchronous payload after base64 encoding"
         ),
+        "max_upload_bytes": _range_check(
+            1, MAX_UPLOAD_BYTES_LIMIT, "the processor's one-invocation limit, 20 GiB"
+        ),
+        "ingest_cors_origins": _check_cors_origins,
         "allowed_content_types": _check_content_types,
         "availability_zone_ids": _check_availability_zone_ids,
         "noncurrent_version_expiration_days": _at_least_one_day,

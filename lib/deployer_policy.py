@@ -2,7 +2,8 @@
 
 Generated from a table: for every resource type the program declares, the IAM actions the Pulumi
 AWS provider calls to create, read (refresh), update, tag and delete it, with the resources scoped
-to this project's names (``doc-processor-*``, ``doc-api-*``, ``docs-*``) wherever the action
+to this project's names (``doc-processor-*``, ``doc-reconciler-*``, ``doc-ingest-*``, ``doc-api-*``,
+``docs-*``) wherever the action
 supports resource-level permissions, and ``*`` only where it does not. ``iam:PassRole`` is granted
 only on the program's roles, each only to the service that uses it (``iam:PassedToService``).
 
@@ -40,6 +41,9 @@ FUNCTION_PREFIX: Final = naming.function_name("")
 """``doc-processor-``: the function, its roles, log groups, topic, alarms, dashboard, key alias, table."""
 RECONCILER_PREFIX: Final = naming.reconciler_function_name("")
 """``doc-reconciler-``: the catalogue reconciler, its role, log group and failure queue."""
+INGEST_PREFIX: Final = naming.processor_function_name("")
+"""``doc-ingest-``: the ingest processor, its role, log group and failure queue, and the ingest bucket
+(``lib.naming.ingest_bucket_name``)."""
 API_PREFIX: Final = naming.api_name("")
 """``doc-api-``: the REST API, its access-log group, the web ACL and the per-stack CloudWatch role."""
 BUCKET_PREFIX: Final = "docs-"
@@ -57,19 +61,22 @@ def _arn(service: str, resource: str, *, region: bool = True, account: bool = Tr
 ROLES: Final = (
     _arn("iam", f"role/{FUNCTION_PREFIX}*", region=False),
     _arn("iam", f"role/{RECONCILER_PREFIX}*", region=False),
+    _arn("iam", f"role/{INGEST_PREFIX}*", region=False),
 )
 LAMBDA_ROLES: Final = (
     _arn("iam", f"role/{naming.lambda_role_name('*')}", region=False),
     _arn("iam", f"role/{naming.reconciler_role_name('*')}", region=False),
+    _arn("iam", f"role/{naming.processor_role_name('*')}", region=False),
 )
-"""``doc-processor-*-lambda``, ``doc-reconciler-*-lambda``: the only roles passed to Lambda."""
+"""``doc-processor-*-lambda``, ``doc-reconciler-*-lambda``, ``doc-ingest-*-lambda``: the only roles passed
+to Lambda."""
 FLOW_LOG_ROLES: Final = _arn("iam", f"role/{FUNCTION_PREFIX}*-flow-logs", region=False)
 """``doc-processor-*-flow-logs``: the only roles passed to VPC flow logs (lib.networking_stack)."""
 API_ROLES: Final = _arn("iam", f"role/{API_PREFIX}*", region=False)
 ACCOUNT_ROLES: Final = _arn("iam", f"role/{ACCOUNT_ROLE_PREFIX}*", region=False)
 FUNCTIONS: Final = tuple(
     _arn("lambda", f"function:{prefix}{suffix}")
-    for prefix in (FUNCTION_PREFIX, RECONCILER_PREFIX)
+    for prefix in (FUNCTION_PREFIX, RECONCILER_PREFIX, INGEST_PREFIX)
     for suffix in ("*", "*:*")
 )
 LOG_GROUPS: Final = tuple(
@@ -77,6 +84,7 @@ LOG_GROUPS: Final = tuple(
     for name in (
         f"/aws/lambda/{FUNCTION_PREFIX}",
         f"/aws/lambda/{RECONCILER_PREFIX}",
+        f"/aws/lambda/{INGEST_PREFIX}",
         f"/aws/vpc/{FUNCTION_PREFIX}",
         f"/aws/apigateway/{API_PREFIX}",
         EXECUTION_LOG_GROUP_PREFIX,
@@ -84,12 +92,13 @@ LOG_GROUPS: Final = tuple(
 )
 ALL_LOG_GROUPS: Final = _arn("logs", "log-group:*")
 """DescribeLogGroups is authorised on ``log-group:*`` only (CloudWatch Logs user guide)."""
-BUCKETS: Final = f"arn:{PARTITION}:s3:::{BUCKET_PREFIX}*"
+BUCKETS: Final = (f"arn:{PARTITION}:s3:::{BUCKET_PREFIX}*", f"arn:{PARTITION}:s3:::{INGEST_PREFIX}*")
+"""The vault and its log bucket (``docs-*``), the ingest bucket (``doc-ingest-*``)."""
 TOPICS: Final = _arn("sns", f"{FUNCTION_PREFIX}*")
 TABLES: Final = _arn("dynamodb", f"table/{FUNCTION_PREFIX}*")
 """The catalogue table (``lib.naming.catalogue_table_name``)."""
-QUEUES: Final = _arn("sqs", f"{RECONCILER_PREFIX}*")
-"""The reconciler's failure queue (``lib.naming.reconciler_failure_queue_name``)."""
+QUEUES: Final = (_arn("sqs", f"{RECONCILER_PREFIX}*"), _arn("sqs", f"{INGEST_PREFIX}*"))
+"""The failure queues of the reconciler and the processor (``lib.naming.*_failure_queue_name``)."""
 ALARMS: Final = _arn("cloudwatch", f"alarm:{FUNCTION_PREFIX}*")
 DASHBOARDS: Final = _arn("cloudwatch", f"dashboard/{FUNCTION_PREFIX}*", region=False)
 KEYS: Final = _arn("kms", "key/*")
@@ -325,6 +334,9 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
             _g(BUCKETS, "s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
         ),
         "aws:s3/bucketLogging:BucketLogging": (_g(BUCKETS, "s3:PutBucketLogging", "s3:GetBucketLogging"),),
+        "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": (
+            _g(BUCKETS, "s3:PutBucketCORS", "s3:GetBucketCORS"),
+        ),
         "aws:s3/bucketNotification:BucketNotification": (
             _g(BUCKETS, "s3:PutBucketNotification", "s3:GetBucketNotification"),
         ),

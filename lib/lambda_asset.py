@@ -30,6 +30,8 @@ HANDLER: Final = "document_processor.handler.lambda_handler"
 """The function's entry point (contracts: ``document_processor/handler.py``)."""
 RECONCILER_HANDLER: Final = "document_processor.reconciler.lambda_handler"
 """The catalogue reconciler's entry point (lib/catalogue_stack.py), in the same package."""
+PROCESSOR_HANDLER: Final = "document_processor.processor.lambda_handler"
+"""The ingest processor's entry point (lib/ingest_stack.py), in the same package."""
 PACKAGE_COMMAND: Final = "make package"
 EXCLUDED_DIRECTORIES: Final = frozenset({"__pycache__", "tests", "test", ".mypy_cache", ".pytest_cache"})
 EXCLUDED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})

@@ -60,6 +60,12 @@ class LambdaStackArgs:
     """The catalogue table (``CATALOGUE_TABLE``)."""
     catalogue_table_arn: pulumi.Input[str]
     """Scope of the role's item and query permissions (the table and its ``byType`` index)."""
+    ingest_bucket_name: pulumi.Input[str]
+    """The ingest bucket of large uploads (``INGEST_BUCKET``)."""
+    ingest_bucket_arn: pulumi.Input[str]
+    """Scope of the role's upload permissions (``ingest/*``)."""
+    max_upload_bytes: int
+    """``MAX_UPLOAD_BYTES``: the largest upload ``POST /uploads`` accepts."""
     owner_scope: str = "role"
     """``OWNER_SCOPE``: ``role`` (default) or ``session`` (``lib.settings.OwnerScope``)."""
     kms_key_arn: pulumi.Input[str] | None = None
@@ -115,7 +121,11 @@ class LambdaStack(pulumi.ComponentResource):
             name=f"{function_name}-least-privilege",
             role=role.id,
             policy=pulumi.Output.all(
-                args.bucket_arn, log_group.arn, args.catalogue_table_arn, args.kms_key_arn
+                args.bucket_arn,
+                log_group.arn,
+                args.catalogue_table_arn,
+                args.kms_key_arn,
+                args.ingest_bucket_arn,
             ).apply(
                 lambda values: json.dumps(
                     policies.lambda_role_policy(
@@ -124,6 +134,7 @@ class LambdaStack(pulumi.ComponentResource):
                         catalogue_table_arn=values[2],
                         region=args.region,
                         kms_key_arn=values[3],
+                        ingest_bucket_arn=values[4],
                     )
                 )
             ),
@@ -165,6 +176,8 @@ class LambdaStack(pulumi.ComponentResource):
                     "MAX_DOCUMENT_BYTES": str(args.max_document_bytes),
                     "ALLOWED_CONTENT_TYPES": ",".join(args.allowed_content_types),
                     "OWNER_SCOPE": args.owner_scope,
+                    "INGEST_BUCKET": args.ingest_bucket_name,
+                    "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
                     "LOG_LEVEL": LOG_LEVEL,
                     "METRICS_NAMESPACE": METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,

@@ -44,6 +44,24 @@ def reconciler_failure_queue_name(environment_suffix: str) -> str:
     return f"{reconciler_function_name(environment_suffix)}-failures"
 
 
+def processor_function_name(environment_suffix: str) -> str:
+    """The ingest processor (DESIGN §4.2): ``doc-ingest-<env>``."""
+    return f"doc-ingest-{environment_suffix}"
+
+
+def processor_role_name(environment_suffix: str) -> str:
+    return f"{processor_function_name(environment_suffix)}-lambda"
+
+
+def processor_log_group_name(environment_suffix: str) -> str:
+    return f"/aws/lambda/{processor_function_name(environment_suffix)}"
+
+
+def processor_failure_queue_name(environment_suffix: str) -> str:
+    """Where the processor's events go after Lambda's asynchronous retries give up."""
+    return f"{processor_function_name(environment_suffix)}-failures"
+
+
 def alarm_topic_name(environment_suffix: str) -> str:
     return f"{function_name(environment_suffix)}-alarms"
 
@@ -77,6 +95,12 @@ def documents_bucket_name(environment_suffix: str, account_id: str, region: str)
 
 def access_logs_bucket_name(environment_suffix: str, account_id: str, region: str) -> str:
     return _bucket_name(f"docs-{environment_suffix}-logs-{account_id}-{region}")
+
+
+def ingest_bucket_name(environment_suffix: str, account_id: str, region: str) -> str:
+    """The quarantine bucket of large uploads: ``doc-ingest-<env>-<account>-<region>``, the processor's
+    prefix, so one pattern names the bucket, the function, its role and its queue."""
+    return _bucket_name(f"{processor_function_name(environment_suffix)}-{account_id}-{region}")
 
 
 def _bucket_name(name: str) -> str:

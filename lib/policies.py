@@ -77,13 +77,16 @@ XRAY_ACTIONS: Final = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 CATALOGUE_ITEM_ACTIONS: Final = (
     "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
 )
-"""The item calls the API makes on the catalogue table (document items and idempotency records).
+"""The item calls the API makes on the catalogue table (document items, idempotency records and upload
+sessions).
 
-No ``GetItem``: the idempotency claim reads an earlier record through its conditional PutItem
-(``ReturnValuesOnConditionCheckFailure``), and everything else is a write or a listing ``Query``."""
+``GetItem`` is for upload sessions only (``Catalogue.get_session``: one consistent read of the caller's
+session); the idempotency claim still reads an earlier record through its conditional PutItem
+(``ReturnValuesOnConditionCheckFailure``)."""
 CATALOGUE_QUERY_ACTIONS: Final = ("dynamodb:Query",)
 """Listings: one Query per page, on the table or on the ``byType`` index."""
 RECONCILER_ITEM_ACTIONS: Final = ("dynamodb:DeleteItem", "dynamodb:PutItem")
@@ -111,6 +114,28 @@ MAX_PRESIGNED_UPLOAD_AGE_MS: Final = 900_000
 """Upper bound of the ingest policy's signature age: DESIGN §4.2 caps part URLs at 15 minutes."""
 MAX_PRESIGNED_DOWNLOAD_AGE_MS: Final = 300_000
 """Upper bound (and default) of the vault's download exception: download URLs live at most 5 minutes."""
+INGEST_API_ACTIONS: Final = (
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
+"""What the API role does under ``ingest/``: CreateMultipartUpload, UploadPart (the presigned part URLs are
+authorised as the signer) and CompleteMultipartUpload are all ``s3:PutObject``; DELETE /uploads aborts
+and deletes; GET /uploads/{id} lists the parts received. It never reads quarantined bytes."""
+PROCESSOR_VAULT_ACTIONS: Final = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")
+"""The processor's whole business with the vault: HeadObject of the target (``s3:GetObject``), the
+server-side copy in (CopyObject, or CreateMultipartUpload / UploadPartCopy / CompleteMultipartUpload
+above 5 GiB: ``s3:PutObject``) and the abort of a failed multipart copy. Never a delete: a document in
+the vault is removed only by its owner through the API."""
+PROCESSOR_ITEM_ACTIONS: Final = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+"""The processor reads the session (GetItem), moves it (UpdateItem), writes the document's catalogue item
+(PutItem) and removes it again when a crash left it behind a rejected copy (DeleteItem)."""
 INGEST_PROCESSOR_ACTIONS: Final = ("s3:DeleteObject", "s3:GetObject")
 """All the processor does to a quarantined object: read it (GetObject also authorises HeadObject and the
 source side of CopyObject / UploadPartCopy into the vault) and delete it afterwards. It never writes there."""
@@ -145,12 +170,16 @@ def catalogue_index_arn(table_arn: str) -> str:
 
 
 def _list_documents(bucket_arn: str) -> Statement:
+    return _list_prefix("ListDocuments", bucket_arn, DOCUMENTS_PREFIX)
+
+
+def _list_prefix(sid: str, bucket_arn: str, prefix: str) -> Statement:
     return {
-        "Sid": "ListDocuments",
+        "Sid": sid,
         "Effect": "Allow",
         "Action": "s3:ListBucket",
         "Resource": bucket_arn,
-        "Condition": {"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
+        "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}},
     }
 
 
@@ -199,9 +228,12 @@ def lambda_role_policy(
     catalogue_table_arn: str,
     region: str,
     kms_key_arn: str | None = None,
+    ingest_bucket_arn: str | None = None,
 ) -> PolicyDocument:
     """The API function's permissions: its bucket prefix, the catalogue's items, its own log group,
-    VPC ENIs, X-Ray, (KMS through S3 and DynamoDB only)."""
+    VPC ENIs, X-Ray, (KMS through S3 and DynamoDB only); with ``ingest_bucket_arn``, its uploads under
+    ``ingest/`` (``INGEST_API_ACTIONS``; the one key grant through S3 covers both buckets, which share
+    the key in KMS mode)."""
     statements: list[Statement] = [
         {
             "Sid": "DocumentObjects",
@@ -210,6 +242,17 @@ def lambda_role_policy(
             "Resource": f"{bucket_arn}/{DOCUMENTS_PREFIX}*",
         },
         _list_documents(bucket_arn),
+    ]
+    if ingest_bucket_arn is not None:
+        statements.append(
+            {
+                "Sid": "IngestUploads",
+                "Effect": "Allow",
+                "Action": list(INGEST_API_ACTIONS),
+                "Resource": f"{ingest_bucket_arn}/{INGEST_PREFIX}*",
+            }
+        )
+    statements += [
         {
             "Sid": "CatalogueItems",
             "Effect": "Allow",
@@ -274,6 +317,65 @@ def reconciler_role_policy(
     if kms_key_arn is not None:
         statements += [
             _key_via("DocumentsKeyViaS3", ("kms:Decrypt",), kms_key_arn, "s3", region),
+            _key_via("CatalogueKeyViaDynamoDb", DYNAMODB_KEY_ACTIONS, kms_key_arn, "dynamodb", region),
+            _key_via("FailureQueueKeyViaSqs", SQS_KEY_ACTIONS, kms_key_arn, "sqs", region),
+        ]
+    return document(*statements)
+
+
+def processor_role_policy(
+    *,
+    ingest_bucket_arn: str,
+    vault_bucket_arn: str,
+    log_group_arn: str,
+    catalogue_table_arn: str,
+    failure_queue_arn: str,
+    region: str,
+    kms_key_arn: str | None = None,
+) -> PolicyDocument:
+    """The ingest processor's permissions (DESIGN §4.2): read and delete quarantined objects, copy them
+    into the vault (``PROCESSOR_VAULT_ACTIONS``, never a delete there), the session and catalogue items
+    (``PROCESSOR_ITEM_ACTIONS``), its failure queue, its own log group, VPC ENIs, X-Ray, (KMS through each
+    service only: ``Decrypt`` reads the ingest object and completes multipart copies, ``GenerateDataKey``
+    encrypts the copy).
+
+    ``s3:ListBucket`` on both buckets, under their prefixes, so that HeadObject of a missing object answers
+    404 rather than 403 (S3 hides whether a key exists from callers who may not list): an ingest object
+    already deleted by an earlier run, or no document yet at the vault key, is an answer, not a refusal.
+    """
+    statements: list[Statement] = [
+        {
+            "Sid": "ReadAndDeleteIngestObjects",
+            "Effect": "Allow",
+            "Action": list(INGEST_PROCESSOR_ACTIONS),
+            "Resource": f"{ingest_bucket_arn}/{INGEST_PREFIX}*",
+        },
+        _list_prefix("ListIngestObjects", ingest_bucket_arn, INGEST_PREFIX),
+        {
+            "Sid": "CopyIntoVault",
+            "Effect": "Allow",
+            "Action": list(PROCESSOR_VAULT_ACTIONS),
+            "Resource": f"{vault_bucket_arn}/{DOCUMENTS_PREFIX}*",
+        },
+        _list_documents(vault_bucket_arn),
+        {
+            "Sid": "CatalogueItems",
+            "Effect": "Allow",
+            "Action": list(PROCESSOR_ITEM_ACTIONS),
+            "Resource": catalogue_table_arn,
+        },
+        {
+            # Lambda's asynchronous invocation sends the failed event with the function's role.
+            "Sid": "SendFailedEvents",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": failure_queue_arn,
+        },
+        *_function_basics(log_group_arn),
+    ]
+    if kms_key_arn is not None:
+        statements += [
+            _key_via("ObjectsKeyViaS3", ("kms:Decrypt", "kms:GenerateDataKey"), kms_key_arn, "s3", region),
             _key_via("CatalogueKeyViaDynamoDb", DYNAMODB_KEY_ACTIONS, kms_key_arn, "dynamodb", region),
             _key_via("FailureQueueKeyViaSqs", SQS_KEY_ACTIONS, kms_key_arn, "sqs", region),
         ]
@@ -408,6 +510,7 @@ def documents_bucket_policy(
     vpc_endpoint_id: str,
     lambda_role_arn: str,
     reconciler_role_arn: str | None = None,
+    processor_role_arn: str | None = None,
     break_glass_principal_arns: tuple[str, ...] = (),
     allow_presigned_downloads: bool = False,
     max_download_signature_age_ms: int = MAX_PRESIGNED_DOWNLOAD_AGE_MS,
@@ -419,7 +522,9 @@ def documents_bucket_policy(
 
     The reconciler's role passes the principal deny too, but a deny of its own takes every data-plane
     action except its reads (``RECONCILER_OBJECT_ACTIONS``) back: it may read documents, never write,
-    delete or copy them, whatever its IAM policy says.
+    delete or copy them, whatever its IAM policy says. The ingest processor's role likewise passes it
+    with a deny of its own limiting it to ``PROCESSOR_VAULT_ACTIONS`` (HeadObject, the copy in, the abort
+    of a failed multipart copy): it can never delete, overwrite a version of, or retag a document.
 
     ``allow_presigned_downloads`` (off by default, so the policy is byte-for-byte what it was until the
     303 download is wired) adds DESIGN §4.2's ONE exception: ``s3:GetObject`` leaves the endpoint-only
@@ -434,6 +539,7 @@ def documents_bucket_policy(
     if break_glass_principal_arns:
         outside_endpoint["ArnNotEquals"] = {"aws:PrincipalArn": list(break_glass_principal_arns)}
     readers = [reconciler_role_arn] if reconciler_role_arn is not None else []
+    copiers = [processor_role_arn] if processor_role_arn is not None else []
     reconciler_denies: list[Statement] = [
         {
             "Sid": "DenyReconcilerWrites",
@@ -444,6 +550,17 @@ def documents_bucket_policy(
             "Condition": {"ArnEquals": {"aws:PrincipalArn": arn}},
         }
         for arn in readers
+    ]
+    processor_denies: list[Statement] = [
+        {
+            "Sid": "DenyProcessorAllButCopiesIn",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": [a for a in DATA_PLANE_ACTIONS if a not in PROCESSOR_VAULT_ACTIONS],
+            "Resource": resources,
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": arn}},
+        }
+        for arn in copiers
     ]
     endpoint_only = list(DATA_PLANE_ACTIONS)
     presigned_downloads: list[Statement] = []
@@ -477,10 +594,13 @@ def documents_bucket_policy(
             "Action": list(DATA_PLANE_ACTIONS),
             "Resource": resources,
             "Condition": {
-                "ArnNotEquals": {"aws:PrincipalArn": [lambda_role_arn, *readers, *break_glass_principal_arns]}
+                "ArnNotEquals": {
+                    "aws:PrincipalArn": [lambda_role_arn, *readers, *copiers, *break_glass_principal_arns]
+                }
             },
         },
         *reconciler_denies,
+        *processor_denies,
     )
 
 
@@ -557,21 +677,44 @@ def ingest_bucket_policy(
 
 
 def access_logs_bucket_policy(
-    *, bucket_arn: str, log_prefix: str, source_bucket_arn: str, account_id: str
+    *,
+    bucket_arn: str,
+    log_prefix: str,
+    source_bucket_arn: str,
+    account_id: str,
+    ingest_log_prefix: str | None = None,
+    ingest_bucket_arn: str | None = None,
 ) -> PolicyDocument:
-    """Only S3's log delivery, for our documents bucket in our account, may write; TLS only."""
-    return document(
-        {
-            "Sid": "AllowS3ServerAccessLogDelivery",
+    """Only S3's log delivery, for our documents bucket (and the ingest bucket, each under its own
+    prefix) in our account, may write; TLS only.
+
+    One statement per source bucket, so neither can write into the other's prefix."""
+    if (ingest_log_prefix is None) != (ingest_bucket_arn is None):
+        raise ValueError(
+            "access_logs_bucket_policy: give both ingest_log_prefix and ingest_bucket_arn, or neither"
+        )
+
+    def delivery(sid: str, prefix: str, source: str) -> Statement:
+        return {
+            "Sid": sid,
             "Effect": "Allow",
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
-            "Resource": f"{bucket_arn}/{log_prefix}*",
+            "Resource": f"{bucket_arn}/{prefix}*",
             "Condition": {
-                "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                "ArnLike": {"aws:SourceArn": source},
                 "StringEquals": {"aws:SourceAccount": account_id},
             },
-        },
+        }
+
+    ingest = (
+        [delivery("AllowIngestAccessLogDelivery", ingest_log_prefix, ingest_bucket_arn)]
+        if ingest_log_prefix is not None and ingest_bucket_arn is not None
+        else []
+    )
+    return document(
+        delivery("AllowS3ServerAccessLogDelivery", log_prefix, source_bucket_arn),
+        *ingest,
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -583,16 +726,22 @@ def access_logs_bucket_policy(
     )
 
 
+ENDPOINT_MULTIPART_ACTIONS: Final = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+"""Besides get/put/delete and list: the API aborts uploads and lists their parts, the processor aborts
+a failed multipart copy into the vault."""
+
+
 def s3_endpoint_policy(*, bucket_arns: tuple[str, ...], account_id: str) -> PolicyDocument:
-    """The gateway endpoint reaches only our buckets, for our account's principals: no exfiltration
-    path to another bucket even if the function were compromised."""
+    """The gateway endpoint reaches only our buckets (the vault, the access logs and the ingest bucket),
+    for our account's principals: no exfiltration path to another bucket even if a function were
+    compromised."""
     resources = [arn for bucket in bucket_arns for arn in (bucket, f"{bucket}/*")]
     return document(
         {
             "Sid": "OnlyOurBuckets",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": [*LAMBDA_OBJECT_ACTIONS, "s3:ListBucket"],
+            "Action": sorted({*LAMBDA_OBJECT_ACTIONS, *ENDPOINT_MULTIPART_ACTIONS, "s3:ListBucket"}),
             "Resource": resources,
             "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
         }
@@ -607,7 +756,14 @@ def dynamodb_endpoint_policy(*, catalogue_table_arn: str, account_id: str) -> Po
             "Sid": "OnlyTheCatalogue",
             "Effect": "Allow",
             "Principal": "*",
-            "Action": sorted({*CATALOGUE_ITEM_ACTIONS, *CATALOGUE_QUERY_ACTIONS, *RECONCILER_ITEM_ACTIONS}),
+            "Action": sorted(
+                {
+                    *CATALOGUE_ITEM_ACTIONS,
+                    *CATALOGUE_QUERY_ACTIONS,
+                    *RECONCILER_ITEM_ACTIONS,
+                    *PROCESSOR_ITEM_ACTIONS,
+                }
+            ),
             "Resource": [catalogue_table_arn, catalogue_index_arn(catalogue_table_arn)],
             "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
         }

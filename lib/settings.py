@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from document_processor.settings import DEFAULT_MAX_UPLOAD_BYTES as SERVICE_DEFAULT_MAX_UPLOAD_BYTES
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -28,6 +30,8 @@ DEFAULT_THROTTLING_RATE_LIMIT = 50.0
 DEFAULT_THROTTLING_BURST_LIMIT = 100
 DEFAULT_LAMBDA_MEMORY_MB = 512
 DEFAULT_MAX_DOCUMENT_BYTES = 4_500_000
+DEFAULT_MAX_UPLOAD_BYTES = SERVICE_DEFAULT_MAX_UPLOAD_BYTES
+"""5 GiB: the largest upload ``POST /uploads`` accepts by default (the service's own default)."""
 DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = ("application/pdf", "image/png", "image/jpeg", "text/plain")
 DEFAULT_NONCURRENT_VERSION_EXPIRATION_DAYS = 90
 DEFAULT_ACCESS_LOG_EXPIRATION_DAYS = 365
@@ -118,6 +122,10 @@ class TapStackArgs:
     throwaway stacks only; default off."""
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     """Largest accepted document in bytes; default 4,500,000."""
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    """Largest large upload (``POST /uploads``) in bytes; default 5 GiB."""
+    ingest_cors_origins: tuple[str, ...] = ()
+    """Browser origins (``https://host[:port]``) that may PUT parts into the ingest bucket; default none."""
     allowed_content_types: tuple[str, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
     """Media types accepted on upload; default PDF, PNG, JPEG, plain text."""
     owner_scope: OwnerScope = OwnerScope.ROLE

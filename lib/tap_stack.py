@@ -18,7 +18,8 @@ from lib.api_gateway_stack import ApiGatewayStack, ApiGatewayStackArgs
 from lib.catalogue_stack import CatalogueStack, CatalogueStackArgs
 from lib.cloudwatch_stack import CloudWatchStack, CloudWatchStackArgs
 from lib.config import ConfigError, validate_args
-from lib.lambda_asset import HANDLER, RECONCILER_HANDLER, lambda_archive, package_files
+from lib.ingest_stack import IngestStack, IngestStackArgs
+from lib.lambda_asset import HANDLER, PROCESSOR_HANDLER, RECONCILER_HANDLER, lambda_archive, package_files
 from lib.lambda_stack import LambdaStack, LambdaStackArgs
 from lib.networking_stack import NetworkingStack, NetworkingStackArgs
 from lib.s3_stack import S3Stack, S3StackArgs
@@ -45,6 +46,7 @@ class TapStack(pulumi.ComponentResource):
     networking: NetworkingStack
     storage: S3Stack
     catalogue: CatalogueStack
+    ingest: IngestStack
     compute: LambdaStack
     api: ApiGatewayStack
     monitoring: CloudWatchStack
@@ -58,7 +60,9 @@ class TapStack(pulumi.ComponentResource):
         env = args.environment_suffix
         code = lambda_archive(
             package_files(
-                args.lambda_package_dir, args.lambda_dependencies_dir, handlers=(HANDLER, RECONCILER_HANDLER)
+                args.lambda_package_dir,
+                args.lambda_dependencies_dir,
+                handlers=(HANDLER, RECONCILER_HANDLER, PROCESSOR_HANDLER),
             )
         )
 
@@ -118,10 +122,13 @@ class TapStack(pulumi.ComponentResource):
         logs_bucket = self.account_id.apply(
             lambda account: naming.access_logs_bucket_name(env, account, args.region)
         )
+        ingest_bucket = self.account_id.apply(
+            lambda account: naming.ingest_bucket_name(env, account, args.region)
+        )
         # The endpoint is created before the buckets (their policy needs its id), so its policy names
-        # the buckets by their deterministic ARNs.
-        bucket_arns = pulumi.Output.all(self.partition, documents_bucket, logs_bucket).apply(
-            lambda values: [naming.bucket_arn(values[0], values[1]), naming.bucket_arn(values[0], values[2])]
+        # the buckets (the vault, the access logs, the ingest bucket) by their deterministic ARNs.
+        bucket_arns = pulumi.Output.all(self.partition, documents_bucket, logs_bucket, ingest_bucket).apply(
+            lambda values: [naming.bucket_arn(values[0], bucket) for bucket in values[1:]]
         )
         self.networking = NetworkingStack(
             f"{name}-networking",
@@ -146,6 +153,11 @@ class TapStack(pulumi.ComponentResource):
         reconciler_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
             lambda values: naming.role_arn(values[0], values[1], naming.reconciler_role_name(env))
         )
+        # Both bucket policies name the processor's role, which IngestStack creates after the buckets
+        # (its policy names them): by its deterministic ARN too.
+        processor_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda values: naming.role_arn(values[0], values[1], naming.processor_role_name(env))
+        )
         self.storage = S3Stack(
             f"{name}-storage",
             S3StackArgs(
@@ -155,12 +167,15 @@ class TapStack(pulumi.ComponentResource):
                 vpc_endpoint_id=self.networking.s3_endpoint_id,
                 lambda_role_arn=lambda_role_arn,
                 reconciler_role_arn=reconciler_role_arn,
+                ingest_bucket_name=ingest_bucket,
+                processor_role_arn=processor_role_arn,
                 noncurrent_version_expiration_days=args.noncurrent_version_expiration_days,
                 access_log_expiration_days=args.access_log_expiration_days,
                 encryption_mode=args.encryption_mode,
                 kms_key_arn=self.kms_key_arn,
                 break_glass_principal_arns=args.break_glass_principal_arns,
                 force_destroy=args.force_destroy,
+                ingest_cors_origins=args.ingest_cors_origins,
             ),
             opts=components,
         )
@@ -193,6 +208,32 @@ class TapStack(pulumi.ComponentResource):
             ),
             opts=components,
         )
+        # The processor needs the ingest bucket, the vault and the table; nothing needs it but the
+        # bucket policies (deterministic ARN above) and monitoring. Its alarm names the topic as the
+        # catalogue's does.
+        self.ingest = IngestStack(
+            f"{name}-ingest",
+            IngestStackArgs(
+                environment_suffix=env,
+                region=args.region,
+                account_id=self.account_id,
+                code=code,
+                subnet_ids=self.networking.private_subnet_ids,
+                security_group_id=self.networking.lambda_security_group_id,
+                ingest_bucket_name=self.storage.ingest_bucket_name,
+                ingest_bucket_arn=self.storage.ingest_bucket_arn,
+                documents_bucket_name=self.storage.documents_bucket_name,
+                documents_bucket_arn=self.storage.documents_bucket_arn,
+                catalogue_table_name=self.catalogue.table_name,
+                catalogue_table_arn=self.catalogue.table_arn,
+                alarm_topic_arn=alarm_topic_arn,
+                log_retention_days=args.log_retention_days,
+                allowed_content_types=args.allowed_content_types,
+                max_upload_bytes=args.max_upload_bytes,
+                kms_key_arn=self.kms_key_arn,
+            ),
+            opts=components,
+        )
         self.compute = LambdaStack(
             f"{name}-compute",
             LambdaStackArgs(
@@ -208,6 +249,9 @@ class TapStack(pulumi.ComponentResource):
                 allowed_content_types=args.allowed_content_types,
                 catalogue_table_name=self.catalogue.table_name,
                 catalogue_table_arn=self.catalogue.table_arn,
+                ingest_bucket_name=self.storage.ingest_bucket_name,
+                ingest_bucket_arn=self.storage.ingest_bucket_arn,
+                max_upload_bytes=args.max_upload_bytes,
                 owner_scope=str(args.owner_scope),
                 kms_key_arn=self.kms_key_arn,
                 memory_mb=args.lambda_memory_mb,
@@ -254,6 +298,8 @@ class TapStack(pulumi.ComponentResource):
                 auditor_principal_arns=args.auditor_principal_arns,
                 reconciler_function_name=self.catalogue.reconciler_function_name,
                 reconciler_failure_queue_name=naming.reconciler_failure_queue_name(env),
+                processor_function_name=self.ingest.processor_function_name,
+                processor_failure_queue_name=self.ingest.failure_queue_name,
             ),
             opts=components,
         )
@@ -279,6 +325,8 @@ class TapStack(pulumi.ComponentResource):
             "documentsBucketArn": self.storage.documents_bucket_arn,
             "accessLogsBucketName": self.storage.access_logs_bucket_name,
             "accessLogsBucketArn": self.storage.access_logs_bucket_arn,
+            "ingestBucketName": self.storage.ingest_bucket_name,
+            "ingestBucketArn": self.storage.ingest_bucket_arn,
             "catalogueTableName": self.catalogue.table_name,
             "catalogueTableArn": self.catalogue.table_arn,
             "dynamodbVpcEndpointId": self.catalogue.dynamodb_endpoint_id,
@@ -286,6 +334,10 @@ class TapStack(pulumi.ComponentResource):
             "reconcilerRoleArn": self.catalogue.reconciler_role_arn,
             "reconcilerLogGroupName": self.catalogue.reconciler_log_group_name,
             "reconcilerFailureQueueUrl": self.catalogue.failure_queue_url,
+            "processorFunctionName": self.ingest.processor_function_name,
+            "processorRoleArn": self.ingest.processor_role_arn,
+            "processorLogGroupName": self.ingest.processor_log_group_name,
+            "processorFailureQueueUrl": self.ingest.failure_queue_url,
             "lambdaFunctionName": self.compute.function_name,
             "lambdaFunctionArn": self.compute.function_arn,
             "lambdaRoleArn": self.compute.role_arn,

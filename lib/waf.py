@@ -31,8 +31,11 @@ BODY_SIZE_RULE: Final = "SizeRestrictions_BODY"
 BODY_INSPECTION_RULE: Final = "BodyInspectionOutsideUploads"
 RATE_LIMIT_RULE: Final = "RateLimitPerIp"
 UPLOAD_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
-"""Methods that carry a request body. In this API every body is a raw document (DESIGN §4), so a
-route with one of these methods is a document upload."""
+"""Methods that carry a request body."""
+JSON_BODY_OPERATIONS: Final = frozenset({"create_upload", "sign_upload_parts", "complete_upload"})
+"""Routes whose body is a small JSON request, not a document: the large-upload session calls
+(DESIGN §4.2; their bytes go to S3 directly, never through the WAF). They keep every body rule, like
+the requests without a body; every other body-carrying route's body is a raw document."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,13 @@ query string or cookies and keep blocking everything)."""
 
 
 def upload_routes(routes: tuple[Route, ...] = ROUTES) -> tuple[Route, ...]:
-    """The routes whose request body is a document (see ``UPLOAD_METHODS``)."""
-    return tuple(route for route in routes if route.method in UPLOAD_METHODS)
+    """The routes whose request body is a document: a body-carrying method (``UPLOAD_METHODS``) and not
+    one of the JSON session calls (``JSON_BODY_OPERATIONS``)."""
+    return tuple(
+        route
+        for route in routes
+        if route.method in UPLOAD_METHODS and route.operation not in JSON_BODY_OPERATIONS
+    )
 
 
 def upload_path_regex(route: Route) -> str:

@@ -453,6 +453,40 @@ S3_LIFECYCLE_RULE_ID: Final = Rule(
     documented_in=Member("s3", "PutBucketLifecycleConfiguration", "LifecycleConfiguration.Rules[].ID"),
     quote="The value cannot be longer than 255 characters.",
 )
+S3_LIFECYCLE_DAYS: Final = Rule(
+    "S3 lifecycle expiration: a whole number of days, at least 1",
+    lambda value: isinstance(value, int | float) and not isinstance(value, bool) and value == int(value) >= 1,
+    documented_in=Member("s3", "LifecycleExpiration", "Days"),
+    quote="The value must be a non-zero positive integer.",
+)
+S3_ABORT_UPLOADS_DAYS: Final = Rule(
+    "S3 AbortIncompleteMultipartUpload: a whole number of days, at least 1",
+    lambda value: isinstance(value, int | float) and not isinstance(value, bool) and value == int(value) >= 1,
+    source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html",
+)
+S3_NOTIFICATION_FILTER: Final = Rule(
+    "S3 notification key filter: a non-empty prefix of at most 1,024 characters",
+    lambda value: isinstance(value, str) and 1 <= len(value) <= 1024,
+    documented_in=Member("s3", "FilterRule", "Name"),
+    quote="The maximum length is 1,024 characters.",
+)
+S3_CORS_RULE_ID: Final = Rule(
+    "S3 CORS rule ID: at most 255 characters",
+    lambda value: isinstance(value, str) and len(value) <= 255,
+    documented_in=Member("s3", "CORSRule", "ID"),
+    quote="The value cannot be longer than 255 characters.",
+)
+S3_CORS_METHOD: Final = Rule(
+    "S3 CORS method: GET, PUT, HEAD, POST or DELETE",
+    _one_of("GET", "PUT", "HEAD", "POST", "DELETE"),
+    documented_in=Member("s3", "CORSRule", "AllowedMethods"),
+    quote="Valid values are GET , PUT , HEAD , POST , and DELETE .",  # the model's tags, stripped
+)
+S3_CORS_ORIGIN: Final = Rule(
+    "S3 CORS origin: a scheme and host, with at most one '*' wildcard",
+    lambda value: isinstance(value, str) and value.count("*") <= 1 and (value == "*" or "://" in value),
+    source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManageCorsUsing.html",
+)
 
 S3_TAG_VALUE: Final = Rule(
     "S3 bucket tag value: at most 256 characters",
@@ -658,6 +692,7 @@ FIELDS: Final[Mapping[str, tuple[Field, ...]]] = {
         *_tags(SQS_TAG_KEY, SQS_TAG_VALUE),
     ),
     "aws:s3/bucketNotification:BucketNotification": (
+        _f("lambdaFunctions[].filterPrefix", S3_NOTIFICATION_FILTER),
         _f(
             "lambdaFunctions[].events[]",
             Member(
@@ -776,6 +811,13 @@ FIELDS: Final[Mapping[str, tuple[Field, ...]]] = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
         _f("rules[].id", S3_LIFECYCLE_RULE_ID),
         _f("rules[].status", Member("s3", "LifecycleRule", "Status")),
+        _f("rules[].expiration.days", S3_LIFECYCLE_DAYS),
+        _f("rules[].abortIncompleteMultipartUpload.daysAfterInitiation", S3_ABORT_UPLOADS_DAYS),
+    ),
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": (
+        _f("corsRules[].id", S3_CORS_RULE_ID),
+        _f("corsRules[].allowedMethods[]", S3_CORS_METHOD),
+        _f("corsRules[].allowedOrigins[]", S3_CORS_ORIGIN),
     ),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
         _f("rule.objectOwnership", Member("s3", "OwnershipControlsRule", "ObjectOwnership")),
@@ -856,7 +898,6 @@ UNCONSTRAINED: Final[Mapping[str, Mapping[str, str]]] = {
     "aws:s3/bucketNotification:BucketNotification": {
         "bucket": _REFERENCE,
         "lambdaFunctions[].lambdaFunctionArn": _REFERENCE,
-        "lambdaFunctions[].filterPrefix": "S3 FilterRuleValue has no constraint",
     },
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
         "securityGroupId": _REFERENCE,
@@ -921,9 +962,13 @@ UNCONSTRAINED: Final[Mapping[str, Mapping[str, str]]] = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
         "bucket": _REFERENCE,
         "rules[].filter.prefix": "S3 Prefix has no constraint",
-        "rules[].expiration.days": "checked by lib.config (at least one day)",
         "rules[].noncurrentVersionExpiration.noncurrentDays": "checked by lib.config (at least one day)",
-        "rules[].abortIncompleteMultipartUpload.daysAfterInitiation": "a program constant (7)",
+    },
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": {
+        "bucket": _REFERENCE,
+        "corsRules[].allowedHeaders[]": "S3 AllowedHeader has no constraint",
+        "corsRules[].exposeHeaders[]": "S3 ExposeHeader has no constraint",
+        "corsRules[].maxAgeSeconds": "S3 MaxAgeSeconds is an integer without bounds in the model",
     },
     "aws:s3/bucketLogging:BucketLogging": {
         "bucket": _REFERENCE,

@@ -162,6 +162,12 @@ def test_invoke_permissions_are_scoped_to_this_api_stage_and_each_method(
             f"{stage_arn}/GET/documents/*",
             f"{stage_arn}/DELETE/documents/*",
             f"{stage_arn}/GET/documents/*/content",
+            f"{stage_arn}/POST/uploads",
+            f"{stage_arn}/GET/uploads",
+            f"{stage_arn}/GET/uploads/*",
+            f"{stage_arn}/DELETE/uploads/*",
+            f"{stage_arn}/POST/uploads/*/parts",
+            f"{stage_arn}/POST/uploads/*/complete",
         ]
     )
     for permission in permissions:

@@ -51,6 +51,7 @@ def everything_on(suffix: str, mode: EncryptionMode, region: str = DEFAULT_REGIO
         reserved_concurrency=10,
         enable_snap_start=True,
         tags={"CostCentre": "documents-1234", "Owner": "platform-team"},
+        ingest_cors_origins=("https://docs.example.com",),
     )
 
 
@@ -152,6 +153,14 @@ def test_every_hand_written_rule_has_a_source(rule: c.Rule) -> None:
         (c.S3_BUCKET_NAME, "docs-dev-123456789012-us-east-1", "Docs-dev"),
         (c.S3_BUCKET_NAME, "docs.dev.example", "docs..dev"),
         (c.S3_BUCKET_NAME, "abc", "192.168.1.10"),
+        (c.S3_LIFECYCLE_DAYS, 2, 0),
+        (c.S3_LIFECYCLE_DAYS, 1.0, 1.5),
+        (c.S3_ABORT_UPLOADS_DAYS, 1, -1),
+        (c.S3_NOTIFICATION_FILTER, "ingest/", ""),
+        (c.S3_NOTIFICATION_FILTER, "a" * 1024, "a" * 1025),
+        (c.S3_CORS_METHOD, "PUT", "PATCH"),
+        (c.S3_CORS_ORIGIN, "https://app.example.com", "https://*.*.example.com"),
+        (c.S3_CORS_RULE_ID, "a" * 255, "a" * 256),
         (c.S3_BUCKET_NAME, "a" * 63, "a" * 64),
         (c.STAGE_NAME, "dev-1_a", "dev.1"),
         (c.SNS_TOPIC_NAME, "doc-processor-dev-alarms", "doc processor"),

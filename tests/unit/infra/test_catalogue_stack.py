@@ -139,6 +139,7 @@ def test_dynamodb_gateway_endpoint_serves_the_private_route_table_and_only_the_c
     assert sorted(allow["Resource"]) == [table_arn, f"{table_arn}/index/byType"]
     assert sorted(allow["Action"]) == [
         "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -146,7 +147,7 @@ def test_dynamodb_gateway_endpoint_serves_the_private_route_table_and_only_the_c
     assert allow["Condition"] == {"StringEquals": {"aws:PrincipalAccount": MOCK_ACCOUNT_ID}}
 
 
-def test_endpoint_allows_every_item_action_either_role_is_granted_and_no_more(
+def test_endpoint_allows_every_item_action_any_role_is_granted_and_no_more(
     resources: list[CapturedResource],
 ) -> None:
     """A role action the endpoint refuses would fail at run time; one it allows unused widens it."""
@@ -155,7 +156,11 @@ def test_endpoint_allows_every_item_action_either_role_is_granted_and_no_more(
     )
     role_actions = {
         action
-        for name in ("tap-compute-role-policy", "tap-catalogue-reconciler-role-policy")
+        for name in (
+            "tap-compute-role-policy",
+            "tap-catalogue-reconciler-role-policy",
+            "tap-ingest-processor-role-policy",
+        )
         for s in policy_of(one(resources, "aws:iam/rolePolicy:RolePolicy", name))["Statement"]
         for action in as_list(s["Action"])
         if action.startswith("dynamodb:")
@@ -249,7 +254,7 @@ def test_reconciler_role_actions_are_exactly_these_on_the_real_resources(
     )
     bucket = one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents").state["arn"]
     table = one(resources, TABLE).state["arn"]
-    queue = one(resources, QUEUE).state["arn"]
+    queue = one(resources, QUEUE, "tap-catalogue-failure-queue").state["arn"]
     group = one(resources, "aws:cloudwatch/logGroup:LogGroup", "tap-catalogue-reconciler-log-group").state[
         "arn"
     ]
@@ -316,8 +321,8 @@ def test_both_roles_use_the_key_only_through_the_services_in_kms_mode(
 def test_event_invoke_config_retries_twice_then_sends_to_the_failure_queue(
     resources: list[CapturedResource],
 ) -> None:
-    config = one(resources, INVOKE_CONFIG)
-    queue = one(resources, QUEUE)
+    config = one(resources, INVOKE_CONFIG, "tap-catalogue-reconciler-invoke-config")
+    queue = one(resources, QUEUE, "tap-catalogue-failure-queue")
 
     assert config.inputs["functionName"] == one(resources, FUNCTION, RECONCILER).inputs["name"]
     assert config.inputs["maximumRetryAttempts"] == 2
@@ -332,7 +337,7 @@ def test_event_invoke_config_retries_twice_then_sends_to_the_failure_queue(
 
 def test_event_invoke_config_values_are_what_lambda_accepts(resources: list[CapturedResource]) -> None:
     """MaximumRetryAttempts 0-2 and MaximumEventAgeInSeconds 60-21,600, read from the Lambda model."""
-    config = one(resources, INVOKE_CONFIG).inputs
+    config = one(resources, INVOKE_CONFIG, "tap-catalogue-reconciler-invoke-config").inputs
     retries = c.Member("lambda", "PutFunctionEventInvokeConfig", "MaximumRetryAttempts")
     age = c.Member("lambda", "PutFunctionEventInvokeConfig", "MaximumEventAgeInSeconds")
 
@@ -343,7 +348,7 @@ def test_event_invoke_config_values_are_what_lambda_accepts(resources: list[Capt
 
 
 def test_failure_queue_is_encrypted_with_sse_sqs_by_default(resources: list[CapturedResource]) -> None:
-    queue = one(resources, QUEUE)
+    queue = one(resources, QUEUE, "tap-catalogue-failure-queue")
 
     assert queue.inputs["name"] == "doc-reconciler-dev-failures"
     assert queue.inputs["sqsManagedSseEnabled"] is True
@@ -354,7 +359,7 @@ def test_failure_queue_is_encrypted_with_sse_sqs_by_default(resources: list[Capt
 def test_failure_queue_uses_the_customer_managed_key_in_kms_mode(
     kms_resources: list[CapturedResource],
 ) -> None:
-    queue = one(kms_resources, QUEUE)
+    queue = one(kms_resources, QUEUE, "tap-catalogue-failure-queue")
 
     assert queue.inputs["kmsMasterKeyId"] == key_arn(kms_resources)
     assert "sqsManagedSseEnabled" not in queue.inputs, "SSE-SQS and SSE-KMS exclude each other"
@@ -363,7 +368,7 @@ def test_failure_queue_uses_the_customer_managed_key_in_kms_mode(
 
 def test_a_message_in_the_failure_queue_alarms_on_the_alarm_topic(resources: list[CapturedResource]) -> None:
     alarm = one(resources, ALARM, "tap-catalogue-failures-alarm")
-    queue = one(resources, QUEUE)
+    queue = one(resources, QUEUE, "tap-catalogue-failure-queue")
     topic = one(resources, "aws:sns/topic:Topic")
 
     assert alarm.inputs["name"] == "doc-processor-dev-reconciler-failures"
@@ -384,7 +389,7 @@ def test_a_message_in_the_failure_queue_alarms_on_the_alarm_topic(resources: lis
 def test_documents_bucket_notifies_the_reconciler_of_every_create_and_remove_under_documents(
     resources: list[CapturedResource],
 ) -> None:
-    notification = one(resources, NOTIFICATION)
+    notification = one(resources, NOTIFICATION, "tap-catalogue-documents-notification")
     bucket = one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents")
 
     assert notification.inputs["bucket"] == bucket.id
@@ -402,7 +407,11 @@ def test_documents_bucket_notifies_the_reconciler_of_every_create_and_remove_und
 def test_s3_may_invoke_the_reconciler_only_for_this_bucket_in_this_account(
     resources: list[CapturedResource],
 ) -> None:
-    (permission,) = [p for p in of_type(resources, PERMISSION) if p.inputs["principal"] == "s3.amazonaws.com"]
+    (permission,) = [
+        p
+        for p in of_type(resources, PERMISSION)
+        if p.inputs["principal"] == "s3.amazonaws.com" and p.name.startswith("tap-catalogue-")
+    ]
     bucket = one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents")
 
     assert permission.name == "tap-catalogue-reconciler-s3-invoke"
@@ -422,7 +431,7 @@ def test_the_notification_is_put_only_after_the_permission_exists(resources: lis
         "In the case of Lambda destinations, Amazon S3 verifies that the Lambda function permissions grant "
         "Amazon S3 permission to invoke the function from the Amazon S3 bucket."
     ) in text
-    notification = one(resources, NOTIFICATION)
+    notification = one(resources, NOTIFICATION, "tap-catalogue-documents-notification")
     permission = one(resources, PERMISSION, "tap-catalogue-reconciler-s3-invoke")
 
     assert permission.urn in notification.dependencies
@@ -449,3 +458,52 @@ def test_every_catalogue_resource_belongs_to_the_component(resources: list[Captu
         PERMISSION,
         NOTIFICATION,
     }
+
+
+# --- the shared event-function builder kept every URN ---------------------------------------------
+
+CATALOGUE_URNS = sorted(
+    # As the stack registered them before lib/event_function.py existed (the reconciler was built
+    # inline in CatalogueStack): a changed URN is a delete-and-create of the live resource.
+    f"urn:pulumi:unit::secure-document-api::{path}"
+    for path in (
+        "tap:index:TapStack$tap:catalogue:CatalogueStack::tap-catalogue",
+        "tap:catalogue:CatalogueStack$aws:dynamodb/table:Table::tap-catalogue-table",
+        "tap:catalogue:CatalogueStack$aws:ec2/vpcEndpoint:VpcEndpoint::tap-catalogue-dynamodb-endpoint",
+        "tap:catalogue:CatalogueStack$aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+        "::tap-catalogue-lambda-sg-dynamodb-egress",
+        "tap:catalogue:CatalogueStack$aws:sqs/queue:Queue::tap-catalogue-failure-queue",
+        "tap:catalogue:CatalogueStack$aws:cloudwatch/metricAlarm:MetricAlarm::tap-catalogue-failures-alarm",
+        "tap:catalogue:CatalogueStack$aws:cloudwatch/logGroup:LogGroup::tap-catalogue-reconciler-log-group",
+        "tap:catalogue:CatalogueStack$aws:iam/role:Role::tap-catalogue-reconciler-role",
+        "tap:catalogue:CatalogueStack$aws:iam/rolePolicy:RolePolicy::tap-catalogue-reconciler-role-policy",
+        "tap:catalogue:CatalogueStack$aws:lambda/function:Function::tap-catalogue-reconciler",
+        "tap:catalogue:CatalogueStack$aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+        "::tap-catalogue-reconciler-invoke-config",
+        "tap:catalogue:CatalogueStack$aws:lambda/permission:Permission::tap-catalogue-reconciler-s3-invoke",
+        "tap:catalogue:CatalogueStack$aws:s3/bucketNotification:BucketNotification"
+        "::tap-catalogue-documents-notification",
+    )
+)
+
+
+@pytest.mark.parametrize("mode", [EncryptionMode.SSE_S3, EncryptionMode.KMS])
+def test_the_catalogue_keeps_every_urn_it_had_before_the_shared_builder(
+    mode: EncryptionMode, resources: list[CapturedResource], kms_resources: list[CapturedResource]
+) -> None:
+    captured = resources if mode is EncryptionMode.SSE_S3 else kms_resources
+    catalogue = one(captured, "tap:catalogue:CatalogueStack")
+    mine = [r for r in captured if r.parent == catalogue.urn or r is catalogue]
+
+    assert sorted(r.urn for r in mine) == CATALOGUE_URNS
+    # Every child's parent is the component itself, not a new intermediate.
+    assert {r.parent for r in mine if r is not catalogue} == {catalogue.urn}
+
+
+def test_the_reconciler_still_waits_for_what_it_waited_for(resources: list[CapturedResource]) -> None:
+    by_name = {r.name: r for r in resources}
+    function = by_name[RECONCILER]
+    notification = by_name["tap-catalogue-documents-notification"]
+
+    assert by_name["tap-catalogue-reconciler-role-policy"].urn in function.dependencies
+    assert by_name["tap-catalogue-reconciler-s3-invoke"].urn in notification.dependencies

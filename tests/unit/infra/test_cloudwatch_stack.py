@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.unit.infra.conftest import of_type, one, policy_of, statement
 from tests.unit.infra.synth import MOCK_ACCOUNT_ID
 
@@ -18,8 +20,9 @@ def test_every_alarm_notifies_the_alarm_topic(resources: list[CapturedResource])
     topic = one(resources, "aws:sns/topic:Topic")
     alarms = of_type(resources, ALARM)
 
-    # The five of this component and the catalogue's failure-queue alarm (test_catalogue_stack.py).
-    assert len(alarms) == 6
+    # The five of this component and the failure-queue alarms of the reconciler and the processor
+    # (test_catalogue_stack.py, test_ingest_stack.py).
+    assert len(alarms) == 7
     for alarm in alarms:
         assert alarm.inputs["alarmActions"] == [topic.state["arn"]]
         assert alarm.inputs["okActions"] == [topic.state["arn"]]
@@ -94,7 +97,7 @@ def test_dashboard_has_a_catalogue_row_with_the_reconciler_and_its_failure_queue
 ) -> None:
     dashboard = one(resources, "aws:cloudwatch/dashboard:Dashboard")
     reconciler = one(resources, "aws:lambda/function:Function", "tap-catalogue-reconciler")
-    queue = one(resources, "aws:sqs/queue:Queue")
+    queue = one(resources, "aws:sqs/queue:Queue", "tap-catalogue-failure-queue")
 
     body = json.loads(dashboard.inputs["dashboardBody"])
     metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
@@ -112,3 +115,68 @@ def test_dashboard_has_a_catalogue_row_with_the_reconciler_and_its_failure_queue
     assert reconciler.inputs["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"] == "document-reconciler"
     positions = {(widget["x"], widget["y"]) for widget in body["widgets"]}
     assert len(positions) == len(body["widgets"])  # no widget hides another
+
+
+def emitted_metrics(environment: dict[str, str]) -> dict[str, tuple[str, list[list[str]]]]:
+    """Run ``processor.run`` under the processor's deployed environment over one stored, one rejected
+    and one failing record; metric name -> (namespace, dimension sets) from the EMF line it writes."""
+    from document_processor import processor as processor_module
+    from document_processor.settings import load_settings
+
+    class Outcomes:
+        def __init__(self) -> None:
+            self.outcomes = iter(["stored", "rejected"])
+
+        def process_record(self, record: object) -> str:
+            outcome = next(self.outcomes, None)
+            if outcome is None:
+                raise RuntimeError("boom")
+            return outcome
+
+    lines: list[str] = []
+    with pytest.raises(processor_module.ProcessError):
+        processor_module.run(
+            Outcomes(),  # type: ignore[arg-type]
+            {"Records": [{}, {}, {}]},
+            None,
+            settings=load_settings(environment),
+            sink=lines.append,
+        )
+    found: dict[str, tuple[str, list[list[str]]]] = {}
+    for line in lines:
+        document = json.loads(line)
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+            for metric in directive["Metrics"]:
+                dimensions = [[f"{key}={document[key]}" for key in keys] for keys in directive["Dimensions"]]
+                found[metric["Name"]] = (directive["Namespace"], dimensions)
+    return found
+
+
+def test_dashboard_has_a_large_uploads_row_with_the_processor_its_outcomes_and_its_queue(
+    resources: list[CapturedResource],
+) -> None:
+    dashboard = one(resources, "aws:cloudwatch/dashboard:Dashboard")
+    processor = one(resources, "aws:lambda/function:Function", "tap-ingest-processor")
+    queue = one(resources, "aws:sqs/queue:Queue", "tap-ingest-failure-queue")
+    name = processor.inputs["name"]
+
+    body = json.loads(dashboard.inputs["dashboardBody"])
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"]["metrics"]]
+    for metric in ("Invocations", "Errors"):
+        assert ["AWS/Lambda", metric, "FunctionName", name] in metrics
+    assert ["AWS/Lambda", "Duration", "FunctionName", name, {"stat": "Maximum", "yAxis": "right"}] in metrics
+    assert [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        queue.inputs["name"],
+        {"stat": "Maximum"},
+    ] in metrics
+    # What processor.run() really emits under the deployed environment, as the dashboard asks for it.
+    emitted = emitted_metrics(processor.inputs["environment"]["variables"])
+    for metric in ("UploadsStored", "UploadsRejected", "ProcessFailures"):
+        namespace, dimension_sets = emitted[metric]
+        assert ["Service=document-ingest"] in dimension_sets
+        assert [namespace, metric, "Service", "document-ingest"] in metrics
+    positions = {(widget["x"], widget["y"]) for widget in body["widgets"]}
+    assert len(positions) == len(body["widgets"])

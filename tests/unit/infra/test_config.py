@@ -51,6 +51,8 @@ def test_no_config_gives_the_secure_defaults() -> None:
     assert args.lambda_memory_mb == 512
     assert args.enable_snap_start is False
     assert args.max_document_bytes == 4_500_000
+    assert args.max_upload_bytes == 5 * 1024**3
+    assert args.ingest_cors_origins == ()  # no CORS configuration on the ingest bucket
     assert args.allowed_content_types == DEFAULT_ALLOWED_CONTENT_TYPES
     assert args.api_logging_level is ApiLoggingLevel.INFO
     assert args.owner_scope is OwnerScope.ROLE
@@ -80,6 +82,8 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         "enableSnapStart": "true",
         "forceDestroy": "true",
         "maxDocumentBytes": "1000000",
+        "maxUploadBytes": "1073741824",
+        "ingestCorsOrigins": '["https://app.example.com", "https://localhost:8443"]',
         "allowedContentTypes": '["application/pdf"]',
         "ownerScope": "session",
         "noncurrentVersionExpirationDays": "30",
@@ -113,6 +117,8 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         enable_snap_start=True,
         force_destroy=True,
         max_document_bytes=1_000_000,
+        max_upload_bytes=1024**3,
+        ingest_cors_origins=("https://app.example.com", "https://localhost:8443"),
         allowed_content_types=("application/pdf",),
         owner_scope=OwnerScope.SESSION,
         noncurrent_version_expiration_days=30,
@@ -225,6 +231,44 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
             {"maxDocumentBytes": "6000000"},
             "maxDocumentBytes: must be between 1 and 4500000 (Lambda's 6 MB synchronous payload after base64 "
             "encoding); got 6000000",
+        ),
+        (
+            {"maxUploadBytes": "0"},
+            "maxUploadBytes: must be between 1 and 21474836480 (the processor's one-invocation limit, "
+            "20 GiB); got 0",
+        ),
+        (
+            {"maxUploadBytes": str(20 * 1024**3 + 1)},
+            "maxUploadBytes: must be between 1 and 21474836480 (the processor's one-invocation limit, "
+            "20 GiB); got 21474836481",
+        ),
+        ({"maxUploadBytes": "5GiB"}, "maxUploadBytes: must be a whole number; got '5GiB'"),
+        (
+            {"ingestCorsOrigins": "https://app.example.com"},
+            "ingestCorsOrigins: must be a list of strings (YAML list or JSON array); got "
+            "'https://app.example.com'",
+        ),
+        *[
+            (
+                {"ingestCorsOrigins": json.dumps([origin])},
+                f"ingestCorsOrigins: {origin!r} is not an HTTPS origin such as 'https://app.example.com' "
+                "(lowercase host, optional port, no path, no wildcard)",
+            )
+            for origin in (
+                "*",
+                "http://app.example.com",
+                "https://*.example.com",
+                "https://app.example.com/",
+                "https://app.example.com/upload",
+                "https://App.example.com",
+                "https://app.example.com:0",
+                "https://-app.example.com",
+                "app.example.com",
+            )
+        ],
+        (
+            {"ingestCorsOrigins": '["https://a.example", "https://a.example"]'},
+            "ingestCorsOrigins: lists 'https://a.example' more than once",
         ),
         ({"allowedContentTypes": "[]"}, "allowedContentTypes: must list at least one media type"),
         (
@@ -386,3 +430,12 @@ def test_the_account_example_stack_file_deploys_only_the_account_setting() -> No
     assert set(raw) <= set(CONFIG_KEYS)
     assert args.stack_kind is StackKind.API_GATEWAY_ACCOUNT
     assert args.region == config["aws:region"]
+
+
+def test_the_upload_limits_are_the_services_own() -> None:
+    """The stack's default and ceiling are the ones the API and the processor enforce (MAX_UPLOAD_BYTES)."""
+    from document_processor import settings as service_settings
+    from lib import config, settings
+
+    assert settings.DEFAULT_MAX_UPLOAD_BYTES == service_settings.DEFAULT_MAX_UPLOAD_BYTES
+    assert config.MAX_UPLOAD_BYTES_LIMIT == service_settings.MAX_UPLOAD_BYTES_CEILING

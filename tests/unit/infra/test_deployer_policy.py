@@ -58,6 +58,7 @@ ACTIONS_NOT_OPERATIONS = {
     "s3:GetAccelerateConfiguration": "authorises GetBucketAccelerateConfiguration",
     "s3:GetReplicationConfiguration": "authorises GetBucketReplication",
     "s3:GetBucketCORS": "authorises GetBucketCors (IAM spells it in capitals)",
+    "s3:PutBucketCORS": "authorises PutBucketCors and DeleteBucketCors",
     "s3:PutBucketPublicAccessBlock": "authorises PutPublicAccessBlock and DeletePublicAccessBlock",
     "s3:GetBucketPublicAccessBlock": "authorises GetPublicAccessBlock",
     "iam:PassRole": "a permission only: checked when a role is handed to a service (CreateFunction, ...)",

@@ -63,6 +63,7 @@ def test_function_environment_matches_the_service_contract(resources: list[Captu
     function = one(resources, FUNCTION, "tap-compute-function")
     bucket = one(resources, "aws:s3/bucket:Bucket", "tap-storage-documents")
     table = one(resources, "aws:dynamodb/table:Table")
+    ingest = one(resources, "aws:s3/bucket:Bucket", "tap-storage-ingest")
 
     assert function.inputs["environment"]["variables"] == {
         "DOCUMENTS_BUCKET": bucket.id,
@@ -70,6 +71,8 @@ def test_function_environment_matches_the_service_contract(resources: list[Captu
         "MAX_DOCUMENT_BYTES": "4500000",
         "ALLOWED_CONTENT_TYPES": "application/pdf,image/png,image/jpeg,text/plain",
         "OWNER_SCOPE": "role",
+        "INGEST_BUCKET": ingest.id,
+        "MAX_UPLOAD_BYTES": str(5 * 1024**3),
         "LOG_LEVEL": "INFO",
         "METRICS_NAMESPACE": "SecureDocumentApi",
         "POWERTOOLS_SERVICE_NAME": "document-api",

@@ -22,6 +22,26 @@ def test_an_overlong_bucket_name_is_refused() -> None:
         naming.documents_bucket_name("e" * 40, "123456789012", "us-east-1")
 
 
+def test_the_longest_valid_environment_suffix_still_fits_the_ingest_bucket_name() -> None:
+    name = naming.ingest_bucket_name("e" * 20, "123456789012", "ap-southeast-5")
+
+    assert name == f"doc-ingest-{'e' * 20}-123456789012-ap-southeast-5"
+    assert len(name) <= naming.MAX_BUCKET_NAME_LENGTH
+    with pytest.raises(ValueError, match=r"is longer than 63 characters"):
+        naming.ingest_bucket_name("e" * 40, "123456789012", "us-east-1")
+
+
+def test_the_processor_names_follow_the_uploads_spec() -> None:
+    assert (
+        naming.ingest_bucket_name("dev", "123456789012", "us-east-1")
+        == "doc-ingest-dev-123456789012-us-east-1"
+    )
+    assert naming.processor_function_name("dev") == "doc-ingest-dev"
+    assert naming.processor_role_name("dev") == "doc-ingest-dev-lambda"
+    assert naming.processor_log_group_name("dev") == "/aws/lambda/doc-ingest-dev"
+    assert naming.processor_failure_queue_name("dev") == "doc-ingest-dev-failures"
+
+
 def test_names_share_one_prefix_per_environment() -> None:
     assert naming.function_name("qa") == "doc-processor-qa"
     assert naming.lambda_log_group_name("qa") == "/aws/lambda/doc-processor-qa"
@@ -41,6 +61,8 @@ def test_s3_stack_refuses_kms_mode_without_a_key() -> None:
                 vpc_endpoint_id="vpce-1",
                 lambda_role_arn="arn:aws:iam::123456789012:role/r",
                 reconciler_role_arn="arn:aws:iam::123456789012:role/c",
+                ingest_bucket_name="i",
+                processor_role_arn="arn:aws:iam::123456789012:role/p",
                 noncurrent_version_expiration_days=1,
                 access_log_expiration_days=1,
                 encryption_mode=EncryptionMode.KMS,

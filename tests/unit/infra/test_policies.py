@@ -113,6 +113,7 @@ def test_lambda_role_policy_lists_the_catalogue_item_actions_on_the_table_and_qu
     assert items["Effect"] == "Allow"
     assert sorted(as_list(items["Action"])) == [
         "dynamodb:DeleteItem",
+        "dynamodb:GetItem",  # upload sessions (Catalogue.get_session)
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     ]
@@ -124,6 +125,7 @@ def test_lambda_role_policy_lists_the_catalogue_item_actions_on_the_table_and_qu
     # No scans, batch calls, transactions, table management, or wildcards.
     assert dynamodb == {
         "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
@@ -182,16 +184,18 @@ def test_dynamodb_endpoint_policy_reaches_only_the_catalogue_for_our_account() -
     (only,) = document["Statement"]
     assert (only["Effect"], only["Principal"]) == ("Allow", "*")
     assert sorted(only["Resource"]) == [TABLE, INDEX]
-    # Exactly the union of what the two roles may do: nothing the functions never call.
+    # Exactly the union of what the three roles may do: nothing the functions never call.
     assert sorted(only["Action"]) == sorted(
         {
             *policies.CATALOGUE_ITEM_ACTIONS,
             *policies.CATALOGUE_QUERY_ACTIONS,
             *policies.RECONCILER_ITEM_ACTIONS,
+            *policies.PROCESSOR_ITEM_ACTIONS,
         }
     )
     assert sorted(only["Action"]) == [
         "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -321,7 +325,14 @@ def test_s3_endpoint_policy_reaches_only_our_buckets_for_our_account() -> None:
     (only,) = document["Statement"]
     assert only["Effect"] == "Allow"
     assert sorted(only["Resource"]) == sorted([BUCKET, f"{BUCKET}/*", other, f"{other}/*"])
-    assert sorted(only["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    assert sorted(only["Action"]) == [
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:ListMultipartUploadParts",
+        "s3:PutObject",
+    ]
     assert only["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
 
 

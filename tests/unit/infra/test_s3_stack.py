@@ -59,8 +59,7 @@ def test_each_bucket_is_private_versioned_encrypted_and_acl_free(
 def test_documents_bucket_logs_to_the_access_log_bucket(resources: list[CapturedResource]) -> None:
     documents, logs = one(resources, BUCKET, DOCUMENTS), one(resources, BUCKET, LOGS)
 
-    (logging,) = of_type(resources, "aws:s3/bucketLogging:BucketLogging")
-    assert logging.inputs["bucket"] == documents.id
+    logging = bucket_side(resources, "aws:s3/bucketLogging:BucketLogging", documents)
     assert logging.inputs["targetBucket"] == logs.id
     assert logging.inputs["targetPrefix"] == ACCESS_LOG_PREFIX
     logs_policy = one(resources, "aws:s3/bucketPolicy:BucketPolicy", "tap-storage-access-logs-policy")
@@ -97,6 +96,7 @@ def test_documents_bucket_policy_is_wired_to_the_real_bucket_endpoint_and_role(
     endpoint = one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "tap-networking-s3-endpoint")
     role = one(resources, "aws:iam/role:Role", "tap-compute-role")
     reconciler = one(resources, "aws:iam/role:Role", "tap-catalogue-reconciler-role")
+    processor = one(resources, "aws:iam/role:Role", "tap-ingest-processor-role")
     bucket_policy = one(resources, "aws:s3/bucketPolicy:BucketPolicy", "tap-storage-documents-policy")
 
     assert bucket_policy.inputs["bucket"] == documents.id
@@ -106,16 +106,30 @@ def test_documents_bucket_policy_is_wired_to_the_real_bucket_endpoint_and_role(
     assert all(s["Effect"] == "Deny" for s in document["Statement"])
     outside = statement(document, "DenyDataAccessOutsideVpcEndpoint")
     assert outside["Condition"] == {"StringNotEquals": {"aws:SourceVpce": endpoint.id}}
+    # GetObject alone leaves the endpoint-only deny: the API role's presigned 303 downloads.
+    assert sorted(outside["Action"]) == sorted(set(DATA_PLANE_ACTIONS) - {"s3:GetObject"})
     others = statement(document, "DenyDataAccessToOtherPrincipals")
-    # The bucket policy names both roles by their deterministic ARNs: they must be the real ones.
+    # The bucket policy names the roles by their deterministic ARNs: they must be the real ones.
     assert others["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": [role.state["arn"], reconciler.state["arn"]]}
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [role.state["arn"], reconciler.state["arn"], processor.state["arn"]]
+        }
     }
     assert sorted(others["Action"]) == sorted(DATA_PLANE_ACTIONS)
     reconciler_writes = statement(document, "DenyReconcilerWrites")
     assert reconciler_writes["Condition"] == {"ArnEquals": {"aws:PrincipalArn": reconciler.state["arn"]}}
     assert sorted(reconciler_writes["Action"]) == sorted(set(DATA_PLANE_ACTIONS) - {"s3:GetObject"})
-    assert len(document["Statement"]) == 5
+    processor_limit = statement(document, "DenyProcessorAllButCopiesIn")
+    assert processor_limit["Condition"] == {"ArnEquals": {"aws:PrincipalArn": processor.state["arn"]}}
+    assert sorted(processor_limit["Action"]) == sorted(
+        set(DATA_PLANE_ACTIONS) - {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    )
+    downloads = [s for s in document["Statement"] if s["Sid"].startswith("DenyDownloadsOutsideVpcEndpoint")]
+    assert len(downloads) == 4
+    assert all(s["Action"] == "s3:GetObject" for s in downloads)
+    signer = statement(document, "DenyDownloadsOutsideVpcEndpointUnlessSignedByApiRole")
+    assert signer["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": [role.state["arn"]]}
+    assert len(document["Statement"]) == 10
     assert statement(document, "DenyInsecureTransport")["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }

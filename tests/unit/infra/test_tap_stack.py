@@ -48,6 +48,12 @@ REQUIRED_OUTPUTS = [
     "dynamodbVpcEndpointId",
     "reconcilerFunctionName",
     "reconcilerFailureQueueUrl",
+    "ingestBucketName",
+    "ingestBucketArn",
+    "processorFunctionName",
+    "processorRoleArn",
+    "processorLogGroupName",
+    "processorFailureQueueUrl",
 ]
 
 
@@ -61,6 +67,7 @@ def test_components_are_children_of_the_stack_and_resources_of_their_component(
         "tap:networking:NetworkingStack",
         "tap:storage:S3Stack",
         "tap:catalogue:CatalogueStack",
+        "tap:ingest:IngestStack",
         "tap:compute:LambdaStack",
         "tap:api:ApiGatewayStack",
         "tap:monitoring:CloudWatchStack",
@@ -140,7 +147,10 @@ def test_every_required_output_is_exported_and_points_at_the_real_resources(
         == one(resources, "aws:ec2/vpcEndpoint:VpcEndpoint", "tap-catalogue-dynamodb-endpoint").id
     )
     assert outputs["reconcilerFunctionName"] == "doc-reconciler-dev"
-    assert outputs["reconcilerFailureQueueUrl"] == one(resources, "aws:sqs/queue:Queue").state["url"]
+    assert (
+        outputs["reconcilerFailureQueueUrl"]
+        == one(resources, "aws:sqs/queue:Queue", "tap-catalogue-failure-queue").state["url"]
+    )
     assert outputs["reconcilerFailureQueueUrl"].endswith(f"/{MOCK_ACCOUNT_ID}/doc-reconciler-dev-failures")
     assert (
         outputs["documentsBucketArn"]
@@ -152,6 +162,22 @@ def test_every_required_output_is_exported_and_points_at_the_real_resources(
     assert outputs["alarmTopicArn"] == one(resources, "aws:sns/topic:Topic").state["arn"]
     assert outputs["kmsKeyArn"] is None
     assert (outputs["encryptionMode"], outputs["maxDocumentBytes"]) == ("SSE_S3", 4_500_000)
+    ingest = one(resources, "aws:s3/bucket:Bucket", "tap-storage-ingest")
+    assert (outputs["ingestBucketName"], outputs["ingestBucketArn"]) == (
+        f"doc-ingest-dev-{MOCK_ACCOUNT_ID}-us-east-1",
+        ingest.state["arn"],
+    )
+    processor = one(resources, "aws:lambda/function:Function", "tap-ingest-processor")
+    assert outputs["processorFunctionName"] == processor.inputs["name"] == "doc-ingest-dev"
+    processor_role = one(resources, "aws:iam/role:Role", "tap-ingest-processor-role")
+    assert outputs["processorRoleArn"] == processor_role.state["arn"]
+    assert outputs["processorRoleArn"] == f"arn:aws:iam::{MOCK_ACCOUNT_ID}:role/doc-ingest-dev-lambda"
+    assert outputs["processorLogGroupName"] == "/aws/lambda/doc-ingest-dev"
+    assert (
+        outputs["processorFailureQueueUrl"]
+        == one(resources, "aws:sqs/queue:Queue", "tap-ingest-failure-queue").state["url"]
+    )
+    assert outputs["processorFailureQueueUrl"].endswith(f"/{MOCK_ACCOUNT_ID}/doc-ingest-dev-failures")
     assert len(outputs["privateSubnetIds"]) == len(outputs["publicSubnetIds"]) == 2
 
 
@@ -216,9 +242,11 @@ def test_kms_mode_encrypts_documents_logs_and_alarms_with_the_key(kms_stack: Syn
         "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn},
         "bucketKeyEnabled": True,
     }
+    ingest = one(resources, "aws:s3/bucket:Bucket", "tap-storage-ingest")
+    assert encryption[ingest.id] == encryption[documents.id]  # quarantine as the vault
     assert encryption[logs_bucket.id]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == 5
+    assert len(groups) == 6
     assert all(group.inputs["kmsKeyId"] == key_arn for group in groups)
     assert one(resources, "aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key_arn
     role_policy = policy_of(one(resources, "aws:iam/rolePolicy:RolePolicy", "tap-compute-role-policy"))
@@ -298,7 +326,7 @@ def test_names_follow_the_environment_suffix(tuned: Synthesis) -> None:
 def test_every_log_group_gets_the_configured_retention(tuned: Synthesis) -> None:
     groups = of_type(tuned.resources, "aws:cloudwatch/logGroup:LogGroup")
 
-    assert len(groups) == 5
+    assert len(groups) == 6
     assert all(group.inputs["retentionInDays"] == 731 for group in groups)
 
 
@@ -341,11 +369,17 @@ def test_break_glass_principals_are_let_into_the_documents_bucket(tuned: Synthes
     bucket_policy = one(tuned.resources, "aws:s3/bucketPolicy:BucketPolicy", "tap-storage-documents-policy")
     role_arn = one(tuned.resources, "aws:iam/role:Role", "tap-compute-role").state["arn"]
     reconciler_arn = one(tuned.resources, "aws:iam/role:Role", "tap-catalogue-reconciler-role").state["arn"]
+    processor_arn = one(tuned.resources, "aws:iam/role:Role", "tap-ingest-processor-role").state["arn"]
 
     others = statement(policy_of(bucket_policy), "DenyDataAccessToOtherPrincipals")
     assert others["Condition"] == {
         "ArnNotEquals": {
-            "aws:PrincipalArn": [role_arn, reconciler_arn, "arn:aws:iam::123456789012:role/BreakGlass"]
+            "aws:PrincipalArn": [
+                role_arn,
+                reconciler_arn,
+                processor_arn,
+                "arn:aws:iam::123456789012:role/BreakGlass",
+            ]
         }
     }
 

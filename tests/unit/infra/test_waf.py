@@ -174,7 +174,7 @@ def test_a_request_without_a_body_label_is_left_to_the_other_rules(rules: dict[s
 # --- the pure helpers, on route tables other than the shipped one ------------------------------
 
 
-def test_upload_routes_are_the_routes_whose_method_carries_a_body() -> None:
+def test_upload_routes_are_the_routes_whose_method_carries_a_document_body() -> None:
     from document_processor.routes import Route
     from lib import waf
 
@@ -183,10 +183,23 @@ def test_upload_routes_are_the_routes_whose_method_carries_a_body() -> None:
         Route("POST", "/documents", "upload", ""),
         Route("PUT", "/documents/{id}/content", "replace", ""),
         Route("DELETE", "/documents/{id}", "delete", ""),
+        Route("POST", "/uploads", "create_upload", ""),
+        Route("POST", "/uploads/{id}/parts", "sign_upload_parts", ""),
+        Route("POST", "/uploads/{id}/complete", "complete_upload", ""),
     )
 
     assert waf.upload_routes(table) == table[1:3]
     assert waf.upload_routes() == tuple(UPLOADS)
+
+
+def test_the_json_session_calls_are_real_routes_and_keep_body_inspection() -> None:
+    """A renamed operation must not silently drop out of JSON_BODY_OPERATIONS into the exemption."""
+    from lib import waf
+
+    body_routes = {r.operation for r in ROUTES if r.method in waf.UPLOAD_METHODS}
+
+    assert body_routes >= waf.JSON_BODY_OPERATIONS
+    assert body_routes - waf.JSON_BODY_OPERATIONS == {"upload_document"}
 
 
 def test_the_upload_path_regex_matches_one_segment_per_parameter_after_any_prefix() -> None:
