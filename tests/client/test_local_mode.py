@@ -1,0 +1,255 @@
+"""The SDK and the ``docapi`` command end to end against local mode, every request signed.
+
+Small documents go through ``POST /documents``, large ones through ``/uploads`` (parts PUT to the
+emulator's presigned URLs) and come back through the 303; each test's caller is a fresh principal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from benchmarks.uploads import write_jpeg
+from docapi import IntegrityError, NotFoundError, RejectedError
+from tests.e2e.samples import pdf, png
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.client.conftest import Caller
+
+MIB = 1024 * 1024
+LARGE_SIZE = 32 * MIB + 12_345
+"""Seven parts of the service's 5 MiB, the last one short."""
+
+
+class Interrupted(Exception):
+    """Raised from inside the uploader, as a Ctrl-C or a lost network would stop it."""
+
+
+class CountingTransport(httpx.BaseTransport):
+    """The real transport, counting the requests per method (the part PUTs are what a resume saves)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.counts: dict[str, int] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.counts[request.method] = self.counts.get(request.method, 0) + 1
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class FlippingTransport(httpx.BaseTransport):
+    """The real transport, but one byte in the middle of every GET body is flipped (a corrupt download)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if request.method != "GET" or response.status_code != 200:
+            return response
+        body = bytearray(response.read())
+        if len(body) > 100:
+            body[len(body) // 2] ^= 0x01
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body))
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as source:
+        return hashlib.file_digest(source, "sha256").hexdigest()
+
+
+@pytest.fixture(scope="module")
+def large_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid JPEG above the inline limit (written in segments, never whole in memory)."""
+    path = tmp_path_factory.mktemp("large") / "scan.jpg"
+    write_jpeg(path, LARGE_SIZE)
+    return path
+
+
+def test_small_documents_round_trip_through_the_cli(caller: Caller, tmp_path: Path) -> None:
+    # given a PDF and a PNG, uploaded with a shell glob the command expands itself
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "report.pdf").write_bytes(pdf(2).data)
+    (tmp_path / "in" / "figure.png").write_bytes(png(7, 5).data)
+    uploaded = caller.run("upload", str(tmp_path / "in" / "*"), "--json")
+    assert uploaded.exit_code == 0, uploaded.stderr
+    results = {result["file"].rsplit("/", 1)[1]: result for result in json.loads(uploaded.stdout)}
+    assert set(results) == {"report.pdf", "figure.png"}
+    assert all(result["status"] == "stored" and not result["multipart"] for result in results.values())
+    assert results["report.pdf"]["document"]["pageCount"] == 2
+
+    # then ls, info and download agree with the files
+    listed = json.loads(caller.run("ls", "--json").stdout)
+    assert {item["filename"] for item in listed} == {"report.pdf", "figure.png"}
+    only_png = json.loads(caller.run("ls", "--type", "image/png", "--json").stdout)
+    assert [item["filename"] for item in only_png] == ["figure.png"]
+    document_id = results["figure.png"]["id"]
+    info = json.loads(caller.run("info", document_id, "--json").stdout)
+    expected_sha256 = sha256_of(tmp_path / "in" / "figure.png")
+    assert (info["width"], info["height"], info["sha256"]) == (7, 5, expected_sha256)
+    target = tmp_path / "out.png"
+    downloaded = caller.run("download", document_id, "-o", str(target), "--json")
+    assert downloaded.exit_code == 0, downloaded.stderr
+    assert json.loads(downloaded.stdout) == {"id": document_id, "path": str(target), "verified": True}
+    assert target.read_bytes() == (tmp_path / "in" / "figure.png").read_bytes()
+
+    # when both are removed, they are gone: info is exit 4 with the service's code
+    removed = caller.run("rm", *(result["id"] for result in results.values()), "--json")
+    assert removed.exit_code == 0, removed.stderr
+    assert sorted(json.loads(removed.stdout)["deleted"]) == sorted(r["id"] for r in results.values())
+    gone = caller.run("info", document_id, "--json")
+    assert gone.exit_code == 4
+    assert json.loads(gone.stdout)["error"]["code"] == "not_found"
+
+
+def test_large_upload_waits_until_stored_and_downloads_identical(
+    caller: Caller, large_jpeg: Path, tmp_path: Path
+) -> None:
+    uploaded = caller.run("upload", str(large_jpeg), "--wait", "--concurrency", "4", "--json")
+    assert uploaded.exit_code == 0, uploaded.stderr
+    [result] = json.loads(uploaded.stdout)
+    assert (result["multipart"], result["status"]) == (True, "stored")
+    assert result["document"]["sha256"] == sha256_of(large_jpeg) == result["sha256"]
+    assert result["document"]["size"] == LARGE_SIZE
+
+    # the download follows the 303 to the emulator, unsigned, and verifies the SHA-256
+    target = tmp_path / "copy.jpg"
+    downloaded = caller.run("download", result["id"], "-o", str(target))
+    assert downloaded.exit_code == 0, downloaded.stderr
+    assert sha256_of(target) == sha256_of(large_jpeg)
+    sessions = json.loads(caller.run("uploads", "--json").stdout)
+    assert [(s["id"], s["status"], s["partCount"]) for s in sessions] == [(result["id"], "stored", 7)]
+
+
+def test_an_interrupted_upload_resumes_with_only_the_missing_parts(caller: Caller, large_jpeg: Path) -> None:
+    # given an upload stopped after its second part was accepted
+    accepted: list[int] = []
+
+    def stop_after_two(part_number: int) -> None:
+        accepted.append(part_number)
+        if len(accepted) == 2:
+            raise Interrupted
+
+    with caller.client() as first, pytest.raises(Interrupted):
+        first.upload_file(large_jpeg, concurrency=2, on_part=stop_after_two)
+    [session] = caller.client().list_uploads()["items"]
+    assert session["status"] == "awaiting-parts"
+    received = caller.client().get_upload(session["id"])["partsReceived"]
+    assert 2 <= len(received) < session["partCount"]
+
+    # when the same file is uploaded again
+    counting = CountingTransport()
+    with caller.client(storage_transport=counting) as second:
+        result = second.upload_file(large_jpeg, wait=True)
+
+    # then the same session was completed, sending only the parts S3 did not have
+    assert result.id == session["id"]
+    assert counting.counts == {"PUT": session["partCount"] - len(received)}
+    assert result.document is not None
+    assert result.document["sha256"] == sha256_of(large_jpeg)
+    assert not list(caller.state_dir.iterdir())  # the resume state is gone once completed
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["inline", "303"])
+def test_a_corrupted_download_is_detected_and_leaves_no_file(
+    caller: Caller, large_jpeg: Path, tmp_path: Path, large: bool
+) -> None:
+    source = large_jpeg if large else tmp_path / "note.txt"
+    if not large:
+        source.write_text("a small note, long enough to have a middle byte to flip. " * 4)
+    document_id = caller.client().upload_file(source, wait=True).id
+    # the API's own response (inline) or S3's (behind the 303) comes back with one byte changed
+    transport = {"storage_transport" if large else "transport": FlippingTransport()}
+    target = tmp_path / "downloads" / "copy"
+    with caller.client(**transport) as client, pytest.raises(IntegrityError, match="SHA-256"):
+        client.download(document_id, target)
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []  # no partial file either
+
+
+def test_wrong_secret_is_exit_3(caller: Caller) -> None:
+    result = caller.run("ls", "--json", secret="not-the-secret-key-of-this-principal")
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert (error["type"], error["status"]) == ("AuthError", 403)
+    assert "credentials" in result.stderr
+
+
+def test_unknown_document_is_exit_4_and_downloads_nothing(caller: Caller, tmp_path: Path) -> None:
+    unknown = "0" * 32
+    assert caller.run("info", unknown).exit_code == 4
+    result = caller.run("download", unknown, "-o", str(tmp_path / "x"))
+    assert result.exit_code == 4
+    assert list(tmp_path.iterdir()) == []
+    assert caller.run("rm", unknown).exit_code == 4
+    with caller.client() as client, pytest.raises(NotFoundError):
+        client.get_upload(unknown)
+
+
+def test_a_mismatching_type_is_exit_5_with_the_code(caller: Caller, tmp_path: Path) -> None:
+    fake = tmp_path / "invoice.pdf"
+    fake.write_text("plain text, not a PDF\n")
+    result = caller.run("upload", str(fake), "--json")
+    assert result.exit_code == 5
+    error = json.loads(result.stdout)["error"]
+    assert (error["status"], error["code"]) == (415, "content_type_mismatch")
+    assert json.loads(caller.run("ls", "--json").stdout) == []
+
+
+def test_a_rejected_upload_session_is_exit_5_with_the_processor_code(caller: Caller, tmp_path: Path) -> None:
+    # given a text file declared as a JPEG by its name, sent through /uploads (inline limit lowered)
+    fake = tmp_path / "photo.jpg"
+    fake.write_bytes(b"not a jpeg at all\n" * 200)
+    result = caller.run("upload", str(fake), "--wait", "--json", DOCAPI_INLINE_LIMIT="1000")
+    assert result.exit_code == 5, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert (error["type"], error["code"]) == ("RejectedError", "content_type_mismatch")
+    [session] = json.loads(caller.run("uploads", "--json").stdout)
+    assert session["status"] == "rejected"
+    with caller.client() as client, pytest.raises(RejectedError) as raised:
+        client.wait_for_upload(session["id"])
+    assert raised.value.code == "content_type_mismatch"
+
+
+def test_one_bad_file_does_not_stop_the_others(caller: Caller, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.png"
+    good.write_text("fine\n")
+    bad.write_text("not a png\n")
+    result = caller.run("upload", str(bad), str(good), "--json")
+    assert result.exit_code == 5
+    first, second = json.loads(result.stdout)
+    assert first["error"]["code"] == "content_type_mismatch"
+    assert second["status"] == "stored"
+
+
+def test_text_output_is_tab_separated_when_piped(caller: Caller, tmp_path: Path) -> None:
+    note = tmp_path / "ünïcode name.txt"
+    note.write_text("hello\n")
+    assert caller.run("upload", str(note)).exit_code == 0
+    lines = caller.run("ls").stdout.splitlines()
+    [row] = [line.split("\t") for line in lines]
+    assert row[:3] == ["ünïcode name.txt", "text/plain", "6 B"]
+
+
+def test_usage_errors_are_exit_2(caller: Caller, tmp_path: Path) -> None:
+    assert caller.run("upload", str(tmp_path / "absent.txt")).exit_code == 2
+    assert caller.run("info", "not-an-id").exit_code == 2
+    assert caller.run("ls", "--order", "sideways").exit_code == 2
+    no_endpoint = caller.run("ls", DOCAPI_ENDPOINT="")
+    assert no_endpoint.exit_code == 2
+    assert "DOCAPI_ENDPOINT" in no_endpoint.stderr
+    assert os.environ.get("DOCAPI_ENDPOINT") is None
