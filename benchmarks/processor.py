@@ -466,6 +466,13 @@ class Row:
             f"{baseline:6.1f} | {peak:6.1f} | {extra:+6.1f} | {floor_extra:+6.1f}"
         )
 
+    def rounds_line(self) -> str:
+        """Every round's seconds (the spread behind the medians)."""
+        floors = "/".join(f"{entry.seconds:.2f}" for entry in self.floor)
+        processors = "/".join(f"{entry.seconds - entry.copy_seconds:.2f}" for entry in self.processor)
+        copies = "/".join(f"{entry.copy_seconds:.2f}" for entry in self.processor)
+        return f"{self.label}: floor {floors} s; processor {processors} s without the copy, copy {copies} s"
+
 
 HEADER = (
     "       object | floor MB/s | processor MB/s | ratio | copy s | ratio+copy | "
@@ -545,6 +552,7 @@ def run(
     details = [
         HEADER,
         *(row.line() for row in rows),
+        *(row.rounds_line() for row in rows),
         "ratio: processor throughput / floor (median of per-round ratios), the server-side copy left out; "
         "ratio+copy: with moto's CopyObject in (S3's work when deployed)",
         f"peak RSS above the baseline, worst run: {worst_extra:+.1f} MiB (goal < +{GOAL_EXTRA_MIB:.0f} MiB); "

@@ -102,7 +102,7 @@ read. Budget for 5 GiB inside the function's 900 s: one streamed read at the ten
 Lambda connection gets from S3 (about 1-2 minutes; hashing and the checks run in the same pass, see
 ``benchmarks/processor.py``), the server-side copy (S3's own throughput, typically a minute or two),
 a few small requests; a stall costs at most ``MAX_ATTEMPTS`` x 60 s on a request before the record fails
-and Lambda retries the event. Objects far beyond 5 GiB would not fit one 15-minute invocation."""
+and Lambda retries the event. ``settings.MAX_UPLOAD_BYTES_CEILING`` (20 GiB) comes from the same budget."""
 MAX_ATTEMPTS = 3
 """Attempts per S3 request, the first included (botocore's standard mode: throttling, 5xx, connection
 errors; a retried copy that finds its own earlier copy done gets 412 and counts it as done). A read
