@@ -447,3 +447,16 @@ def test_a_part_or_complete_of_an_upload_no_longer_open_is_no_such_upload(
             call()
         assert refused.value.response["Error"]["Code"] == "NoSuchUpload"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_the_local_ingest_bucket_and_processor_match_the_stacks_constants() -> None:
+    # Local mode does not import the infrastructure (pulumi) at run time; this keeps the copies equal.
+    from lib.ingest_stack import INGEST_EVENTS, PROCESSOR_TIMEOUT_SECONDS
+    from lib.s3_stack import INGEST_ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS, INGEST_EXPIRATION_DAYS
+    from local_mode.emulator import INGEST_ABORT_INCOMPLETE_UPLOADS_DAYS, INGEST_EXPIRE_OBJECTS_DAYS
+    from local_mode.event_pump import PROCESSOR_TIMEOUT_SECONDS as LOCAL_PROCESSOR_TIMEOUT
+
+    assert INGEST_ABORT_INCOMPLETE_UPLOADS_DAYS == INGEST_ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS
+    assert INGEST_EXPIRE_OBJECTS_DAYS == INGEST_EXPIRATION_DAYS
+    assert INGEST_NOTIFIED_EVENTS == INGEST_EVENTS
+    assert LOCAL_PROCESSOR_TIMEOUT == PROCESSOR_TIMEOUT_SECONDS
