@@ -321,7 +321,11 @@ def documents_bucket_policy_findings(
     endpoints = s3_gateway_endpoints(resources_)
     roles = [text(f.props.get("role")) for f in of_type(resources_, tokens.LAMBDA_FUNCTION)]
     findings: list[Finding] = []
-    exempt = log_target_buckets(resources_)
+    # Log targets have their own policy check, quarantine buckets too ('project-ingest-quarantine-bucket').
+    exempt = [
+        *log_target_buckets(resources_),
+        *(b for b in quarantine_buckets(resources_) if not quarantine_problems(b, resources_)),
+    ]
     for bucket in buckets(resources_):
         if bucket in exempt:
             continue
@@ -370,10 +374,25 @@ def _data_bucket_policy_problems(
         if effect(s) == "Deny" and is_public_principal(s) and all(covers(s, a) for a in REQUIRED_DATA_ACTIONS)
     ]
     required = ", ".join(sorted(a.removeprefix("s3:") for a in REQUIRED_DATA_ACTIONS))
+    # DESIGN §4.2's one exception: GetObject may leave the endpoint-only deny when the presigned-download
+    # denies stand in for it (a recent SigV4 URL signed by our role). Every other action stays endpoint-only.
+    endpoint_required = REQUIRED_DATA_ACTIONS
+    presigned_get = not presigned_exception_problems(
+        document, "s3:GetObject", lambda_roles, MAX_DOWNLOAD_SIGNATURE_AGE_MS
+    )
+    if presigned_get:
+        endpoint_required = REQUIRED_DATA_ACTIONS - {"s3:GetObject"}
+    endpoint_candidates = [
+        s
+        for s in statements(document)
+        if effect(s) == "Deny" and is_public_principal(s) and all(covers(s, a) for a in endpoint_required)
+    ]
     # Conditions in one statement are ANDed: a deny that also exempts the Lambda role from the
     # endpoint condition lets the role in from anywhere, and a principal deny that also carries an
     # endpoint condition denies other principals only outside the VPC. Neither counts.
-    endpoint_denies = [s for s in data_denies if condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")]
+    endpoint_denies = [
+        s for s in endpoint_candidates if condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")
+    ]
     strict_endpoint_denies = [
         s
         for s in endpoint_denies
@@ -386,8 +405,9 @@ def _data_bucket_policy_problems(
         s for s in principal_denies if not condition_values(s, STRING_OPERATORS, "aws:SourceVpce")
     ]
     if not endpoint_denies:
+        endpoint_names = ", ".join(sorted(a.removeprefix("s3:") for a in endpoint_required))
         problems.append(
-            f"deny #2 missing: no Deny of the object data actions ({required}) with StringNotEquals "
+            f"deny #2 missing: no Deny of the object data actions ({endpoint_names}) with StringNotEquals "
             "aws:SourceVpce = the S3 gateway endpoint id."
         )
     elif not strict_endpoint_denies:
@@ -445,6 +465,179 @@ def _object_coverage_problems(document: Mapping[str, Any], bucket_arn: str) -> l
         and (covers(s, "s3:GetObject") or covers(s, "s3:PutObject"))
         and not any(fnmatchcase(objects, pattern) for pattern in resources(s))
     ]
+
+
+QUERY_STRING_AUTH: Final = "REST-QUERY-STRING"
+SIGV4: Final = "AWS4-HMAC-SHA256"
+MAX_UPLOAD_SIGNATURE_AGE_MS: Final = 900_000
+"""DESIGN §4.2: part URLs live at most 15 minutes, so the ingest policy's age bound may not exceed it."""
+MAX_DOWNLOAD_SIGNATURE_AGE_MS: Final = 300_000
+"""DESIGN §4.2: download URLs live at most 5 minutes."""
+MAX_QUARANTINE_DAYS: Final = 7
+"""A quarantine bucket's lifecycle expires objects and aborts uploads within a week (ours: 2 and 1 days)."""
+
+
+def presigned_exception_problems(
+    document: Mapping[str, Any], action: str, signer_roles: Collection[str], max_age_ms: int
+) -> list[str]:
+    """``action`` from outside the endpoint only as a recent SigV4 query-string URL one of our function
+    roles signed (DESIGN §4.2): four Deny statements, each "outside the endpoint AND one requirement
+    broken" (IAM ANDs inside a statement). Empty when all four are there."""
+    outside = [
+        s
+        for s in statements(document)
+        if effect(s) == "Deny"
+        and is_public_principal(s)
+        and covers(s, action)
+        and condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")
+    ]
+    name = action.removeprefix("s3:")
+    problems: list[str] = []
+    if not any(QUERY_STRING_AUTH in condition_values(s, NOT_EQUAL_OPERATORS, "s3:authType") for s in outside):
+        problems.append(
+            f"no Deny of {name} outside the endpoint unless s3:authType is {QUERY_STRING_AUTH!r} (presigned "
+            "URLs only)."
+        )
+    if not any(SIGV4 in condition_values(s, NOT_EQUAL_OPERATORS, "s3:signatureversion") for s in outside):
+        problems.append(
+            f"no Deny of {name} outside the endpoint unless s3:signatureversion is {SIGV4!r} (SigV2 URLs "
+            "report an age of 0)."
+        )
+    ages = [
+        _numeric_text(value)
+        for s in outside
+        for value in condition_values(
+            s, ("NumericGreaterThan", "NumericGreaterThanIfExists"), "s3:signatureAge"
+        )
+    ]
+    if not any(age is not None and 0 < age <= max_age_ms for age in ages):
+        problems.append(
+            f"no Deny of {name} outside the endpoint with s3:signatureAge NumericGreaterThanIfExists at most "
+            f"{max_age_ms} (ms); found {ages or 'none'}."
+        )
+    signers = [set(condition_values(s, ARN_NOT_EQUAL_OPERATORS, "aws:PrincipalArn")) for s in outside]
+    # Others may be named beside our role (break-glass principals keep their own way in).
+    if not any(names & set(signer_roles) for names in signers):
+        problems.append(
+            f"no Deny of {name} outside the endpoint unless aws:PrincipalArn is our function role that "
+            "signs the URLs (any other signer must be refused)."
+        )
+    return problems
+
+
+def _numeric_text(value: Any) -> float | None:
+    """Numeric condition values are strings in policy JSON ("900000")."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def is_versioned(bucket: StackResource, resources_: Sequence[StackResource]) -> bool:
+    return any(
+        text(nested(v.props, "versioningConfiguration", "status")) == "Enabled"
+        for v in companions_of(bucket, resources_, tokens.BUCKET_VERSIONING)
+    )
+
+
+def quarantine_problems(bucket: StackResource, resources_: Sequence[StackResource]) -> list[str]:
+    """What an unversioned bucket lacks to be a quarantine (the ingest bucket, DESIGN §4.2), where a
+    delete must really remove the bytes: the presign-only policy and a lifecycle that cleans up."""
+    roles = [text(f.props.get("role")) for f in of_type(resources_, tokens.LAMBDA_FUNCTION)]
+    endpoints = s3_gateway_endpoints(resources_)
+    arn = text(bucket.props.get("arn"))
+    problems: list[str] = []
+    documents: list[Mapping[str, Any]] = []
+    for bucket_policy in companions_of(bucket, resources_, tokens.BUCKET_POLICY):
+        try:
+            documents.append(policy_document(bucket_policy.props.get("policy")))
+        except PolicyDocumentError as error:
+            problems.append(f"{label(bucket_policy)}: {error}.")
+    if not documents:
+        problems.append("it has no bucket policy (the presign-only policy of DESIGN §4.2).")
+    for document in documents:
+        denies = [s for s in statements(document) if effect(s) == "Deny" and is_public_principal(s)]
+        confined = [
+            s
+            for s in denies
+            if covers(s, "s3:PutObject")
+            and any(
+                r.startswith(f"{arn}/") and r.endswith("*") and len(r) > len(arn) + 2
+                for r in as_list(s.get("NotResource"))
+                if isinstance(r, str)
+            )
+        ]
+        if not confined:
+            problems.append(
+                "no Deny of PutObject with NotResource '<bucket arn>/<prefix>*': uploads are not confined "
+                "to the ingest prefix."
+            )
+        others = REQUIRED_DATA_ACTIONS - {"s3:PutObject"}
+        if not any(
+            all(covers(s, a) for a in others)
+            and any(
+                refers_to(value, endpoint)
+                for value in condition_values(s, NOT_EQUAL_OPERATORS, "aws:SourceVpce")
+                for endpoint in endpoints
+            )
+            for s in denies
+        ):
+            problems.append(
+                f"no Deny of {', '.join(sorted(a.removeprefix('s3:') for a in others))} outside this stack's "
+                "S3 endpoint: quarantined bytes could be read from the internet."
+            )
+        problems.extend(
+            presigned_exception_problems(document, "s3:PutObject", roles, MAX_UPLOAD_SIGNATURE_AGE_MS)
+        )
+    rules = [
+        rule
+        for lifecycle in companions_of(bucket, resources_, tokens.BUCKET_LIFECYCLE)
+        for rule in as_list(lifecycle.props.get("rules"))
+        if isinstance(rule, Mapping) and text(rule.get("status")) == "Enabled"
+    ]
+    expiry = [number(nested(rule, "expiration", "days")) for rule in rules]
+    if not any(days is not None and 1 <= days <= MAX_QUARANTINE_DAYS for days in expiry):
+        problems.append(
+            f"no enabled lifecycle rule expires objects within {MAX_QUARANTINE_DAYS} days: abandoned "
+            "quarantined bytes would stay."
+        )
+    aborts = [number(nested(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation")) for rule in rules]
+    if not any(days is not None and 1 <= days <= MAX_QUARANTINE_DAYS for days in aborts):
+        problems.append(
+            "no enabled lifecycle rule aborts incomplete multipart uploads within "
+            f"{MAX_QUARANTINE_DAYS} days."
+        )
+    return problems
+
+
+def quarantine_buckets(resources_: Sequence[StackResource]) -> list[StackResource]:
+    """Unversioned buckets that are not log targets: each must be a well-formed quarantine."""
+    logs = log_target_buckets(resources_)
+    return [b for b in buckets(resources_) if b not in logs and not is_versioned(b, resources_)]
+
+
+def quarantine_findings(resources_: Sequence[StackResource]) -> list[Finding]:
+    return [
+        Finding(
+            f"bucket {label(bucket)} is not versioned, so it must be a quarantine bucket: {problem}",
+            bucket.urn,
+        )
+        for bucket in quarantine_buckets(resources_)
+        for problem in quarantine_problems(bucket, resources_)
+    ]
+
+
+def unversioned_buckets(resources_: Sequence[StackResource]) -> list[Finding]:
+    """S3.14: every bucket, except a well-formed quarantine bucket (deliberately unversioned so that
+    deleting a rejected or aborted upload removes it for good)."""
+    exempt = [b for b in quarantine_buckets(resources_) if not quarantine_problems(b, resources_)]
+    return buckets_missing(
+        resources_,
+        tokens.BUCKET_VERSIONING,
+        "S3.14 (CKV_AWS_21): no versioning; add aws.s3.BucketVersioning with status 'Enabled' (only a "
+        "quarantine bucket, see 'project-ingest-quarantine-bucket', may go without).",
+        exempt=exempt,
+    )
 
 
 def access_log_bucket_policy_findings(resources_: Sequence[StackResource]) -> list[Finding]:
@@ -607,11 +800,14 @@ POLICIES: Final[list[Policy]] = [
     stack_policy(
         name="s3-14-ckv-aws-21-every-bucket-versioned",
         description="Every bucket has versioning configured (S3.14; CKV_AWS_21).",
-        check=lambda resources_, config: buckets_missing(
-            resources_,
-            tokens.BUCKET_VERSIONING,
-            "S3.14 (CKV_AWS_21): no versioning; add aws.s3.BucketVersioning with status 'Enabled'.",
-        ),
+        check=resources_only(unversioned_buckets),
+    ),
+    stack_policy(
+        name="project-ingest-quarantine-bucket",
+        description="An unversioned bucket is a quarantine (the ingest bucket, DESIGN §4.2): presign-only "
+        "policy (PutObject under one prefix, only as a recent SigV4 URL our role signed; everything else "
+        "through our endpoint) and a lifecycle that expires objects and aborts uploads within 7 days.",
+        check=resources_only(quarantine_findings),
     ),
     stack_policy(
         name="ckv-aws-19-every-bucket-encrypted",

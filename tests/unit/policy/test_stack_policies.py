@@ -551,7 +551,7 @@ STACK_CASES += [
     StackCase(
         "ckv-aws-119-kms-mode-tables-and-queues",
         "kms",
-        lambda s: with_state(s, _QUEUE, "failure-queue", _sse_sqs_instead_of_the_key),
+        lambda s: with_state(s, _QUEUE, "catalogue-failure-queue", _sse_sqs_instead_of_the_key),
         ("SQS.1: in KMS mode queue 'tap-catalogue-failure-queue'", "kms_master_key_id is 'unset'"),
     ),
     StackCase(
@@ -587,14 +587,191 @@ STACK_CASES += [
     StackCase(
         "project-async-lambda-failure-destination-alarmed",
         "default",
-        lambda s: without(s, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"),
+        lambda s: without(
+            s, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "reconciler-invoke-config"
+        ),
         ("function 'tap-catalogue-reconciler'", "S3 notification", "no on-failure destination"),
     ),
     StackCase(
         "project-async-lambda-failure-destination-alarmed",
         "default",
-        lambda s: without(s, "aws:cloudwatch/metricAlarm:MetricAlarm", "failures-alarm"),
+        lambda s: without(s, "aws:cloudwatch/metricAlarm:MetricAlarm", "catalogue-failures-alarm"),
         ("failure queue 'tap-catalogue-failure-queue'", "has no alarm"),
+    ),
+]
+
+
+# --- large uploads (issue 14): the quarantine bucket, the vault's one exception, the processor ----
+
+_INGEST_POLICY = "ingest-policy"
+_UPLOADS = "DenyUploadsOutsideVpcEndpoint"
+
+
+def _drop(sid: str) -> Callable[[dict[str, Any]], None]:
+    def edit(document: dict[str, Any]) -> None:
+        document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != sid]
+
+    return edit
+
+
+def _signature_age(sid: str, age: str) -> Callable[[dict[str, Any]], None]:
+    def edit(document: dict[str, Any]) -> None:
+        for s in document["Statement"]:
+            if s.get("Sid") == sid:
+                s["Condition"]["NumericGreaterThanIfExists"]["s3:signatureAge"] = age
+
+    return edit
+
+
+def _signed_by_anyone(document: dict[str, Any]) -> None:
+    for s in document["Statement"]:
+        if s.get("Sid") == f"{_UPLOADS}UnlessSignedByApiRole":
+            s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = ["arn:aws:iam::999999999999:role/attacker"]
+
+
+def _quarantine_readable_from_the_internet(document: dict[str, Any]) -> None:
+    for s in document["Statement"]:
+        if s.get("Sid") == "DenyDataAccessOutsideVpcEndpoint":
+            s["Action"] = [a for a in s["Action"] if a != "s3:GetObject"]
+
+
+def _processor_in_public_subnets(stack: Stack) -> Stack:
+    public = [
+        s.state["id"]
+        for s in stack
+        if s.type == "aws:ec2/subnet:Subnet" and s.state.get("tags", {}).get("Tier") == "public"
+    ]
+    assert public
+    return with_state(
+        stack,
+        "aws:lambda/function:Function",
+        "ingest-processor",
+        lambda state: {**state, "vpcConfig": {**state["vpcConfig"], "subnetIds": public}},
+    )
+
+
+STACK_CASES += [
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _drop(f"{_UPLOADS}WithOldSignatures"))
+        ),
+        (
+            "'tap-storage-ingest'",
+            "is not versioned",
+            "s3:signatureAge NumericGreaterThanIfExists at most 900000",
+        ),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s,
+            BUCKET_POLICY,
+            _INGEST_POLICY,
+            edit_policy("policy", _signature_age(f"{_UPLOADS}WithOldSignatures", "604800000")),
+        ),
+        ("found [604800000.0]",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s,
+            BUCKET_POLICY,
+            _INGEST_POLICY,
+            edit_policy("policy", _drop(f"{_UPLOADS}UnlessQueryStringSigned")),
+        ),
+        ("unless s3:authType is 'REST-QUERY-STRING'",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _drop(f"{_UPLOADS}UnlessSigV4"))
+        ),
+        ("unless s3:signatureversion is 'AWS4-HMAC-SHA256'",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _signed_by_anyone)),
+        ("unless aws:PrincipalArn is our function role",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _drop("DenyUploadsOutsideIngestPrefix"))
+        ),
+        ("uploads are not confined to the ingest prefix",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _quarantine_readable_from_the_internet)
+        ),
+        ("quarantined bytes could be read from the internet",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: without(s, BUCKET_POLICY, _INGEST_POLICY),
+        ("it has no bucket policy",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: without(
+            s, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ingest-lifecycle"
+        ),
+        ("no enabled lifecycle rule expires objects within 7 days",),
+    ),
+    StackCase(
+        "project-ingest-quarantine-bucket",
+        "default",
+        lambda s: with_state(
+            s,
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "ingest-lifecycle",
+            lambda state: {
+                **state,
+                "rules": [
+                    {**rule, "expiration": {"days": 30}} if "expiration" in rule else rule
+                    for rule in state["rules"]
+                ],
+            },
+        ),
+        ("no enabled lifecycle rule expires objects within 7 days",),
+    ),
+    StackCase(
+        # Without its quarantine controls, the unversioned ingest bucket is just an unversioned bucket.
+        "s3-14-ckv-aws-21-every-bucket-versioned",
+        "default",
+        lambda s: without(s, BUCKET_POLICY, _INGEST_POLICY),
+        ("'tap-storage-ingest'", "S3.14 (CKV_AWS_21): no versioning"),
+    ),
+    StackCase(
+        # The vault's presigned-download exception only with a short age bound: 1 hour is not one.
+        "project-documents-bucket-policy-denies",
+        "default",
+        lambda s: with_state(
+            s,
+            BUCKET_POLICY,
+            "documents-policy",
+            edit_policy(
+                "policy", _signature_age("DenyDownloadsOutsideVpcEndpointWithOldSignatures", "3600000")
+            ),
+        ),
+        ("deny #2 missing", "GetObject"),
+    ),
+    StackCase(
+        "project-lambda-subnets-private",
+        "default",
+        _processor_in_public_subnets,
+        ("function 'tap-ingest-processor'",),
     ),
 ]
 
