@@ -78,6 +78,8 @@ _OPERATORS: dict[str, tuple[_Match, bool]] = {
     # name: (does one policy value match the request value, is the operator negated)
     "StringEquals": (lambda p, r: p == r, False),
     "StringNotEquals": (lambda p, r: p == r, True),
+    "StringLike": (lambda p, r: _glob(p, r, ignore_case=False), False),
+    "StringNotLike": (lambda p, r: _glob(p, r, ignore_case=False), True),
     "NumericLessThan": (_numeric(lambda r, p: r < p), False),
     "NumericGreaterThan": (_numeric(lambda r, p: r > p), False),
     "Bool": (lambda p, r: p.lower() == r.lower(), False),

@@ -511,6 +511,11 @@ def test_evaluator_combines_like_iam() -> None:
     assert not denies(values, {"aws:PrincipalArn": PROCESSOR})  # negated values: NOR
     assert denies(values, {"aws:PrincipalArn": STRANGER})
     assert denies(one_statement({"NumericLessThan": {"s3:TlsVersion": "1.2"}}), {"s3:TlsVersion": "1.1"})
+    like = one_statement({"StringLike": {"s3:prefix": "ingest/*"}})
+    assert denies(like, {"s3:prefix": "ingest/o/i"})
+    assert not denies(like, {"s3:prefix": "Ingest/o"})  # case-sensitive
+    assert not denies(like, {})  # absent key: a positive operator is false
+    assert denies(one_statement({"StringNotLike": {"s3:prefix": "ingest/*"}}), {})
     assert not denies(one_statement({"NumericLessThan": {"s3:TlsVersion": "1.2"}}), {"S3:TLSVERSION": "1.2"})
     not_resource = one_statement({}, NotResource="arn:aws:s3:::b/ingest/*")
     del not_resource["Statement"][0]["Resource"]

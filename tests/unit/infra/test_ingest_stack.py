@@ -526,3 +526,17 @@ def test_the_s3_endpoint_lets_every_object_action_a_role_is_granted_through(
                         action, resource.replace("*", "o/i"), context(world.roles[role], via_endpoint=True)
                     )
                     assert evaluate(endpoint_policy, request).allowed, (role, action, resource)
+
+
+def test_the_processor_may_list_only_under_each_buckets_prefix(world: World) -> None:
+    """ListBucket lets HeadObject of a missing object answer 404 (an answer) rather than 403 (a refusal)."""
+    for bucket, prefix in (("ingest", "ingest/"), ("vault", "documents/")):
+        for asked, allowed in ((f"{prefix}o/i", True), ("", False), ("other/", False)):
+            request = Request(
+                "s3:ListBucket",
+                world.buckets[bucket],
+                {**context(world.roles["ingest-processor"], via_endpoint=True), "s3:prefix": asked},
+            )
+            assert evaluate(world.identity["ingest-processor"], request).allowed is allowed, (bucket, asked)
+            assert evaluate(world.endpoint, request).allowed
+            assert not evaluate(world.bucket_policies[bucket], request).explicitly_denied
