@@ -20,6 +20,7 @@ fits the PDF budget's input limit, spooled to a ``SpooledTemporaryFile`` that st
 
 from __future__ import annotations
 
+import base64
 import codecs
 import hashlib
 import io
@@ -84,6 +85,9 @@ class Validated(NamedTuple):
     """The ``Content-Type`` to store it with (text gets ``; charset=utf-8``, as in ``POST /documents``)."""
     facts: dict[str, int]
     """``pageCount`` or ``width``/``height`` when they could be read within budget; empty for text."""
+    part_sha256: tuple[str, ...] = ()
+    """Base64 SHA-256 of each ``part_bytes`` range in order (what S3 reports for each part of a multipart
+    copy), when asked for; empty otherwise."""
 
 
 def validate_stream(
@@ -94,14 +98,19 @@ def validate_stream(
     declared_sha256: str,
     allowed: frozenset[str],
     chunk_bytes: int = CHUNK_BYTES,
+    part_bytes: int | None = None,
 ) -> Validated:
     """Read ``body`` once, in ``chunk_bytes`` pieces, and check it against its session's declarations.
 
+    ``part_bytes``: also hash each range of that many bytes (``Validated.part_sha256``), so the parts of
+    a multipart copy can be checked against the bytes validated before the copy becomes visible (a second
+    SHA-256 over the same bytes: asked for only above the single-copy limit).
     Raises ``Rejected`` with the first problem found; any error reading ``body`` propagates unchanged
     (a transient failure, for the caller to retry, never a rejection).
     """
     media_type, stored_type = _declared_type(declared_content_type, allowed)
     hasher = hashlib.sha256()
+    parts = _PartHashes(part_bytes) if part_bytes else None
     decoder = codecs.getincrementaldecoder("utf-8")("strict") if media_type == TEXT else None
     spool: Any = None
     if media_type == PDF and declared_size <= PDF_MAX_INPUT_BYTES:
@@ -121,6 +130,8 @@ def validate_stream(
                     f"The upload is larger than the declared {declared_size} bytes.",
                 )
             hasher.update(chunk)
+            if parts is not None:
+                parts.update(chunk)
             if decoder is not None:
                 _check_text(decoder, chunk, final=False)
             if spool is not None:
@@ -143,7 +154,42 @@ def validate_stream(
     finally:
         if spool is not None:
             spool.close()
-    return Validated(size=size, sha256=digest, content_type=stored_type, facts=facts)
+    part_sha256 = parts.digests() if parts is not None else ()
+    return Validated(size=size, sha256=digest, content_type=stored_type, facts=facts, part_sha256=part_sha256)
+
+
+class _PartHashes:
+    """SHA-256 of consecutive ranges of ``part_bytes`` bytes, fed chunks of any size."""
+
+    def __init__(self, part_bytes: int) -> None:
+        if part_bytes < 1:
+            raise ValueError("part_bytes must be positive")
+        self._part_bytes = part_bytes
+        self._hasher = hashlib.sha256()
+        self._left = part_bytes
+        self._done: list[str] = []
+
+    def update(self, chunk: bytes) -> None:
+        """Hash ``chunk``, closing each range as it fills."""
+        view = memoryview(chunk)
+        while view:
+            take = min(len(view), self._left)
+            self._hasher.update(view[:take])
+            self._left -= take
+            view = view[take:]
+            if not self._left:
+                self._finish()
+
+    def digests(self) -> tuple[str, ...]:
+        """Every range's base64 digest, the last (shorter) one closed too."""
+        if self._left != self._part_bytes:  # a last, shorter range
+            self._finish()
+        return tuple(self._done)
+
+    def _finish(self) -> None:
+        self._done.append(base64.b64encode(self._hasher.digest()).decode("ascii"))
+        self._hasher = hashlib.sha256()
+        self._left = self._part_bytes
 
 
 def _declared_type(declared: str, allowed: frozenset[str]) -> tuple[str, str]:

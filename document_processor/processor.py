@@ -9,8 +9,10 @@ For one object ``ingest/<owner key>/<upload id>`` it moves the upload session to
    completed the upload, or its move is still on its way);
 3. unless the vault already holds this document: stream the object once (``ingest_validation``) and
    copy it server-side into the vault under ``documents/<owner key>/<upload id>`` (``copy_into_vault``:
-   conditional, never overwriting, multipart above 5 GiB), with the metadata and SHA-256 checksum
-   ``POST /documents`` writes, so ``GET /documents/{id}`` and the reconciler read it unchanged;
+   conditional, never overwriting, multipart above 5 GiB with every part checked against the validated
+   bytes before completing), with the metadata and SHA-256 checksum ``POST /documents`` writes (and the
+   validated SHA-256 in the metadata of a multipart copy), so ``GET /documents/{id}`` and the reconciler
+   read it unchanged;
 4. the catalogue item, from the vault object exactly as the reconciler builds it (conditional);
 5. the ingest object deleted; 6. the session ``stored`` with its ``documentId``.
 
@@ -65,7 +67,7 @@ from document_processor.uploads import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from typing import BinaryIO
 
     from mypy_boto3_s3 import S3Client
@@ -141,15 +143,16 @@ class VaultConflictError(Exception):
 
 
 class CopyIntegrityError(VaultConflictError):
-    """The copy S3 made does not hash to the validated SHA-256 (the ingest object changed between the
+    """The copy S3 made does not hash to the validated bytes (the ingest object changed between the
     validation and the copy, with the source condition not enforced).
 
-    The copy stays at its vault key: the processor's role has no ``s3:DeleteObject`` on the vault.
-    Every later attempt for the session finds an object there that is not the validated document and
-    raises ``VaultConflictError`` (the session stays ``processing``, the ingest object is kept, the
-    event ends in the failure destination with its alarm); it is never recorded as stored. An operator
-    removes the vault object (and its catalogue item, if the reconciler listed it) and redrives the
-    event, which then validates the ingest object as it is now.
+    A multipart copy is aborted before it is completed: nothing is left, and the retry validates the
+    ingest object as it is then. A single ``CopyObject`` is only known to be wrong once it is in place,
+    and it stays at its vault key: the processor's role has no ``s3:DeleteObject`` on the vault. Every
+    later attempt for the session finds an object there that is not the validated document and raises
+    ``VaultConflictError`` (the session stays ``processing``, the ingest object is kept, the event ends
+    in the failure destination with its alarm); it is never recorded as stored. An operator removes the
+    vault object (and its catalogue item, if the reconciler listed it) and redrives the event.
     """
 
 
@@ -187,6 +190,11 @@ def checksum_of(sha256_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
 
 
+def copy_part_bytes(size: int, part_bytes: int = COPY_PART_BYTES) -> int:
+    """The part size of a multipart copy of ``size`` bytes: ``part_bytes``, more if 10,000 would not do."""
+    return max(part_bytes, MIN_PART_BYTES, -(-size // MAX_PARTS))
+
+
 def vault_metadata(metadata: Mapping[str, str], sha256: str, *, multipart: bool) -> dict[str, str]:
     """``metadata`` plus, on a multipart copy, the validated whole-file SHA-256 hex (``META_SHA256``).
 
@@ -214,6 +222,7 @@ def copy_into_vault(
     source_etag: str | None = None,
     multipart_threshold: int = MAX_COPY_OBJECT_BYTES,
     part_bytes: int = COPY_PART_BYTES,
+    part_checksums: Sequence[str] | None = None,
 ) -> CopyOutcome:
     """Copy the validated ingest object into the vault server-side, never overwriting.
 
@@ -229,7 +238,9 @@ def copy_into_vault(
     ``CopyObject``; AWS enforces both). An identical object already at the key counts as done; any other
     raises ``VaultConflictError``; a source gone or changed raises ``CopySourceChangedError``; a copy
     that S3 hashes to another SHA-256 than the validated one raises ``CopyIntegrityError`` and is left
-    where it is (the processor may not delete from the vault; see that error).
+    where it is (the processor may not delete from the vault; see that error). ``part_checksums`` (base64
+    SHA-256 of each ``copy_part_bytes`` range, ``Validated.part_sha256``) make the same check on a
+    multipart copy before it is completed: a part S3 hashes otherwise aborts it, so nothing is visible.
     """
     vault = DocumentStore(s3, vault_bucket)
     multipart = size > multipart_threshold
@@ -242,7 +253,9 @@ def copy_into_vault(
     conditions: dict[str, Any] = {"CopySourceIfMatch": source_etag} if source_etag else {}
     try:
         if expected.multipart:
-            _multipart_copy(s3, source, conditions, vault_bucket, vault_key, expected, part_bytes)
+            _multipart_copy(
+                s3, source, conditions, vault_bucket, vault_key, expected, part_bytes, part_checksums
+            )
         else:
             response = s3.copy_object(
                 Bucket=vault_bucket,
@@ -323,9 +336,14 @@ def _multipart_copy(
     key: str,
     expected: _Expected,
     part_bytes: int,
+    part_checksums: Sequence[str] | None = None,
 ) -> None:
-    """``UploadPartCopy`` in ranges, completed only if nothing is at the key; aborted on any failure."""
-    part = max(part_bytes, MIN_PART_BYTES, -(-expected.size // MAX_PARTS))
+    """``UploadPartCopy`` in ranges, completed only if nothing is at the key; aborted on any failure.
+
+    With ``part_checksums``, each part S3 copied must hash (S3's ``ChecksumSHA256`` of the part) to the
+    validated bytes' range, and ``CompleteMultipartUpload`` is given those checksums for S3 to check.
+    """
+    part = copy_part_bytes(expected.size, part_bytes)
     upload_id = s3.create_multipart_upload(
         Bucket=bucket,
         Key=key,
@@ -347,8 +365,16 @@ def _multipart_copy(
                 **conditions,
             )["CopyPartResult"]
             entry: dict[str, Any] = {"PartNumber": number, "ETag": result["ETag"]}
-            if result.get("ChecksumSHA256"):
-                entry["ChecksumSHA256"] = result["ChecksumSHA256"]
+            copied = result.get("ChecksumSHA256")
+            validated = part_checksums[number - 1] if part_checksums else None
+            if copied and validated and copied != validated:
+                LOGGER.error(
+                    "A copied part does not hash to the validated bytes; the multipart copy is aborted",
+                    extra={"vaultKey": key, "partNumber": number},
+                )
+                raise CopyIntegrityError(key)
+            if validated or copied:
+                entry["ChecksumSHA256"] = validated or copied
             parts.append(entry)
         s3.complete_multipart_upload(
             Bucket=bucket,
@@ -481,12 +507,14 @@ class Processor:
                     RejectionCode.SIZE_MISMATCH,
                     f"The upload has {length} bytes; {session.size} were declared.",
                 )
+            multipart = session.size > self._multipart_threshold
             validated = validate_stream(
                 cast("BinaryIO", body),  # StreamingBody: read(amt) and close()
                 declared_size=session.size,
                 declared_content_type=session.content_type,
                 declared_sha256=session.sha256,
                 allowed=self._allowed,
+                part_bytes=copy_part_bytes(session.size, self._part_bytes) if multipart else None,
             )
         finally:
             body.close()
@@ -503,6 +531,7 @@ class Processor:
             source_etag=str(response.get("ETag", "")) or None,
             multipart_threshold=self._multipart_threshold,
             part_bytes=self._part_bytes,
+            part_checksums=validated.part_sha256 or None,
         )
         return validated
 

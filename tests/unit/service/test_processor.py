@@ -38,6 +38,7 @@ from tests.unit.service.conftest import (
     make_event,
 )
 from tests.unit.service.samples import make_pdf, make_png
+from tests.unit.service.test_processor_copy import s3_part_checksums
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -497,6 +498,36 @@ def test_an_object_changed_between_validation_and_copy_is_never_stored(
     assert session.error is not None
     assert session.error.code == "checksum_mismatch"
     assert vault_keys(ingest) == []
+
+
+def test_a_multipart_copy_of_bytes_changed_after_validation_leaves_nothing_and_the_retry_rejects(
+    ingest: Any, dynamodb: Any, catalogue: Catalogue
+) -> None:
+    module = processor_module()
+    data = ("A line of a long report \u2713\n" * 300_000).encode()
+    at = data.index(b"A", 6 * MiB)  # an ASCII letter in the second part: still UTF-8, another SHA-256
+    changed = data[:at] + b"B" + data[at + 1 :]
+    upload(ingest, catalogue, data, content_type=TEXT, filename="report.txt")
+    key = ingest_key(OWNER.owner_key, UPLOAD_ID)
+    swapped: list[bool] = []
+
+    def swap(**_: Any) -> None:  # after validation, before the parts are copied
+        if not swapped:
+            swapped.append(True)
+            module.create_s3_client().put_object(Bucket=INGEST, Key=key, Body=changed)
+
+    ingest.meta.events.register("before-call.s3.CreateMultipartUpload", swap)
+    s3_part_checksums(ingest, changed)  # what S3 reports for parts copied from the changed object
+    processor = make_processor(ingest, catalogue, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
+    with pytest.raises(module.CopyIntegrityError):
+        processor.process_record(record())
+    assert vault_keys(ingest) == []
+    assert ingest.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    assert processor.process_record(record()) is module.Outcome.REJECTED
+    session = session_now(catalogue)
+    assert session.error is not None
+    assert session.error.code == "checksum_mismatch"
+    assert catalogue_items(dynamodb) == []
 
 
 # --- a crash after each step, then a retry -------------------------------------------------------------

@@ -279,3 +279,70 @@ def test_a_multipart_copy_that_finds_the_key_taken_is_aborted_and_overwrites_not
         copy(ingest, data, multipart_threshold=6 * MiB, part_bytes=5 * MiB)
     assert ingest.get_object(Bucket=BUCKET, Key=VAULT_KEY)["Body"].read() == b"%PDF-1.7 other"
     assert ingest.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def s3_part_checksums(s3: Any, copied_bytes: bytes) -> None:
+    """Answer each ``UploadPartCopy`` with the ``ChecksumSHA256`` S3 reports for the part (moto reports
+    none): the SHA-256 of the range of ``copied_bytes``, the bytes the copy actually read."""
+    ranges: list[str] = []
+    s3.meta.events.register(
+        "provide-client-params.s3.UploadPartCopy",
+        lambda params, **_: ranges.append(params["CopySourceRange"]),
+    )
+
+    def add_checksum(parsed: dict[str, Any], **_: Any) -> None:
+        start, end = (int(bound) for bound in ranges[-1].removeprefix("bytes=").split("-"))
+        digest = hashlib.sha256(copied_bytes[start : end + 1]).digest()
+        parsed["CopyPartResult"]["ChecksumSHA256"] = base64.b64encode(digest).decode()
+
+    s3.meta.events.register("after-call.s3.UploadPartCopy", add_checksum)
+
+
+def part_checksums(data: bytes, part: int) -> list[str]:
+    return [
+        base64.b64encode(hashlib.sha256(data[start : start + part]).digest()).decode()
+        for start in range(0, len(data), part)
+    ]
+
+
+def test_a_multipart_copy_is_checked_part_by_part_and_completed_with_the_validated_checksums(
+    ingest: Any,
+) -> None:
+    data = b"%PDF" + bytes(range(256)) * (11 * MiB // 256)
+    etag = put_source(ingest, data)
+    s3_part_checksums(ingest, data)
+    completes = calls(ingest, "CompleteMultipartUpload")
+    checksums = part_checksums(data, 5 * MiB)
+    outcome = copy(
+        ingest,
+        data,
+        source_etag=etag,
+        multipart_threshold=6 * MiB,
+        part_bytes=5 * MiB,
+        part_checksums=checksums,
+    )
+    assert outcome is processor_module().CopyOutcome.COPIED
+    sent = [part["ChecksumSHA256"] for part in completes[0]["MultipartUpload"]["Parts"]]
+    assert sent == checksums
+
+
+def test_a_multipart_copy_of_changed_bytes_is_aborted_and_leaves_nothing(ingest: Any) -> None:
+    # S3 enforces CopySourceIfMatch on every part; moto does not, so the replaced bytes are copied.
+    data = b"%PDF" + b"v" * (11 * MiB)
+    changed = b"%PDF" + b"v" * (6 * MiB) + b"X" + b"v" * (5 * MiB - 1)
+    etag = put_source(ingest, data)
+    put_source(ingest, changed)
+    s3_part_checksums(ingest, changed)
+    completes = calls(ingest, "CompleteMultipartUpload")
+    with pytest.raises(processor_module().CopyIntegrityError):
+        copy(
+            ingest,
+            data,
+            source_etag=etag,
+            multipart_threshold=6 * MiB,
+            part_bytes=5 * MiB,
+            part_checksums=part_checksums(data, 5 * MiB),
+        )
+    assert completes == []
+    assert DocumentStore(ingest, BUCKET).head(VAULT_KEY) is None
+    assert ingest.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []

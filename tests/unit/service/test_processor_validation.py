@@ -6,6 +6,7 @@ under ``tracemalloc``: the peak of what validation allocates must not grow with 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import tracemalloc
@@ -130,6 +131,22 @@ def test_short_reads_from_the_stream_are_assembled_into_full_chunks() -> None:
         allowed=SUPPORTED_CONTENT_TYPES,
     )
     assert result.facts == {"width": 40, "height": 30}
+
+
+@pytest.mark.parametrize(("chunk_bytes", "part_bytes"), [(7, 16), (16, 16), (64, 5), (3, 100), (4096, 1)])
+def test_each_part_range_is_hashed_as_s3_hashes_a_copied_part(chunk_bytes: int, part_bytes: int) -> None:
+    data = b"plain text, hashed twice: whole and in part ranges\n" * 3
+    validated = validate(data, TEXT, chunk_bytes=chunk_bytes, part_bytes=part_bytes)
+    expected = tuple(
+        base64.b64encode(hashlib.sha256(data[start : start + part_bytes]).digest()).decode()
+        for start in range(0, len(data), part_bytes)
+    )
+    assert validated.part_sha256 == expected
+    assert validated.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_without_part_bytes_no_part_is_hashed() -> None:
+    assert validate(b"plain text", TEXT).part_sha256 == ()
 
 
 def test_an_uppercase_declared_sha256_matches() -> None:
