@@ -84,7 +84,7 @@ def guess_content_type(path: Path) -> str:
     for magic, content_type in _MAGIC:
         if head.startswith(magic):
             return content_type
-    raise ConfigurationError(
+    raise InvalidArgumentError(
         f"cannot tell the type of {str(path)!r}: name it .pdf, .png, .jpg or .txt, or pass a content type"
     )
 
@@ -354,7 +354,7 @@ class DocumentClient:
         stat = source.stat()
         size = stat.st_size
         if size < 1:
-            raise ConfigurationError(f"{str(source)!r} is empty: the service stores no empty documents")
+            raise InvalidArgumentError(f"{str(source)!r} is empty: the service stores no empty documents")
         content_type = content_type or guess_content_type(source)
         name = filename or source.name
         sha256 = file_sha256(source)

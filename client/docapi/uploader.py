@@ -42,7 +42,10 @@ MAX_PARTS = 10_000
 MAX_URLS_PER_REQUEST = 100
 """``POST /uploads/{id}/parts`` signs at most 100 part numbers per request."""
 DEFAULT_CONCURRENCY = 8
-CHUNK_SIZE = MIB
+CHUNK_SIZE = 256 * 1024
+"""Bytes per read of a part, sent as it is read: memory per parallel part stays this small."""
+HASH_CHUNK_SIZE = MIB
+"""Bytes per read of the SHA-256 pass (one reused buffer)."""
 URL_MAX_AGE_SECONDS = 10 * 60
 """Part URLs live at most 15 minutes (less if the signer's credentials expire sooner): re-sign older ones."""
 PART_RETRY = RetryPolicy(max_attempts=5, base_delay=0.5, max_delay=10.0)
@@ -82,11 +85,13 @@ def plan_parts(size: int, part_size: int, part_count: int | None = None) -> list
 def file_sha256(path: Path, progress: Callable[[int], None] | None = None) -> str:
     """SHA-256 (hex) of a file, in one streaming pass of 1 MiB reads."""
     digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK_SIZE):
-            digest.update(chunk)
+    buffer = bytearray(HASH_CHUNK_SIZE)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as source:
+        while count := source.readinto(buffer):
+            digest.update(view[:count])
             if progress:
-                progress(len(chunk))
+                progress(count)
     return digest.hexdigest()
 
 

@@ -253,3 +253,40 @@ def test_usage_errors_are_exit_2(caller: Caller, tmp_path: Path) -> None:
     assert no_endpoint.exit_code == 2
     assert "DOCAPI_ENDPOINT" in no_endpoint.stderr
     assert os.environ.get("DOCAPI_ENDPOINT") is None
+
+
+def test_a_filename_prefix_with_spaces_and_accents_is_signed_correctly(
+    caller: Caller, tmp_path: Path
+) -> None:
+    for name in ("ünïcode name.txt", "other.txt"):
+        (tmp_path / name).write_text("hello\n")
+        assert caller.run("upload", str(tmp_path / name)).exit_code == 0
+    found = caller.run("ls", "--prefix", "ÜNÏCODE N", "--json")
+    assert found.exit_code == 0, found.stderr
+    assert [item["filename"] for item in json.loads(found.stdout)] == ["ünïcode name.txt"]
+
+
+def test_a_stale_resume_state_starts_a_new_session(caller: Caller, tmp_path: Path) -> None:
+    # given a state file naming a session this caller does not have (expired, or another caller's)
+    from docapi.uploader import ResumeState, file_sha256
+
+    source = tmp_path / "notes.txt"
+    source.write_bytes(b"line of text\n" * 200)
+    stat = source.stat()
+    with caller.client(inline_limit=1000) as client:
+        state = ResumeState(
+            caller.state_dir,
+            endpoint=client.endpoint,
+            path=source,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            sha256=file_sha256(source),
+        )
+        state.save("f" * 32)
+        # when the file is uploaded
+        result = client.upload_file(source, wait=True)
+    # then a new session carried it, and the stale state is gone
+    assert result.id != "f" * 32
+    assert result.document is not None
+    assert result.document["size"] == stat.st_size
+    assert state.load() is None
