@@ -152,7 +152,7 @@ def load_settings(
     if not 1 <= max_upload <= MAX_UPLOAD_BYTES_CEILING:
         problems.append(
             f"{ENV_MAX_UPLOAD_BYTES} must be between 1 and {MAX_UPLOAD_BYTES_CEILING} "
-            f"(S3's largest object), got {max_upload!r}."
+            f"(what the processor reads and copies in one invocation), got {max_upload!r}."
         )
         max_upload = DEFAULT_MAX_UPLOAD_BYTES
 

@@ -7,7 +7,9 @@ import pytest
 from document_processor.settings import (
     DEFAULT_ALLOWED_CONTENT_TYPES,
     DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
     MAX_DOCUMENT_BYTES_CEILING,
+    MAX_UPLOAD_BYTES_CEILING,
     OwnerScope,
     load_settings,
 )
@@ -124,6 +126,30 @@ def test_size_limit_must_fit_a_lambda_payload(value: str) -> None:
     assert settings.problems == (
         f"MAX_DOCUMENT_BYTES must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
         f"(what fits a Lambda payload as base64), got {int(value)}.",
+    )
+
+
+@pytest.mark.parametrize("value", ["0", str(MAX_UPLOAD_BYTES_CEILING + 1)])
+def test_the_upload_limit_is_what_the_processor_handles_in_one_invocation(value: str) -> None:
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "MAX_UPLOAD_BYTES": value}
+    )
+
+    assert settings.problems == (
+        f"MAX_UPLOAD_BYTES must be between 1 and {MAX_UPLOAD_BYTES_CEILING} "
+        f"(what the processor reads and copies in one invocation), got {int(value)}.",
+    )
+    assert settings.max_upload_bytes == DEFAULT_MAX_UPLOAD_BYTES
+    assert MAX_UPLOAD_BYTES_CEILING == 20 * 1024**3
+    assert (
+        load_settings(
+            {
+                "DOCUMENTS_BUCKET": "docs",
+                "CATALOGUE_TABLE": "catalogue",
+                "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES_CEILING),
+            }
+        ).max_upload_bytes
+        == MAX_UPLOAD_BYTES_CEILING
     )
 
 
