@@ -10,7 +10,20 @@ would otherwise presign for the global ``s3.amazonaws.com``, which may answer fo
 region that is less than a day old with a 307 redirect, and a client's PUT of a large part does not
 follow that well.
 Every URL built here is checked before it is returned: SigV4, the expiry asked for, exactly the signed
-headers the caller is told to send. Anything else is refused rather than handed out.
+headers expected (``host``, a part's ``content-length``, and the headers the caller is told to send).
+Anything else is refused rather than handed out.
+
+Why a part URL signs its length
+-------------------------------
+A part URL signs ``Content-Length`` = that part's exact length (``uploads.part_length``: ``partSize``,
+the last part the rest), so S3 refuses (``SignatureDoesNotMatch``, 403) a ``PUT`` of any other length:
+whoever holds the URL can neither park gigabytes in the quarantine bucket under one part nor make a
+part that the plan (and the processor's size check) did not foresee. The length is *not* listed in the
+part's ``headers``: every HTTP client sends ``Content-Length`` for a body whose length it knows (curl
+``-T``, requests, httpx, boto3; browsers compute it themselves and refuse to let a script set it), so
+a client that sends exactly the part's bytes sends exactly the signed value. A client that streams
+with ``Transfer-Encoding: chunked`` sends none and is refused: S3 takes no chunked presigned ``PUT``
+anyway.
 
 How an expiry never outlives the signing credentials
 ----------------------------------------------------
@@ -48,7 +61,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from document_processor.errors import ConfigurationError, StorageUnavailableError
 from document_processor.filenames import content_disposition
-from document_processor.uploads import MAX_PARTS, require_sha256_base64
+from document_processor.uploads import MAX_PART_SIZE, MAX_PARTS, require_sha256_base64
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,6 +80,9 @@ MIN_URL_SECONDS: Final = 60
 SIGV4_ALGORITHM: Final = "AWS4-HMAC-SHA256"
 CHECKSUM_HEADER: Final = "x-amz-checksum-sha256"
 CHECKSUM_ALGORITHM_HEADER: Final = "x-amz-sdk-checksum-algorithm"
+LENGTH_HEADER: Final = "content-length"
+"""Signed into every part URL (the part's exact length) but not listed in its ``headers``: HTTP clients
+send it themselves (module docstring)."""
 SHORT_CREDENTIALS_MESSAGE: Final = "Upload and download links cannot be signed right now; retry in a moment."
 
 LOGGER = logging.getLogger("document_processor.presign")
@@ -106,26 +122,32 @@ def presign_part(
     multipart_upload_id: str,
     part_number: int,
     *,
+    content_length: int,
     expires_in: int = MAX_PART_URL_SECONDS,
     checksum_sha256: str | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> dict[str, Any]:
     """``{"partNumber", "url", "headers"}``: a SigV4 query-string URL to ``PUT`` one part of the upload.
 
-    ``headers`` are the headers the URL's signature covers besides ``Host``: the client must send them
-    exactly. With ``checksum_sha256`` (base64 of the part's 32-byte SHA-256) the checksum is signed in,
-    so S3 refuses (``BadDigest``) a part whose bytes differ and no one holding the URL can send others.
-    ``expires_in`` 1..900 s, shortened to fit the signing credentials (module docstring).
+    ``content_length`` (the part's exact length, ``uploads.part_length``) is signed in: S3 refuses a
+    ``PUT`` of another length (module docstring). ``headers`` are the headers the signature covers
+    besides ``Host`` and ``Content-Length`` (which every HTTP client sends itself): the client must
+    send them exactly. With ``checksum_sha256`` (base64 of the part's 32-byte SHA-256) the checksum is
+    signed in, so S3 refuses (``BadDigest``) a part whose bytes differ and no one holding the URL can
+    send others. ``expires_in`` 1..900 s, shortened to fit the signing credentials (module docstring).
     """
     if not 1 <= part_number <= MAX_PARTS:
         raise ValueError(f"part_number must be 1..{MAX_PARTS}, got {part_number!r}")
     if not multipart_upload_id:
         raise ValueError("multipart_upload_id is required")
+    if isinstance(content_length, bool) or not 1 <= content_length <= MAX_PART_SIZE:
+        raise ValueError(f"content_length must be 1..{MAX_PART_SIZE} bytes, got {content_length!r}")
     params: dict[str, Any] = {
         "Bucket": bucket,
         "Key": key,
         "UploadId": multipart_upload_id,
         "PartNumber": part_number,
+        "ContentLength": content_length,
     }
     headers: dict[str, str] = {}
     if checksum_sha256 is not None:
@@ -135,7 +157,7 @@ def presign_part(
         headers = {CHECKSUM_HEADER: checksum_sha256, CHECKSUM_ALGORITHM_HEADER: "SHA256"}
     seconds = url_lifetime(client, expires_in, ceiling=MAX_PART_URL_SECONDS, now=now)
     url = client.generate_presigned_url("upload_part", Params=params, ExpiresIn=seconds, HttpMethod="PUT")
-    _check(url, seconds, headers)
+    _check(url, seconds, {LENGTH_HEADER, *headers})
     return {"partNumber": part_number, "url": url, "headers": headers}
 
 
@@ -161,7 +183,7 @@ def presign_download(
         ExpiresIn=seconds,
         HttpMethod="GET",
     )
-    _check(url, seconds, {})
+    _check(url, seconds, set())
     return url
 
 
@@ -222,9 +244,10 @@ def credentials_seconds_left(client: S3Client, *, now: Callable[[], datetime] | 
 _MISSING: Final = object()
 
 
-def _check(url: str, seconds: int, headers: dict[str, str]) -> None:
+def _check(url: str, seconds: int, signed_headers: set[str]) -> None:
     """Refuse a URL that is not what the ingest and vault policies admit (SigV4 query auth, this expiry,
-    exactly ``host`` + ``headers`` signed): a changed SDK default must not issue weaker URLs."""
+    exactly ``host`` + ``signed_headers`` signed): a changed SDK default must not issue weaker URLs
+    (a part URL that no longer signs its length), nor ones needing headers the client is not told of."""
     query = {
         name: values[0] for name, values in parse_qs(urlsplit(url).query, keep_blank_values=True).items()
     }
@@ -232,7 +255,7 @@ def _check(url: str, seconds: int, headers: dict[str, str]) -> None:
     if (
         query.get("X-Amz-Algorithm") != SIGV4_ALGORITHM
         or query.get("X-Amz-Expires") != str(seconds)
-        or sorted(signed) != sorted({"host", *headers})
+        or sorted(signed) != sorted({"host", *signed_headers})
         or not query.get("X-Amz-Signature")
     ):
         LOGGER.error("Presigned URL is not SigV4 query auth as required")

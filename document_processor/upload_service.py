@@ -16,6 +16,12 @@ processor) finishes, and no request acts on a session that another one has moved
 - abort: ``awaiting-parts -> aborted`` first (so no complete can race it), then ``AbortMultipartUpload``
   and the ingest object's deletion; a repeated abort repeats the (idempotent) S3 clean-up.
 
+Part lengths: each part URL signs that part's exact length under the session's plan (``_sign``,
+``presign``), so S3 accepts no part of another length through it. The complete therefore does not list
+the parts again to compare their sizes with the plan: that would be up to ten ``ListParts`` calls of the
+complete's time budget for what S3 already refused, and the processor checks the whole object's size
+(``size_mismatch``) in any case.
+
 Every S3 and DynamoDB failure is the service's 502/503 (``storage.service_error``,
 ``catalogue.Catalogue``), naming no bucket or key. Time: ``CompleteMultipartUpload`` of thousands of
 parts can take many seconds, so it has a client of its own with a longer read timeout
@@ -51,6 +57,7 @@ from document_processor.presign import presign_part
 from document_processor.storage import WORST_CALL_SECONDS, create_s3_client, error_code, service_error
 from document_processor.uploads import (
     InvalidUploadStateError,
+    PartPlan,
     UploadRequest,
     UploadSession,
     UploadStatus,
@@ -61,6 +68,7 @@ from document_processor.uploads import (
     parse_complete_request,
     parse_parts_request,
     parse_upload_request,
+    part_length,
 )
 from document_processor.validation import encode_cursor
 
@@ -280,8 +288,11 @@ class UploadService:
         return self._sign(caller, session, parts)
 
     def _sign(self, caller: Caller, session: UploadSession, parts: list[PartRequest]) -> list[dict[str, Any]]:
+        """One URL per part, each signing that part's exact length under the session's plan, so S3
+        refuses a ``PUT`` of any other (``presign``: why a part URL signs its length)."""
         client = self._presigner.get()
         key = ingest_key(caller.owner_key, session.id)
+        plan = PartPlan(part_size=session.part_size, part_count=session.part_count)
         return [
             presign_part(
                 client,
@@ -289,6 +300,7 @@ class UploadService:
                 key,
                 session.multipart_upload_id,
                 part.part_number,
+                content_length=part_length(plan, session.size, part.part_number),
                 checksum_sha256=part.checksum_sha256,
             )
             for part in parts

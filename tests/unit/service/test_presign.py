@@ -46,6 +46,10 @@ UPLOAD_ID = "0190f0f0f0f0" + "ab" * 10
 KEY = ingest_key(OWNER_KEY, UPLOAD_ID)
 ACCESS_KEY, SECRET_KEY = "AKIDTESTPRESIGN", "presign-secret"
 START = datetime.now(UTC).replace(microsecond=0)
+PART = 5 * MIB
+"""The length signed into the part URLs of tests that send no bytes."""
+SENT = {"content-length": str(PART)}
+"""What an HTTP client sends beside a URL's listed headers for a PART-byte body."""
 
 
 # --- an independent SigV4 query-string verifier (AWS "Authenticating Requests: Using Query Parameters")
@@ -111,6 +115,14 @@ def verify_sigv4_url(
     if not hmac.compare_digest(expected, params.get("X-Amz-Signature", "")):
         return Verdict(False, "signature does not match")
     return Verdict(True, access_key)
+
+
+def headers_sent(request: requests.PreparedRequest) -> dict[str, str]:
+    """The headers ``requests`` will send with ``request`` (``Content-Length`` from the body included)."""
+    return {
+        name: value if isinstance(value, str) else value.decode("latin-1")
+        for name, value in request.headers.items()
+    }
 
 
 def replace_param(url: str, name: str, value: str) -> str:
@@ -202,7 +214,7 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def test_a_part_url_is_sigv4_query_auth_for_that_part_on_the_regional_endpoint(signer: Any) -> None:
-    part = presign_part(signer, INGEST, KEY, "mpu-id", 7, expires_in=900)
+    part = presign_part(signer, INGEST, KEY, "mpu-id", 7, content_length=PART, expires_in=900)
 
     parts = urlsplit(part["url"])
     query = query_of(part["url"])
@@ -214,19 +226,62 @@ def test_a_part_url_is_sigv4_query_auth_for_that_part_on_the_regional_endpoint(s
     )
     assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
     assert query["X-Amz-Expires"] == "900"
-    assert query["X-Amz-SignedHeaders"] == "host"
+    assert query["X-Amz-SignedHeaders"] == "content-length;host"
     assert (query["partNumber"], query["uploadId"]) == ("7", "mpu-id")
     assert query["X-Amz-Credential"].split("/")[0] == ACCESS_KEY
     assert query["X-Amz-Credential"].endswith("/us-east-1/s3/aws4_request")
     assert query["X-Amz-Security-Token"] == "session-token"
-    assert verify_sigv4_url("PUT", part["url"], part["headers"], secret=SECRET_KEY, now=datetime.now(UTC)).ok
+    assert verify_sigv4_url("PUT", part["url"], SENT, secret=SECRET_KEY, now=datetime.now(UTC)).ok
+
+
+@pytest.mark.parametrize(
+    ("sent", "verdict"),
+    [
+        ({"content-length": str(PART)}, (True, ACCESS_KEY)),
+        ({"content-length": str(PART - 1)}, (False, "signature does not match")),
+        ({"content-length": str(PART + 1)}, (False, "signature does not match")),
+        ({"content-length": str(10 * 1024**3)}, (False, "signature does not match")),
+        ({"transfer-encoding": "chunked"}, (False, "a signed header was not sent")),
+    ],
+)
+def test_a_part_url_admits_exactly_its_length(signer: Any, sent: dict[str, str], verdict: Verdict) -> None:
+    """What S3 answers a PUT through the URL (SignatureDoesNotMatch, 403): only the signed length goes."""
+    part = presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART)
+
+    assert verify_sigv4_url("PUT", part["url"], sent, secret=SECRET_KEY, now=datetime.now(UTC)) == verdict
+
+
+@pytest.mark.parametrize("content_length", [0, -1, 5 * 1024**3 + 1, True])
+def test_a_part_length_outside_s3s_part_sizes_is_refused(signer: Any, content_length: int) -> None:
+    with pytest.raises(ValueError, match="content_length"):
+        presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=content_length)
+
+
+@pytest.mark.usefixtures("_moto", "aws_credentials")
+def test_a_part_url_that_does_not_sign_its_length_is_not_handed_out() -> None:
+    """``_check`` is exact: an SDK that stopped signing ``Content-Length`` would issue any-size URLs."""
+    real = client_with(Credentials(ACCESS_KEY, SECRET_KEY))
+
+    class DropsTheLength:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def generate_presigned_url(self, operation: str, *, Params: dict[str, Any], **kwargs: Any) -> str:
+            return str(
+                real.generate_presigned_url(
+                    operation, Params={k: v for k, v in Params.items() if k != "ContentLength"}, **kwargs
+                )
+            )
+
+    with pytest.raises(ConfigurationError):
+        presign_part(DropsTheLength(), INGEST, KEY, "mpu-id", 1, content_length=PART)  # type: ignore[arg-type]
 
 
 @pytest.mark.usefixtures("_moto", "aws_credentials")
 def test_another_region_signs_for_its_own_endpoint() -> None:
     client = client_with(Credentials(ACCESS_KEY, SECRET_KEY), region="eu-west-1")
 
-    url = presign_part(client, INGEST, KEY, "mpu-id", 1)["url"]
+    url = presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART)["url"]
 
     assert urlsplit(url).netloc == f"{INGEST}.s3.eu-west-1.amazonaws.com"
     assert "/eu-west-1/s3/" in query_of(url)["X-Amz-Credential"]
@@ -236,7 +291,7 @@ def test_another_region_signs_for_its_own_endpoint() -> None:
 def test_an_emulator_endpoint_gets_path_style_urls() -> None:
     client = client_with(Credentials(ACCESS_KEY, SECRET_KEY), endpoint_url="http://127.0.0.1:4566")
 
-    url = presign_part(client, INGEST, KEY, "mpu-id", 1)["url"]
+    url = presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART)["url"]
 
     parts = urlsplit(url)
     assert (parts.netloc, unquote(parts.path)) == ("127.0.0.1:4566", f"/{INGEST}/{KEY}")
@@ -246,9 +301,13 @@ def test_an_emulator_endpoint_gets_path_style_urls() -> None:
 def test_a_part_goes_up_through_its_url(ingest: tuple[Any, str]) -> None:
     s3, upload_id = ingest
     data = bytes(range(256)) * (5 * MIB // 256)
-    part = presign_part(create_presigning_client(), INGEST, KEY, upload_id, 1)
+    part = presign_part(create_presigning_client(), INGEST, KEY, upload_id, 1, content_length=len(data))
+    request = requests.Request("PUT", part["url"], data=data, headers=part["headers"]).prepare()
 
-    response = requests.put(part["url"], data=data, headers=part["headers"], timeout=30)
+    assert verify_sigv4_url(
+        "PUT", part["url"], headers_sent(request), secret="testing", now=datetime.now(UTC)
+    ).ok
+    response = requests.Session().send(request, timeout=30)
 
     assert response.status_code == 200
     [listed] = s3.list_parts(Bucket=INGEST, Key=KEY, UploadId=upload_id)["Parts"]
@@ -262,12 +321,12 @@ def test_a_checksum_is_signed_in_and_its_headers_returned(ingest: tuple[Any, str
     checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
     client = create_presigning_client()
 
-    part = presign_part(client, INGEST, KEY, upload_id, 2, checksum_sha256=checksum)
+    part = presign_part(client, INGEST, KEY, upload_id, 2, content_length=len(data), checksum_sha256=checksum)
 
     assert part["headers"] == {"x-amz-checksum-sha256": checksum, "x-amz-sdk-checksum-algorithm": "SHA256"}
     assert (
         query_of(part["url"])["X-Amz-SignedHeaders"]
-        == "host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm"
+        == "content-length;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm"
     )
     assert requests.put(part["url"], data=data, headers=part["headers"], timeout=30).status_code == 200
 
@@ -275,16 +334,16 @@ def test_a_checksum_is_signed_in_and_its_headers_returned(ingest: tuple[Any, str
 def test_the_verifier_binds_the_checksum_header(signer: Any) -> None:
     checksum = base64.b64encode(hashlib.sha256(b"a").digest()).decode()
     other = base64.b64encode(hashlib.sha256(b"b").digest()).decode()
-    part = presign_part(signer, INGEST, KEY, "mpu-id", 1, checksum_sha256=checksum)
+    part = presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART, checksum_sha256=checksum)
     now = datetime.now(UTC)
 
-    assert verify_sigv4_url("PUT", part["url"], part["headers"], secret=SECRET_KEY, now=now).ok
-    changed = {**part["headers"], "x-amz-checksum-sha256": other}
+    assert verify_sigv4_url("PUT", part["url"], {**part["headers"], **SENT}, secret=SECRET_KEY, now=now).ok
+    changed = {**part["headers"], **SENT, "x-amz-checksum-sha256": other}
     assert verify_sigv4_url("PUT", part["url"], changed, secret=SECRET_KEY, now=now) == (
         False,
         "signature does not match",
     )
-    assert verify_sigv4_url("PUT", part["url"], {}, secret=SECRET_KEY, now=now) == (
+    assert verify_sigv4_url("PUT", part["url"], SENT, secret=SECRET_KEY, now=now) == (
         False,
         "a signed header was not sent",
     )
@@ -298,13 +357,14 @@ def test_the_verifier_binds_the_checksum_header(signer: Any) -> None:
         ("X-Amz-Expires", "3600"),
         ("X-Amz-Date", "20300101T000000Z"),
         ("X-Amz-Security-Token", "another-token"),
-        ("X-Amz-SignedHeaders", "host;x-amz-meta-x"),
+        ("X-Amz-SignedHeaders", "content-length;host;x-amz-meta-x"),
+        ("X-Amz-SignedHeaders", "host"),  # the length dropped from what the signature covers
     ],
 )
 def test_a_tampered_url_fails_verification(signer: Any, name: str, value: str) -> None:
-    url = presign_part(signer, INGEST, KEY, "mpu-id", 1)["url"]
+    url = presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART)["url"]
     tampered = replace_param(url, name, value)
-    headers = {"x-amz-meta-x": "1"} if name == "X-Amz-SignedHeaders" else {}
+    headers = {**SENT, "x-amz-meta-x": "1"} if name == "X-Amz-SignedHeaders" else SENT
 
     assert tampered != url
     verdict = verify_sigv4_url("PUT", tampered, headers, secret=SECRET_KEY, now=datetime.now(UTC))
@@ -312,25 +372,32 @@ def test_a_tampered_url_fails_verification(signer: Any, name: str, value: str) -
 
 
 def test_a_tampered_key_signature_or_method_fails_verification(signer: Any) -> None:
-    url = presign_part(signer, INGEST, KEY, "mpu-id", 1)["url"]
+    url = presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART)["url"]
     now = datetime.now(UTC)
     signature = query_of(url)["X-Amz-Signature"]
     flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
 
-    assert not verify_sigv4_url("PUT", url.replace(OWNER_KEY, "d" * 64), {}, secret=SECRET_KEY, now=now).ok
-    assert not verify_sigv4_url(
-        "PUT", replace_param(url, "X-Amz-Signature", flipped), {}, secret=SECRET_KEY, now=now
-    ).ok
-    assert not verify_sigv4_url("GET", url, {}, secret=SECRET_KEY, now=now).ok
-    assert not verify_sigv4_url("PUT", url, {}, secret="another-secret", now=now).ok
+    refused = Verdict(False, "signature does not match")
+    assert verify_sigv4_url("PUT", url, SENT, secret=SECRET_KEY, now=now).ok
+    assert (
+        verify_sigv4_url("PUT", url.replace(OWNER_KEY, "d" * 64), SENT, secret=SECRET_KEY, now=now) == refused
+    )
+    assert (
+        verify_sigv4_url(
+            "PUT", replace_param(url, "X-Amz-Signature", flipped), SENT, secret=SECRET_KEY, now=now
+        )
+        == refused
+    )
+    assert verify_sigv4_url("GET", url, SENT, secret=SECRET_KEY, now=now) == refused
+    assert verify_sigv4_url("PUT", url, SENT, secret="another-secret", now=now) == refused
 
 
 def test_a_url_fails_verification_once_expired(signer: Any) -> None:
-    url = presign_part(signer, INGEST, KEY, "mpu-id", 1, expires_in=120)["url"]
+    url = presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART, expires_in=120)["url"]
     signed_at = datetime.strptime(query_of(url)["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
-    assert verify_sigv4_url("PUT", url, {}, secret=SECRET_KEY, now=signed_at + timedelta(seconds=120)).ok
-    assert verify_sigv4_url("PUT", url, {}, secret=SECRET_KEY, now=signed_at + timedelta(seconds=121)) == (
+    assert verify_sigv4_url("PUT", url, SENT, secret=SECRET_KEY, now=signed_at + timedelta(seconds=120)).ok
+    assert verify_sigv4_url("PUT", url, SENT, secret=SECRET_KEY, now=signed_at + timedelta(seconds=121)) == (
         False,
         "expired",
     )
@@ -339,13 +406,13 @@ def test_a_url_fails_verification_once_expired(signer: Any) -> None:
 @pytest.mark.parametrize("part_number", [0, 10_001])
 def test_part_numbers_outside_s3s_range_are_refused(signer: Any, part_number: int) -> None:
     with pytest.raises(ValueError, match="part_number"):
-        presign_part(signer, INGEST, KEY, "mpu-id", part_number)
+        presign_part(signer, INGEST, KEY, "mpu-id", part_number, content_length=PART)
 
 
 @pytest.mark.parametrize("expires_in", [0, -1, MAX_PART_URL_SECONDS + 1])
 def test_part_url_lifetimes_beyond_15_minutes_are_refused(signer: Any, expires_in: int) -> None:
     with pytest.raises(ValueError, match="expires_in"):
-        presign_part(signer, INGEST, KEY, "mpu-id", 1, expires_in=expires_in)
+        presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART, expires_in=expires_in)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +430,7 @@ def test_part_url_lifetimes_beyond_15_minutes_are_refused(signer: Any, expires_i
 )
 def test_a_checksum_that_is_not_base64_sha256_is_400(signer: Any, checksum: str) -> None:
     with pytest.raises(ServiceError) as raised:
-        presign_part(signer, INGEST, KEY, "mpu-id", 1, checksum_sha256=checksum)
+        presign_part(signer, INGEST, KEY, "mpu-id", 1, content_length=PART, checksum_sha256=checksum)
 
     assert (raised.value.status, str(raised.value.code)) == (400, "invalid_part")
 
@@ -375,7 +442,7 @@ def test_the_services_default_client_would_sign_sigv2_and_is_refused() -> None:
     assert "Signature=" in client.generate_presigned_url("get_object", Params={"Bucket": INGEST, "Key": KEY})
 
     with pytest.raises(ConfigurationError):
-        presign_part(client, INGEST, KEY, "mpu-id", 1)
+        presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART)
 
 
 # --- expiry fitted to the credentials ---------------------------------------------------------------------
@@ -383,9 +450,9 @@ def test_the_services_default_client_would_sign_sigv2_and_is_refused() -> None:
 
 def expires_of(client: Any, **kwargs: Any) -> int:
     return int(
-        query_of(presign_part(client, INGEST, KEY, "mpu-id", 1, now=at_start, **kwargs)["url"])[
-            "X-Amz-Expires"
-        ]
+        query_of(
+            presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART, now=at_start, **kwargs)["url"]
+        )["X-Amz-Expires"]
     )
 
 
@@ -417,13 +484,13 @@ def test_credentials_due_for_refresh_are_refreshed_before_the_expiry_is_read() -
 
     client = client_with(refreshable(700, refresh=renewed))
 
-    part = presign_part(client, INGEST, KEY, "mpu-id", 1, now=at_start)
+    part = presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART, now=at_start)
 
     query = query_of(part["url"])
     assert query["X-Amz-Expires"] == "900"
     assert query["X-Amz-Credential"].startswith("AKIDRENEWED/")
     assert query["X-Amz-Security-Token"] == "renewed-token"
-    assert verify_sigv4_url("PUT", part["url"], {}, secret="renewed-secret", now=datetime.now(UTC)).ok
+    assert verify_sigv4_url("PUT", part["url"], SENT, secret="renewed-secret", now=datetime.now(UTC)).ok
 
 
 @pytest.mark.usefixtures("_moto", "aws_credentials")
@@ -447,7 +514,7 @@ def test_a_failed_mandatory_refresh_is_503_not_a_url() -> None:
     client = client_with(refreshable(500))  # inside botocore's 10-minute mandatory window, refresh fails
 
     with pytest.raises(StorageUnavailableError) as raised:
-        presign_part(client, INGEST, KEY, "mpu-id", 1, now=at_start)
+        presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART, now=at_start)
 
     assert raised.value.status == 503
 
@@ -457,7 +524,7 @@ def test_credentials_about_to_expire_give_no_url() -> None:
     client = client_with(refreshable(89, timeouts=(0, 0)))  # no refresh attempted; 59 s would be left
 
     with pytest.raises(StorageUnavailableError):
-        presign_part(client, INGEST, KEY, "mpu-id", 1, now=at_start)
+        presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART, now=at_start)
     assert expires_of(client_with(refreshable(90, timeouts=(0, 0)))) == 60
 
 
@@ -477,14 +544,14 @@ def test_unreadable_signing_credentials_fail_closed() -> None:
     delattr(credentials, "_expiry_time")
 
     with pytest.raises(ConfigurationError):
-        presign_part(client, INGEST, KEY, "mpu-id", 1)
+        presign_part(client, INGEST, KEY, "mpu-id", 1, content_length=PART)
 
     class NoCredentials:
         def generate_presigned_url(self, *args: Any, **kwargs: Any) -> str:
             raise AssertionError("must not sign")
 
     with pytest.raises(ConfigurationError):
-        presign_part(NoCredentials(), INGEST, KEY, "mpu-id", 1)  # type: ignore[arg-type]
+        presign_part(NoCredentials(), INGEST, KEY, "mpu-id", 1, content_length=PART)  # type: ignore[arg-type]
 
 
 # --- download URLs ---------------------------------------------------------------------------------------
