@@ -112,6 +112,10 @@ PART_ERRORS: Final[Mapping[str, str]] = {
 """S3's refusals of ``CompleteMultipartUpload`` that are the client's to fix: 400 ``invalid_part``."""
 NOT_CONFIGURED_MESSAGE: Final = "Large uploads are not configured (INGEST_BUCKET is not set)."
 NO_SUCH_SESSION: Final = "No such upload session."
+EXPIRES_TOO_SOON_MESSAGE: Final = (
+    "The upload session expires too soon to be completed (its deadline is closer than the longest a "
+    "complete can take); start a new upload."
+)
 UNAVAILABLE_MESSAGE: Final = "Storage is temporarily unavailable; retry later."
 COMPLETED_STATUSES: Final = frozenset({UploadStatus.PROCESSING, UploadStatus.SCANNING, UploadStatus.STORED})
 """A complete finding its session here answers 202 with it: an earlier complete succeeded."""
@@ -365,7 +369,10 @@ class UploadService:
         """Complete the S3 upload, then move the session to ``processing``; the session as it is then.
 
         A session already processing (or further along) is answered as it is: a retried complete is
-        harmless. Rejected, expired and aborted sessions are 409.
+        harmless. Rejected, expired and aborted sessions are 409, and so is one whose deadline is
+        closer than the complete's own worst case (``complete_worst_seconds``): S3 might otherwise
+        build the object, and the move after it find the session expired (the object would then be
+        the processor's to delete, and the client would have a 409 for an upload S3 accepted).
         """
         session = self._owned(caller, upload_id)
         parts = parse_complete_request(
@@ -373,8 +380,17 @@ class UploadService:
         )
         if session.status_at(self._clock()) in COMPLETED_STATUSES:
             return session.to_json(now=self._clock())
-        _require(session, UploadStatus.AWAITING_PARTS, now=self._clock())
-        needed = COMPLETE_WORST_CALL_SECONDS + self._catalogue.worst_call_seconds + TIME_MARGIN_SECONDS
+        now = self._clock()
+        _require(session, UploadStatus.AWAITING_PARTS, now=now)
+        if session.expires_at - now <= self.complete_worst_seconds:
+            LOGGER.warning("Session expires before a complete could finish", extra={"uploadId": upload_id})
+            raise InvalidUploadStateError(
+                UploadStatus.AWAITING_PARTS,
+                [UploadStatus.AWAITING_PARTS],
+                session=session,
+                message=EXPIRES_TOO_SOON_MESSAGE,
+            )
+        needed = self.complete_worst_seconds + TIME_MARGIN_SECONDS
         if time_left() < needed:
             LOGGER.warning(
                 "Not enough time left to complete the multipart upload", extra={"uploadId": upload_id}
@@ -396,6 +412,12 @@ class UploadService:
                 raise
             moved = found
         return moved.to_json(now=self._clock())
+
+    @property
+    def complete_worst_seconds(self) -> float:
+        """The longest a complete takes from its decision on: ``CompleteMultipartUpload`` (one attempt,
+        the completion client's timeouts) and the move after it (the catalogue's worst call)."""
+        return COMPLETE_WORST_CALL_SECONDS + self._catalogue.worst_call_seconds
 
     def _complete_multipart(self, caller: Caller, session: UploadSession, parts: list[CompletedPart]) -> None:
         """``CompleteMultipartUpload``; ``NoSuchUpload`` here means an earlier complete of ours did it.

@@ -583,6 +583,34 @@ def test_a_complete_with_too_little_time_left_is_a_503_before_s3(lam: Lambda) ->
     assert body_json(call(lam, "GET", f"/uploads/{session['id']}"))["status"] == "awaiting-parts"
 
 
+def test_a_complete_closer_to_the_deadline_than_its_worst_case_is_a_409_before_s3(lam: Lambda) -> None:
+    """S3 must not build an object whose session then reads expired: with the deadline closer than the
+    completion client's timeouts plus the move, the complete is refused (a retry cannot help)."""
+    data = pdf_bytes(100)
+    session = start(lam, data)
+    etags = put_parts(session, data)
+    service = lam.app.uploads
+    assert service is not None
+    worst = upload_service.COMPLETE_WORST_CALL_SECONDS + catalogue.WORST_CALL_SECONDS
+    assert service.complete_worst_seconds == worst
+    deadline = Catalogue(lam.dynamodb, TABLE).get_session(ALICE_KEY, session["id"])
+    assert deadline is not None
+    completes = record_calls(service._completer.get())
+    service._clock = lambda: deadline.expires_at - worst
+
+    refused = call(lam, "POST", f"/uploads/{session['id']}/complete", completion(etags))
+
+    assert_error(refused, 409, "invalid_upload_state", upload_service.EXPIRES_TOO_SOON_MESSAGE)
+    assert "CompleteMultipartUpload" not in completes
+    assert len(multipart_uploads(lam.s3)) == 1  # S3 built nothing
+    assert body_json(call(lam, "GET", f"/uploads/{session['id']}"))["status"] == "awaiting-parts"
+    service._clock = lambda: deadline.expires_at - worst - 1
+    accepted = call(lam, "POST", f"/uploads/{session['id']}/complete", completion(etags))
+    assert (accepted["statusCode"], body_json(accepted)["status"]) == (202, "processing")
+    assert completes[-1] == "CompleteMultipartUpload"
+    assert completes.count("CompleteMultipartUpload") == 1
+
+
 def test_the_slowest_complete_fits_in_the_function_timeout(lam: Lambda) -> None:
     assert lam.app.uploads is not None
     config: Any = lam.app.uploads._completer.get().meta.config
