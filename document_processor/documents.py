@@ -333,14 +333,18 @@ class DocumentService:
         """The caller's document with its bytes, or a presigned link to them; 404 when absent or not the
         caller's.
 
-        The link (``redirect``, or a document larger than ``max_inline_bytes``) is decided from
-        GetObject's ``ContentLength``, after the owner check on the same answer, so a large body is
-        never read; it is a ``GetObject`` URL of at most 5 minutes with an ``attachment`` disposition
+        ``redirect`` asks for the link whatever the size: the object is only looked at (``HeadObject``,
+        the owner check on its answer), never opened. Otherwise the size is unknown until S3 answers,
+        so it is one ``GetObject``: after the owner check on its answer, a body larger than
+        ``max_inline_bytes`` (by its ``ContentLength``) is closed unread and the link answered instead.
+        The link is a ``GetObject`` URL of at most 5 minutes with an ``attachment`` disposition
         (``presign.presign_download``), signed by the function's own role.
         """
         key = object_key(caller, document_id)
-        limit = 0 if redirect else max_inline_bytes
-        found = self._store.get(key, read_up_to=limit)
+        if redirect:
+            stored = self._owned(caller, self._store.head(key))
+            return self._link(key, document_from_object(document_id, stored), stored)
+        found = self._store.get(key, read_up_to=max_inline_bytes)
         if found is None:
             raise NotFoundError("No such document.")
         stored, body = found
@@ -348,6 +352,10 @@ class DocumentService:
         document = document_from_object(document_id, stored)
         if body is not None:
             return Download(document, content_type=stored.content_type, etag=stored.etag, body=body)
+        return self._link(key, document, stored)
+
+    def _link(self, key: str, document: Document, stored: StoredObject) -> Download:
+        """The 303's download: a presigned ``GetObject`` URL of the caller's document, no bytes."""
         if self._presigner is None:
             raise ConfigurationError("Large downloads are not configured.")
         from document_processor.presign import presign_download, url_expires_in

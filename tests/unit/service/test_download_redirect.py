@@ -1,7 +1,8 @@
 """GET /documents/{id}/content's 303: above the inline limit (decided from GetObject's ContentLength, the
-body left unread) or with ?redirect=true, a presigned GetObject URL (SigV4, at most 5 minutes, attachment
-disposition signed in) that really downloads the document from moto; inline downloads unchanged; the
-query checked before any S3 call."""
+body left unread) or with ?redirect=true (a HeadObject only: nothing is opened), a presigned GetObject URL
+(SigV4, at most 5 minutes, attachment disposition signed in) that really downloads the document from
+moto; the owner check before any link; inline downloads unchanged; the query checked before any S3
+call."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from document_processor.documents import object_key
+from document_processor.documents import META_OWNER, object_key
 from document_processor.filenames import content_disposition
 from document_processor.identity import normalise_principal
 from tests.unit.service.conftest import ALICE, BOB, BUCKET, Lambda, body_json, build_lambda, make_event
@@ -100,14 +101,45 @@ def test_a_document_above_the_limit_is_a_303_to_a_presigned_url_and_its_body_is_
 
 def test_redirect_true_asks_for_the_link_at_any_size(lam: Lambda) -> None:
     document_id = document(lam, 3)
+    calls = record_calls(lam.s3)
 
     redirected = download(lam, document_id, query={"redirect": "true"})
-    inline = download(lam, document_id, query={"redirect": "false"})
 
+    assert calls == ["HeadObject"]  # the object looked at, never opened
     assert redirected["statusCode"] == 303
+    assert body_json(redirected)["expiresIn"] == 300
     assert requests.get(body_json(redirected)["url"], timeout=30).content == b"ttt"
+    calls.clear()
+    inline = download(lam, document_id, query={"redirect": "false"})
+    assert calls == ["GetObject"]
     assert inline["statusCode"] == 200
     assert inline == download(lam, document_id)
+
+
+@pytest.mark.parametrize("size", [3, LIMIT + 1])
+def test_redirect_true_reads_no_body_whatever_the_size(lam: Lambda, small: Lambda, size: int) -> None:
+    document_id = document(lam, size)
+    calls, bodies = record_calls(small.s3), bodies_read(small)
+
+    redirected = download(small, document_id, query={"redirect": "true"})
+
+    assert redirected["statusCode"] == 303
+    assert (calls, bodies) == (["HeadObject"], [])
+    assert requests.get(body_json(redirected)["url"], timeout=30).content == b"t" * size
+
+
+def test_a_redirect_needs_the_recorded_owner_too(lam: Lambda) -> None:
+    """An object under the caller's prefix that records another owner gets no link (the HeadObject's
+    metadata is checked as GetObject's is)."""
+    key = object_key(normalise_principal(ALICE), "b" * 32)
+    lam.s3.put_object(
+        Bucket=BUCKET, Key=key, Body=b"planted", ContentType="text/plain", Metadata={META_OWNER: BOB}
+    )
+
+    for query in ({"redirect": "true"}, None):
+        response = download(lam, "b" * 32, query=query)
+        assert_error(response, 404, "not_found")
+        assert "amazonaws" not in response["body"]
 
 
 @pytest.mark.parametrize(
