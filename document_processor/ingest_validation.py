@@ -64,6 +64,15 @@ class RejectionCode(StrEnum):
     """Same code as ``POST /documents`` for text that is not UTF-8 (DESIGN §4.2 lists no other)."""
     MALFORMED_DOCUMENT = "malformed_document"
     """Same code as ``POST /documents`` for a PDF or image its extractor cannot read."""
+    PROCESSING_FAILED = "processing_failed"
+    """Not a verdict on the bytes: the quarantined copy expired (the ingest bucket's lifecycle) before any
+    processing attempt stored it, e.g. a failure-queue replay days later (``processor``)."""
+
+
+PROCESSING_FAILED_MESSAGE = (
+    "The upload could not be validated before its quarantined copy expired; upload it again."
+)
+"""The message recorded with ``RejectionCode.PROCESSING_FAILED``."""
 
 
 class Rejected(Exception):

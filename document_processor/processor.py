@@ -1,5 +1,6 @@
 """The ingest processor (DESIGN §4.2): ``document_processor.processor.lambda_handler``, driven by the ingest
-bucket's ``ObjectCreated`` events. A building block of issue 14: not yet wired into the stack.
+bucket's ``ObjectCreated`` events (the ``doc-ingest-<env>`` function of ``lib/ingest_stack.py``, invoked
+asynchronously, its failures sent to an encrypted queue with an alarm).
 
 For one object ``ingest/<owner key>/<upload id>`` it moves the upload session to its outcome:
 
@@ -15,6 +16,17 @@ For one object ``ingest/<owner key>/<upload id>`` it moves the upload session to
    read it unchanged;
 4. the catalogue item, from the vault object exactly as the reconciler builds it (conditional);
 5. the ingest object deleted; 6. the session ``stored`` with its ``documentId``.
+
+A session ``processing`` whose ingest object and vault document are both gone (the quarantined copy
+expired by the lifecycle before any attempt stored it, e.g. a failure-queue replay days later) is
+rejected with ``processing_failed``. A document its owner deletes between this run's copy and its
+catalogue item counts as stored, then deleted: no item, the session ``stored`` with its ``documentId``,
+never copied again (see ``Processor._process`` for the one window that still re-copies).
+
+S3 answers a read of a missing key with 403, not 404, unless the request is covered by ``s3:ListBucket``;
+the role's is conditioned on ``s3:prefix``, which HeadObject and GetObject do not carry. Reads therefore
+go through ``DocumentStore`` (or, for the streamed GetObject, the same listing of exactly the key), which
+tells a missing object from a real denial.
 
 A rejection moves the session to ``rejected`` with its code and message first, then deletes the ingest
 object. Every step is idempotent and each one's effect is visible to the next attempt (the vault object,
@@ -47,14 +59,22 @@ from document_processor.documents import (
 from document_processor.errors import NotFoundError
 from document_processor.event_batch import BatchReport, run_batch, s3_record_key
 from document_processor.filenames import encode_for_metadata
-from document_processor.ingest_validation import Rejected, RejectionCode, Validated, validate_stream
+from document_processor.ingest_validation import (
+    PROCESSING_FAILED_MESSAGE,
+    Rejected,
+    RejectionCode,
+    Validated,
+    validate_stream,
+)
 from document_processor.observability import configure_logging, write_line
 from document_processor.settings import ENV_INGEST_BUCKET, Settings, load_settings
 from document_processor.storage import (
+    DENIED_CODES,
     NOT_FOUND_CODES,
     PRECONDITION_FAILED_CODES,
     DocumentStore,
     create_s3_client,
+    error_code,
 )
 from document_processor.uploads import (
     TERMINAL_STATUSES,
@@ -71,6 +91,7 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef
 
     from document_processor.storage import StoredObject
 
@@ -131,8 +152,9 @@ class Outcome(StrEnum):
     SCANNING = "scanning"
     """The session is with the malware gate (issue 15), which moves it on."""
     MISSING = "missing"
-    """The session is processing but neither the ingest object nor the document exists (logged: an
-    ingest object expired by the lifecycle before any attempt succeeded)."""
+    """The session was processing but neither the ingest object nor the document exists (logged: an
+    ingest object expired by the lifecycle before any attempt succeeded); the session is now
+    ``rejected`` with ``processing_failed``."""
     SKIPPED = "skipped"
     """Not a record this function handles (another bucket or event, not an ingest key, no session)."""
 
@@ -411,6 +433,7 @@ class Processor:
         self._ingest_bucket = ingest_bucket
         self._vault_bucket = vault_bucket
         self._vault = DocumentStore(s3, vault_bucket)
+        self._ingest = DocumentStore(s3, ingest_bucket)
         self._allowed = allowed_content_types
         self._clock = clock
         self._multipart_threshold = multipart_threshold
@@ -444,6 +467,15 @@ class Processor:
         return self._process(located, session)
 
     def _process(self, located: IngestKey, session: UploadSession) -> Outcome:
+        """Validate and copy unless the vault holds the document, then catalogue it and finish.
+
+        No vault object right after this run's copy (or its finding of a concurrent run's) means its
+        owner deleted it (``DELETE /documents/{id}``: the id is the upload id): that delete stands, the
+        session is ``stored`` and no later record copies it again. One window remains: a crash after the
+        copy, the owner's delete, then the retry finds the ingest object and no document and copies it
+        again. Telling that from "never copied" needs the vault key's version history
+        (``s3:ListBucketVersions``), which the role does not have.
+        """
         key = vault_key(located.owner_key, located.upload_id)
         stored = self._vault.head(key)
         copied = False
@@ -457,12 +489,8 @@ class Processor:
             stored = self._vault.head(key)
             if stored is None:
                 if validated is None:
-                    LOGGER.error(
-                        "Session is processing but neither its ingest object nor its document exists",
-                        extra={"uploadId": located.upload_id},
-                    )
-                    return Outcome.MISSING
-                raise CopySourceChangedError(key)  # deleted by its owner right after the copy
+                    return self._missing(located, session)
+                return self._deleted_by_owner(located, session)
             copied = validated is not None
         if not copied and not _matches(stored, self._expected(session), with_facts=False):
             LOGGER.error("Another object is at the vault key; not overwritten")
@@ -473,6 +501,29 @@ class Processor:
         ):
             # Deleted between the copy and the item (the reconciler's second look, for the same race).
             self._catalogue.delete_document(located.owner_key, located.upload_id)
+        self._delete_ingest(located)
+        self._move(located, session, UploadStatus.STORED, document_id=located.upload_id)
+        return Outcome.STORED
+
+    def _missing(self, located: IngestKey, session: UploadSession) -> Outcome:
+        """Neither the ingest object nor the document: the quarantined copy expired before any attempt
+        stored it. Nothing can validate it any more, so the session ends (``processing_failed``)."""
+        LOGGER.error(
+            "Session is processing but neither its ingest object nor its document exists; rejected",
+            extra={"uploadId": located.upload_id},
+        )
+        self._reject(located, session, Rejected(RejectionCode.PROCESSING_FAILED, PROCESSING_FAILED_MESSAGE))
+        return Outcome.MISSING
+
+    def _deleted_by_owner(self, located: IngestKey, session: UploadSession) -> Outcome:
+        """The document was in the vault (this run copied it or found it copied) and is gone: its owner
+        deleted it. The delete stands: no catalogue item (a concurrent run may have written one), the
+        ingest object deleted so no retry copies it again, the session ``stored`` with its id."""
+        LOGGER.warning(
+            "The document was deleted by its owner right after the copy; recorded as stored, then deleted",
+            extra={"uploadId": located.upload_id},
+        )
+        self._catalogue.delete_document(located.owner_key, located.upload_id)
         self._delete_ingest(located)
         self._move(located, session, UploadStatus.STORED, document_id=located.upload_id)
         return Outcome.STORED
@@ -493,12 +544,9 @@ class Processor:
 
     def _validate_and_copy(self, located: IngestKey, session: UploadSession) -> Validated | None:
         """Stream the ingest object through validation and copy it; ``None`` when there is none."""
-        try:
-            response = self._s3.get_object(Bucket=self._ingest_bucket, Key=located.key)
-        except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
-                return None
-            raise
+        response = self._open_ingest(located)
+        if response is None:
+            return None
         body = response["Body"]
         try:
             length = int(response.get("ContentLength", -1))
@@ -590,14 +638,31 @@ class Processor:
             LOGGER.error("Upload session vanished while processing", extra={"uploadId": located.upload_id})
             raise
 
-    def _ingest_exists(self, located: IngestKey) -> bool:
+    def _open_ingest(self, located: IngestKey) -> GetObjectOutputTypeDef | None:
+        """GetObject of the ingest object, its body unread (streamed by the caller); ``None`` if absent.
+
+        ``DocumentStore.get`` reads the body into memory, so the streamed read is made here, with the
+        same test of a 403 (S3's answer to a missing key outside the role's prefix-conditioned
+        ``s3:ListBucket``): a listing of exactly the key, which that grant admits. No such key: absent.
+        A key that is there: the 403 was a real denial, raised for Lambda's retries.
+        """
         try:
-            self._s3.head_object(Bucket=self._ingest_bucket, Key=located.key)
+            return self._s3.get_object(Bucket=self._ingest_bucket, Key=located.key)
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
-                return False
-            raise
-        return True
+            code = error_code(error)
+            if code in NOT_FOUND_CODES:
+                return None
+            if code not in DENIED_CODES:
+                raise
+            listed, _ = self._ingest.list_page(located.key, start_after=None, limit=1)
+            if any(entry.key == located.key for entry in listed):
+                LOGGER.error("S3 refused to read an ingest object that exists")
+                raise
+            return None
+
+    def _ingest_exists(self, located: IngestKey) -> bool:
+        """Whether the ingest object exists (``DocumentStore.head``: a 403 for a missing key is absent)."""
+        return self._ingest.head(located.key) is not None
 
     def _delete_ingest(self, located: IngestKey) -> None:
         """Delete the ingest object (deleting one that is gone is not an error in S3)."""

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 import pytest
+from botocore.exceptions import ClientError
 
 from document_processor.catalogue import Catalogue
 from document_processor.documents import document_from_object
-from document_processor.errors import ConfigurationError
+from document_processor.errors import ConfigurationError, StorageError
 from document_processor.identity import normalise_principal
 from document_processor.settings import JPEG, PDF, PNG, SUPPORTED_CONTENT_TYPES, TEXT, load_settings
 from document_processor.storage import DocumentStore
@@ -365,13 +366,102 @@ def test_a_record_whose_object_is_gone_for_a_session_awaiting_parts_is_skipped(
     assert session_now(catalogue).status is UploadStatus.AWAITING_PARTS
 
 
-def test_a_processing_session_whose_object_expired_is_reported_missing(
+def test_a_processing_session_whose_object_expired_is_rejected_as_processing_failed(
+    ingest: Any, dynamodb: Any, catalogue: Catalogue
+) -> None:
+    """A failure-queue replay days later: the lifecycle removed the quarantined copy before any attempt
+    stored it. The session ends instead of staying ``processing`` forever."""
+    upload(ingest, catalogue, make_pdf(1))
+    ingest.delete_object(Bucket=INGEST, Key=ingest_key(OWNER.owner_key, UPLOAD_ID))
+    processor = make_processor(ingest, catalogue)
+    assert processor.process_record(record()) is processor_module().Outcome.MISSING
+    session = session_now(catalogue)
+    assert session.status is UploadStatus.REJECTED
+    assert session.document_id is None
+    assert session.to_json(now=NOW)["error"] == {
+        "code": "processing_failed",
+        "message": "The upload could not be validated before its quarantined copy expired; upload it again.",
+    }
+    assert vault_keys(ingest) == []
+    assert catalogue_items(dynamodb) == []
+    assert processor.process_record(record()) is processor_module().Outcome.ALREADY_DONE
+    assert session_now(catalogue) == session
+
+
+def denied(operation: str) -> ClientError:
+    """S3's answer to a read of a key the caller may not list (HeadObject has no body: code ``403``)."""
+    code, message = ("403", "Forbidden") if operation == "HeadObject" else ("AccessDenied", "Access Denied")
+    response: Any = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+    return ClientError(response, operation)
+
+
+def deny_ingest_reads(client: Any, *, only_missing: bool = True) -> list[str]:
+    """Make ``client``'s HeadObject/GetObject in the ingest bucket answer 403 as S3 does for the role:
+    its ``s3:ListBucket`` is conditioned on ``s3:prefix``, which a read request does not carry, so S3
+    answers a missing key with 403, not 404 (``only_missing``); otherwise every read is denied. A listing
+    with ``Prefix`` is within the grant and answers truthfully. Returns the operations denied."""
+    looker = processor_module().create_s3_client()
+    answered: list[str] = []
+
+    def deny(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if params.get("Bucket") != INGEST:
+            return
+        listed = looker.list_objects_v2(Bucket=INGEST, Prefix=params["Key"]).get("Contents", [])
+        if not only_missing or all(entry["Key"] != params["Key"] for entry in listed):
+            answered.append(model.name)
+            raise denied(model.name)
+
+    for operation in ("HeadObject", "GetObject"):
+        client.meta.events.register(f"before-parameter-build.s3.{operation}", deny)
+    return answered
+
+
+def test_a_403_for_a_gone_ingest_object_of_a_session_awaiting_parts_is_a_missing_object(
+    ingest: Any, catalogue: Catalogue
+) -> None:
+    upload(ingest, catalogue, make_pdf(1), status=UploadStatus.AWAITING_PARTS)
+    ingest.delete_object(Bucket=INGEST, Key=ingest_key(OWNER.owner_key, UPLOAD_ID))
+    answered = deny_ingest_reads(ingest)
+    assert make_processor(ingest, catalogue).process_record(record()) is processor_module().Outcome.SKIPPED
+    assert answered == ["HeadObject"]
+    assert session_now(catalogue).status is UploadStatus.AWAITING_PARTS
+
+
+def test_a_403_for_a_gone_ingest_object_of_a_processing_session_is_a_missing_object(
     ingest: Any, catalogue: Catalogue
 ) -> None:
     upload(ingest, catalogue, make_pdf(1))
     ingest.delete_object(Bucket=INGEST, Key=ingest_key(OWNER.owner_key, UPLOAD_ID))
+    answered = deny_ingest_reads(ingest)
     assert make_processor(ingest, catalogue).process_record(record()) is processor_module().Outcome.MISSING
+    assert answered == ["GetObject"]
+    session = session_now(catalogue)
+    assert session.status is UploadStatus.REJECTED
+    assert session.error is not None
+    assert session.error.code == "processing_failed"
+
+
+def test_a_403_for_an_ingest_object_that_exists_is_a_real_denial_and_changes_nothing(
+    ingest: Any, catalogue: Catalogue
+) -> None:
+    upload(ingest, catalogue, make_pdf(1))
+    deny_ingest_reads(ingest, only_missing=False)
+    with pytest.raises(ClientError) as raised:  # S3's own error, for the log line and Lambda's retries
+        make_processor(ingest, catalogue).process_record(record())
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
     assert session_now(catalogue).status is UploadStatus.PROCESSING
+    assert ingest_keys(ingest) == [ingest_key(OWNER.owner_key, UPLOAD_ID)]
+    assert vault_keys(ingest) == []
+
+
+def test_a_403_for_an_ingest_object_that_exists_awaiting_parts_is_a_real_denial(
+    ingest: Any, catalogue: Catalogue
+) -> None:
+    upload(ingest, catalogue, make_pdf(1), status=UploadStatus.AWAITING_PARTS)
+    deny_ingest_reads(ingest, only_missing=False)
+    with pytest.raises(StorageError):
+        make_processor(ingest, catalogue).process_record(record())
+    assert session_now(catalogue).status is UploadStatus.AWAITING_PARTS
 
 
 @pytest.mark.parametrize(
@@ -528,6 +618,39 @@ def test_a_multipart_copy_of_bytes_changed_after_validation_leaves_nothing_and_t
     assert session.error is not None
     assert session.error.code == "checksum_mismatch"
     assert catalogue_items(dynamodb) == []
+
+
+def test_a_document_its_owner_deletes_right_after_the_copy_is_stored_then_deleted_never_copied_again(
+    ingest: Any, dynamodb: Any, catalogue: Catalogue
+) -> None:
+    """``DELETE /documents/{id}`` between this run's copy and its catalogue item: the owner's delete
+    stands (no item, no second copy on any later record) and the session records the document it was."""
+    module = processor_module()
+    data = make_pdf(2)
+    upload(ingest, catalogue, data)
+    key = f"documents/{OWNER.owner_key}/{UPLOAD_ID}"
+    owner = build_lambda(module.create_s3_client(), dynamodb)
+    deleted: list[int] = []
+
+    def owner_deletes(**_: Any) -> None:
+        if not deleted:
+            deleted.append(owner.call(make_event("DELETE", f"/documents/{UPLOAD_ID}"))["statusCode"])
+
+    ingest.meta.events.register("after-call.s3.CopyObject", owner_deletes)
+    processor = make_processor(ingest, catalogue)
+    assert processor.process_record(record()) is module.Outcome.STORED
+    assert deleted == [204]
+    session = session_now(catalogue)
+    assert (session.status, session.document_id) == (UploadStatus.STORED, UPLOAD_ID)
+    assert ingest_keys(ingest) == []
+    assert catalogue_items(dynamodb) == []
+    assert vault_keys(ingest) == []
+    for _ in range(2):  # a duplicate and a retried record: nothing is copied again
+        assert processor.process_record(record()) is module.Outcome.ALREADY_DONE
+    versions = ingest.list_object_versions(Bucket=BUCKET)
+    assert [entry["Key"] for entry in versions["Versions"]] == [key]
+    assert [entry["Key"] for entry in versions["DeleteMarkers"]] == [key]
+    assert owner.call(make_event("GET", f"/documents/{UPLOAD_ID}"))["statusCode"] == 404
 
 
 # --- a crash after each step, then a retry -------------------------------------------------------------
