@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSRequest
 from docapi.errors import TransportError, error_from_response
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable, Mapping
 
     from botocore.credentials import Credentials
@@ -118,13 +119,19 @@ class ApiSession:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.region = region
         self._credentials = credentials
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+        self._http = httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            verify=ssl_context or httpx.create_ssl_context(),
+        )
 
     def close(self) -> None:
         """Close the connection pool."""

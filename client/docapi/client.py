@@ -136,13 +136,24 @@ class DocumentClient:
         self.concurrency = concurrency
         self.state_dir = state_dir or state_directory()
         self.retry = retry or RetryPolicy()
+        # One TLS context (certificate verification on, certifi's CAs) for both clients: loading the CA
+        # bundle is the slowest part of building a client.
+        tls = httpx.create_ssl_context()
         self._api = ApiSession(
-            self.endpoint, credentials, self.region, timeout=timeout, retry=self.retry, transport=transport
+            self.endpoint,
+            credentials,
+            self.region,
+            timeout=timeout,
+            retry=self.retry,
+            transport=transport,
+            ssl_context=tls,
         )
         limits = httpx.Limits(
             max_connections=max(10, concurrency), max_keepalive_connections=max(10, concurrency)
         )
-        self.storage_http = httpx.Client(timeout=STORAGE_TIMEOUT, limits=limits, transport=storage_transport)
+        self.storage_http = httpx.Client(
+            timeout=STORAGE_TIMEOUT, limits=limits, transport=storage_transport, verify=tls
+        )
         """Unsigned client for presigned S3 URLs."""
 
     def close(self) -> None:
