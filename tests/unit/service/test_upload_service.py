@@ -10,10 +10,12 @@ import hashlib
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+import yaml
 
 from document_processor import catalogue, storage, upload_service
 from document_processor.catalogue import Catalogue
@@ -33,6 +35,7 @@ ALICE_KEY = normalise_principal(ALICE).owner_key
 SECRET = "testing"
 """The secret key of the fake credentials (conftest), which sign every URL here."""
 ABSENT_ID = "a" * 32
+OPENAPI = Path(__file__).resolve().parents[3] / "openapi.yaml"
 
 
 @pytest.fixture
@@ -727,6 +730,26 @@ def test_a_repeated_create_under_one_key_is_one_session_replayed_as_it_is_now(la
     call(lam, "POST", f"/uploads/{session['id']}/complete", completion(put_parts(again, data)))
     later = body_json(call(lam, "POST", "/uploads", declaration(data), headers=headers))
     assert (later["id"], later["status"], later["parts"]) == (session["id"], "processing", [])
+
+
+def test_a_completed_key_whose_session_is_gone_is_a_declared_404(lam: Lambda) -> None:
+    """The key's record outlived its session (deleted by the table's TTL): no new session under the old
+    id, a 404, and openapi.yaml declares that answer for POST /uploads."""
+    data = pdf_bytes(100)
+    headers = {"Idempotency-Key": "upload-gone"}
+    session = start(lam, data, headers=headers)
+    [item] = sessions(lam)
+    lam.dynamodb.delete_item(TableName=TABLE, Key={"pk": item["pk"], "sk": item["sk"]})
+    s3_calls = record_calls(lam.s3)
+
+    replay = call(lam, "POST", "/uploads", declaration(data), headers=headers)
+
+    assert_error(replay, 404, "not_found", upload_service.NO_SUCH_SESSION)
+    assert s3_calls == []
+    assert sessions(lam) == []
+    assert multipart_uploads(lam.s3)[0]["Key"] == ingest_key(ALICE_KEY, session["id"])  # the lifecycle's
+    answers = yaml.safe_load(OPENAPI.read_text())["paths"]["/uploads"]["post"]["responses"]
+    assert answers["404"] == {"$ref": "#/components/responses/UploadNotFound"}
 
 
 def test_a_key_reused_for_another_request_is_a_422(lam: Lambda) -> None:
