@@ -334,6 +334,37 @@ def test_a_delete_marker_event_removes_the_orphaned_item(world: World, queue: Ev
     assert world.item(ALICE_CALLER, document.id) is None
 
 
+def test_a_403_for_a_deleted_document_still_removes_its_item(world: World, queue: EventQueue) -> None:
+    """S3 answers HeadObject of a missing key with 403 when the request is not covered by ``s3:ListBucket``
+    (the role's is conditioned on ``s3:prefix``, which HeadObject does not carry): the listing of exactly
+    the key (``DocumentStore.head``) tells the deleted document from a real denial."""
+    document = world.store()
+    world.run(queue.drain()[0])
+    key = object_key(ALICE_CALLER, document.id)
+    marker = world.s3.delete_object(Bucket=BUCKET, Key=key)
+    calls = fail(world.reconciler_s3, "HeadObject", client_error("403", 403))
+
+    result = world.run(delete_marker_event(key, version_id=marker["VersionId"]))
+
+    assert result["outcomes"]["removed"] == 1
+    assert calls == ["HeadObject", "ListObjectsV2"]
+    assert world.item(ALICE_CALLER, document.id) is None
+
+
+def test_a_403_for_a_document_that_exists_is_a_real_denial_and_keeps_its_item(
+    world: World, queue: EventQueue
+) -> None:
+    document = world.store()
+    world.run(queue.drain()[0])
+    key = object_key(ALICE_CALLER, document.id)
+    fail(world.reconciler_s3, "HeadObject", client_error("403", 403))
+
+    with pytest.raises(reconciler_module().ReconcileError):
+        world.run(delete_marker_event(key))
+
+    assert world.item(ALICE_CALLER, document.id) is not None
+
+
 def test_a_permanent_delete_event_from_moto_removes_the_item(world: World, queue: EventQueue) -> None:
     document = world.store()
     world.run(queue.drain()[0])
