@@ -287,9 +287,10 @@ def reconciler_role_policy(
     """The reconciler's permissions: read document objects, create/read/delete catalogue items, send
     failed events to its queue, its own log group, VPC ENIs, X-Ray, (KMS through each service only).
 
-    ``s3:ListBucket`` is there so that HeadObject of a deleted document answers 404 rather than 403
-    (S3 hides whether a key exists from callers who may not list): the reconciler must tell a removed
-    document (delete its item) from a refused request (raise, so Lambda retries).
+    ``s3:ListBucket``, only under ``documents/`` (an ``s3:prefix`` condition), lets it list exactly one key
+    (``ListObjectsV2`` with ``Prefix=<key>``): a HeadObject carries no ``s3:prefix``, so S3 still answers 403
+    rather than 404 for a missing key, and the listing is how the reconciler tells a removed document
+    (delete its item) from a refused request (raise, so Lambda retries) (``DocumentStore.head``).
     """
     statements: list[Statement] = [
         {
@@ -339,9 +340,11 @@ def processor_role_policy(
     service only: ``Decrypt`` reads the ingest object and completes multipart copies, ``GenerateDataKey``
     encrypts the copy).
 
-    ``s3:ListBucket`` on both buckets, under their prefixes, so that HeadObject of a missing object answers
-    404 rather than 403 (S3 hides whether a key exists from callers who may not list): an ingest object
-    already deleted by an earlier run, or no document yet at the vault key, is an answer, not a refusal.
+    ``s3:ListBucket`` on both buckets, only under their prefixes (an ``s3:prefix`` condition). A HeadObject
+    or GetObject carries no ``s3:prefix``, so S3 still answers 403, not 404, for a missing key; the grant
+    lets the processor list exactly that key (``ListObjectsV2`` with ``Prefix=<key>``) to tell an ingest
+    object already deleted, or no document yet at the vault key, from a real refusal
+    (``DocumentStore.head``, ``Processor._open_ingest``).
     """
     statements: list[Statement] = [
         {

@@ -193,11 +193,12 @@ def test_waf_web_acl_protects_the_stage_with_managed_rules_and_a_rate_limit(
         assert rules[group]["overrideAction"] == {"none": {}}
     # Which rules are counted, and how they are re-blocked outside uploads: tests/unit/infra/test_waf.py.
     assert rules["BodyInspectionOutsideUploads"]["action"] == {"block": {}}
+    assert rules["BodySizeOutsideLargeBodies"]["action"] == {"block": {}}
     rate = rules["RateLimitPerIp"]
     assert rate["action"] == {"block": {}}
     assert rate["statement"]["rateBasedStatement"]["limit"] == 1000
     assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
-    assert sorted(rule["priority"] for rule in rules.values()) == [0, 1, 2, 3, 4]
+    assert sorted(rule["priority"] for rule in rules.values()) == [0, 1, 2, 3, 4, 5]
 
 
 def test_by_default_an_environment_leaves_the_region_wide_account_setting_alone(
