@@ -420,10 +420,18 @@ class UploadService:
         return COMPLETE_WORST_CALL_SECONDS + self._catalogue.worst_call_seconds
 
     def _complete_multipart(self, caller: Caller, session: UploadSession, parts: list[CompletedPart]) -> None:
-        """``CompleteMultipartUpload``; ``NoSuchUpload`` here means an earlier complete of ours did it.
+        """``CompleteMultipartUpload``; ``NoSuchUpload`` here is read as an earlier complete of ours.
 
-        The session was read awaiting parts before its deadline, and only a complete, an abort (which
-        moves the session first) or the lifecycle (a day: after the deadline) end an S3 upload.
+        The session was read awaiting parts before its deadline, and through the API only a complete,
+        an abort (which moves the session first) or the lifecycle (a day: after the deadline) end an S3
+        upload. The reading is not checked: whether the object exists would take a ``HeadObject`` of
+        the ingest key, and the API role has no ``s3:GetObject`` there, by design (it never reads
+        quarantined bytes). The residual case is an upload aborted *outside* the API (an operator's
+        ``AbortMultipartUpload``, a lifecycle rule shortened below the session's lifetime): it too is
+        ``NoSuchUpload``, the session moves to ``processing`` with no object behind it, and no S3 event
+        follows. It stays ``processing`` until the processor meets its key again (a late or replayed
+        event: no ingest object and no document, so ``rejected`` with ``processing_failed``) or its
+        record's expiry a day after the move; the client sees ``processing`` and that ``expiresAt``.
         """
         listed: list[dict[str, Any]] = []
         for part in parts:

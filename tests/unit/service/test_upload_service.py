@@ -512,6 +512,33 @@ def test_a_retried_complete_whose_s3_step_succeeded_moves_the_session_on(lam: La
     assert (again["statusCode"], body_json(again)["status"]) == (202, "processing")
 
 
+def test_an_upload_aborted_outside_the_api_reads_as_completed_the_documented_residual_case(
+    lam: Lambda,
+) -> None:
+    """NoSuchUpload is read as an earlier complete (the API role cannot HeadObject quarantined keys): an
+    upload an operator aborted moves to processing with no object, and stays there for the processor's
+    processing_failed or the record's expiry (upload_service._complete_multipart, docs/uploads.md)."""
+    data = pdf_bytes(100)
+    session = start(lam, data)
+    etags = put_parts(session, data)
+    [upload] = multipart_uploads(lam.s3)
+    lam.s3.abort_multipart_upload(Bucket=INGEST, Key=upload["Key"], UploadId=upload["UploadId"])
+    assert lam.app.uploads is not None
+    # What S3 answers a complete of an aborted upload (moto 5.2 fails with a KeyError instead).
+    fault = Fault(
+        lam.app.uploads._completer.get(), "CompleteMultipartUpload", client_error("NoSuchUpload", 404)
+    )
+
+    response = call(lam, "POST", f"/uploads/{session['id']}/complete", completion(etags))
+    fault.stop()
+
+    assert (response["statusCode"], body_json(response)["status"]) == (202, "processing")
+    assert lam.s3.list_objects_v2(Bucket=INGEST).get("Contents", []) == []  # no object, so no S3 event
+    read = body_json(call(lam, "GET", f"/uploads/{session['id']}"))
+    assert (read["status"], read["partsReceived"]) == ("processing", [])
+    assert read["expiresAt"] == body_json(response)["expiresAt"]  # the record's expiry, a day on
+
+
 def test_parts_s3_refuses_are_an_invalid_part_and_change_nothing(lam: Lambda) -> None:
     data = pdf_bytes(5 * MIB + 10)
     session = start(lam, data)
