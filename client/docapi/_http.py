@@ -8,6 +8,7 @@ raised at once. ``POST /documents`` and ``POST /uploads`` are retried only becau
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -171,8 +172,6 @@ class ApiSession:
         """
         all_headers = dict(headers or {})
         if json_body is not None:
-            import json
-
             content = json.dumps(json_body, separators=(",", ":")).encode()
             all_headers.setdefault("Content-Type", "application/json")
         url = self.endpoint + path

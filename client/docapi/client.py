@@ -251,7 +251,8 @@ class DocumentClient:
         document = self.get_document(document_id)
         path = Path(target)
         if path.is_dir():
-            path = path / (Path(document["filename"] or "").name or document["id"])
+            name = Path(document["filename"] or "").name  # never a directory part, whatever the service says
+            path = path / (name if name not in ("", ".", "..") else document["id"])
         response = self._api.request(
             "GET", f"/documents/{document['id']}/content", expected=(200, 303), stream=True
         )

@@ -290,3 +290,14 @@ def test_a_stale_resume_state_starts_a_new_session(caller: Caller, tmp_path: Pat
     assert result.document is not None
     assert result.document["size"] == stat.st_size
     assert state.load() is None
+
+
+def test_download_into_a_directory_uses_the_documents_filename(caller: Caller, tmp_path: Path) -> None:
+    source = tmp_path / "minutes.txt"
+    source.write_text("the minutes\n")
+    [result] = json.loads(caller.run("upload", str(source), "--json").stdout)
+    (tmp_path / "downloads").mkdir()
+    downloaded = caller.run("download", result["id"], "-o", str(tmp_path / "downloads"))
+    assert downloaded.exit_code == 0, downloaded.stderr
+    assert downloaded.stdout.strip() == str(tmp_path / "downloads" / "minutes.txt")
+    assert (tmp_path / "downloads" / "minutes.txt").read_text() == "the minutes\n"
