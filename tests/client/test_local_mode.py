@@ -146,9 +146,10 @@ def test_an_interrupted_upload_resumes_with_only_the_missing_parts(caller: Calle
 
     with caller.client() as first, pytest.raises(Interrupted):
         first.upload_file(large_jpeg, concurrency=2, on_part=stop_after_two)
-    [session] = caller.client().list_uploads()["items"]
+    with caller.client() as client:
+        [session] = client.list_uploads()["items"]
+        received = client.get_upload(session["id"])["partsReceived"]
     assert session["status"] == "awaiting-parts"
-    received = caller.client().get_upload(session["id"])["partsReceived"]
     assert 2 <= len(received) < session["partCount"]
 
     # when the same file is uploaded again
@@ -171,7 +172,8 @@ def test_a_corrupted_download_is_detected_and_leaves_no_file(
     source = large_jpeg if large else tmp_path / "note.txt"
     if not large:
         source.write_text("a small note, long enough to have a middle byte to flip. " * 4)
-    document_id = caller.client().upload_file(source, wait=True).id
+    with caller.client() as client:
+        document_id = client.upload_file(source, wait=True).id
     # the API's own response (inline) or S3's (behind the 303) comes back with one byte changed
     transport = {"storage_transport" if large else "transport": FlippingTransport()}
     target = tmp_path / "downloads" / "copy"
