@@ -126,35 +126,24 @@ def load_settings(
 
     ingest = ingest_bucket if ingest_bucket is not None else env.get(ENV_INGEST_BUCKET, "").strip()
 
-    max_bytes = max_document_bytes
-    if max_bytes is None:
-        raw = env.get(ENV_MAX_DOCUMENT_BYTES, "").strip()
-        max_bytes = (
-            _parse_int(raw, ENV_MAX_DOCUMENT_BYTES, problems, DEFAULT_MAX_DOCUMENT_BYTES)
-            if raw
-            else DEFAULT_MAX_DOCUMENT_BYTES
-        )
-    if not 1 <= max_bytes <= MAX_DOCUMENT_BYTES_CEILING:
-        problems.append(
-            f"{ENV_MAX_DOCUMENT_BYTES} must be between 1 and {MAX_DOCUMENT_BYTES_CEILING} "
-            f"(what fits a Lambda payload as base64), got {max_bytes!r}."
-        )
-        max_bytes = DEFAULT_MAX_DOCUMENT_BYTES
-
-    max_upload = max_upload_bytes
-    if max_upload is None:
-        raw = env.get(ENV_MAX_UPLOAD_BYTES, "").strip()
-        max_upload = (
-            _parse_int(raw, ENV_MAX_UPLOAD_BYTES, problems, DEFAULT_MAX_UPLOAD_BYTES)
-            if raw
-            else DEFAULT_MAX_UPLOAD_BYTES
-        )
-    if not 1 <= max_upload <= MAX_UPLOAD_BYTES_CEILING:
-        problems.append(
-            f"{ENV_MAX_UPLOAD_BYTES} must be between 1 and {MAX_UPLOAD_BYTES_CEILING} "
-            f"(what the processor reads and copies in one invocation), got {max_upload!r}."
-        )
-        max_upload = DEFAULT_MAX_UPLOAD_BYTES
+    max_bytes = _byte_limit(
+        max_document_bytes,
+        env,
+        ENV_MAX_DOCUMENT_BYTES,
+        DEFAULT_MAX_DOCUMENT_BYTES,
+        MAX_DOCUMENT_BYTES_CEILING,
+        "what fits a Lambda payload as base64",
+        problems,
+    )
+    max_upload = _byte_limit(
+        max_upload_bytes,
+        env,
+        ENV_MAX_UPLOAD_BYTES,
+        DEFAULT_MAX_UPLOAD_BYTES,
+        MAX_UPLOAD_BYTES_CEILING,
+        "what the processor reads and copies in one invocation",
+        problems,
+    )
 
     if allowed_content_types is None:
         raw_types = env.get(ENV_ALLOWED_CONTENT_TYPES, "")
@@ -203,9 +192,26 @@ def load_settings(
     )
 
 
-def _parse_int(raw: str, name: str, problems: list[str], default: int) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        problems.append(f"{name} must be an integer number of bytes, got {raw!r}.")
+def _byte_limit(
+    explicit: int | None,
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    ceiling: int,
+    why: str,
+    problems: list[str],
+) -> int:
+    """A size limit in bytes (explicit > ``env[name]`` > ``default``), 1..``ceiling``; else a problem and
+    the default, so one bad value never hides the others."""
+    value = explicit
+    if value is None:
+        raw = env.get(name, "").strip()
+        try:
+            value = int(raw) if raw else default
+        except ValueError:
+            problems.append(f"{name} must be an integer number of bytes, got {raw!r}.")
+            return default
+    if not 1 <= value <= ceiling:
+        problems.append(f"{name} must be between 1 and {ceiling} ({why}), got {value!r}.")
         return default
+    return value
