@@ -8,7 +8,9 @@ benchmark through local mode (about 20 s; ``python -m benchmarks.load`` runs it 
 then a 256 MiB upload through ``/uploads`` against boto3's multipart ``upload_file`` in local mode
 (about 90 s; ``python -m benchmarks.uploads`` runs it alone, with options), then the ingest processor
 on 64 MiB to 1 GiB objects against a streamed GET + SHA-256, in local mode's emulator (several minutes and
-a few GiB of memory for the emulator; ``python -m benchmarks.processor`` runs it alone, with options).
+a few GiB of memory for the emulator; ``python -m benchmarks.processor`` runs it alone, with options), then
+the ``docapi`` command's upload of 256 MiB against boto3's ``upload_file`` and its memory on 1 GiB (about
+3 minutes; ``python -m benchmarks.client`` runs it alone, with options).
 Exits 0 whether or not goals are met: the numbers are information for docs/service.md
 and docs/limits.md, not a gate (timings on shared machines are noisy). It does exit non-zero if a
 benchmark cannot run (for example a load request fails or a download differs).
@@ -32,13 +34,24 @@ client, and the handler module (imported by the warm-path benchmarks) reads its 
 
 
 def main() -> int:
-    """Run the nine benchmarks in order, printing each report as it finishes."""
+    """Run the ten benchmarks in order, printing each report as it finishes."""
     for name, value in BENCHMARK_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    from benchmarks import cold_start, fact_bombs, listing, load, processor, sigv4, upload, uploads, warm
+    from benchmarks import (
+        client,
+        cold_start,
+        fact_bombs,
+        listing,
+        load,
+        processor,
+        sigv4,
+        upload,
+        uploads,
+        warm,
+    )
 
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, listing, load, uploads, processor):
+    for benchmark in (cold_start, warm, upload, fact_bombs, sigv4, listing, load, uploads, processor, client):
         result = benchmark.run()
         print(result.report(), flush=True)
     return 0
