@@ -143,6 +143,9 @@ def banner(
         f"  curl -sS {sigv4} -H 'Content-Type: text/plain' --data-binary 'hello' {url}/documents",
         f"  curl -sS {sigv4} {url}/documents",
         f"  curl -sS {sigv4} {url}/uploads   # large uploads: walkthrough in docs/local-mode.md",
+        "Or with the docapi command (signs, uploads in parts, verifies downloads; docs/client.md):",
+        f"  export DOCAPI_ENDPOINT={url}",
+        "  .venv/bin/docapi upload FILE... --wait && .venv/bin/docapi ls",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)

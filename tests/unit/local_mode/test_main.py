@@ -7,6 +7,7 @@ into this test process.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -259,3 +260,51 @@ def test_an_upload_completed_in_the_ingest_bucket_is_processed_into_the_vault(tm
         stdout, _ = process.communicate(timeout=START_TIMEOUT_SECONDS)
     assert process.returncode == 0
     assert "Local mode: stopping." in stdout
+
+
+def test_the_printed_docapi_lines_upload_and_list(tmp_path: Path) -> None:
+    # What a new user does: start local mode, paste alice's line and the DOCAPI_ENDPOINT line, run docapi.
+    process = _run("0", principals=None, cwd=tmp_path)
+    assert process.stdout is not None
+    try:
+        banner = ""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while "Press Ctrl-C" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        endpoint = re.search(r"^  export DOCAPI_ENDPOINT=(\S+)$", banner, re.MULTILINE)
+        assert endpoint, banner
+        assert "\n  .venv/bin/docapi upload FILE... --wait && .venv/bin/docapi ls\n" in banner
+        key, secret, _ = _EXPORT.findall(banner)[0]  # alice, an IAM user
+        document = tmp_path / "notes.txt"
+        document.write_text("hello from the banner\n")
+        docapi = str(Path(sys.executable).with_name("docapi"))  # what .venv/bin/docapi is
+        environ = {
+            **os.environ,
+            "DOCAPI_ENDPOINT": endpoint.group(1),
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret,
+        }
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            environ.pop(name, None)
+        upload = subprocess.run(
+            [docapi, "upload", str(document), "--wait"],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+        assert upload.returncode == 0, upload.stderr
+        listing = subprocess.run(
+            [docapi, "ls", "--json"],
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+        assert listing.returncode == 0, listing.stderr
+        assert [item["filename"] for item in json.loads(listing.stdout)] == ["notes.txt"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=START_TIMEOUT_SECONDS)
