@@ -45,6 +45,10 @@ ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_OWNER_SCOPE = "OWNER_SCOPE"
 ENV_INGEST_BUCKET = "INGEST_BUCKET"
 ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_MALWARE_SCANNING = "MALWARE_SCANNING"
+
+MALWARE_SCANNING_VALUES: dict[str, bool] = {"on": True, "off": False}
+"""The spellings ``MALWARE_SCANNING`` accepts (case-insensitive); unset or empty means off."""
 
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024**3
 """Largest large upload (``POST /uploads``) by default: 5 GiB (DESIGN §4.2); ``uploads`` uses it too."""
@@ -95,6 +99,10 @@ class Settings(NamedTuple):
     answer 500 ``configuration_error`` and everything else works (the deployed stack always sets it)."""
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     """Largest size ``POST /uploads`` accepts. Default ``DEFAULT_MAX_UPLOAD_BYTES`` (5 GiB)."""
+    malware_scanning: bool = False
+    """Whether uploads wait for GuardDuty's malware scan before they are stored (``MALWARE_SCANNING`` =
+    ``on``/``off``, default off; DESIGN §4.3). Must match the stack: on without a protection plan, no scan
+    result ever arrives and every upload stays ``scanning`` until it expires."""
     problems: tuple[str, ...] = ()
     """Every configuration problem found; when non-empty, only ``/health`` is served."""
 
@@ -112,6 +120,7 @@ def load_settings(
     owner_scope: str | None = None,
     ingest_bucket: str | None = None,
     max_upload_bytes: int | None = None,
+    malware_scanning: bool | None = None,
 ) -> Settings:
     """Resolve every setting (explicit argument > ``environ`` > default) and collect every problem."""
     env = os.environ if environ is None else environ
@@ -175,6 +184,17 @@ def load_settings(
                 "an unknown scope is never guessed, since it decides who owns which documents."
             )
 
+    scanning = malware_scanning
+    if scanning is None:
+        raw_scanning = env.get(ENV_MALWARE_SCANNING, "").strip()
+        scanning = MALWARE_SCANNING_VALUES.get(raw_scanning.lower() or "off")
+        if scanning is None:
+            problems.append(
+                f"{ENV_MALWARE_SCANNING} must be one of {', '.join(MALWARE_SCANNING_VALUES)}, got "
+                f"{raw_scanning!r}; a typo is never read as off, since off stores uploads unscanned."
+            )
+            scanning = False
+
     return Settings(
         documents_bucket=bucket or None,
         max_document_bytes=max_bytes,
@@ -188,6 +208,7 @@ def load_settings(
         catalogue_table=table or None,
         ingest_bucket=ingest or None,
         max_upload_bytes=max_upload,
+        malware_scanning=scanning,
         problems=tuple(problems),
     )
 

@@ -201,3 +201,46 @@ def test_an_unknown_owner_scope_is_a_problem_not_a_guess(raw: str) -> None:
         "since it decides who owns which documents.",
     )
     assert settings.owner_scope is OwnerScope.ROLE
+
+
+@pytest.mark.parametrize(
+    ("raw", "scanning"),
+    [("on", True), (" ON ", True), ("off", False), ("Off", False), ("", False), ("  ", False)],
+)
+def test_malware_scanning_is_read_from_the_environment(raw: str, *, scanning: bool) -> None:
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "MALWARE_SCANNING": raw}
+    )
+
+    assert settings.malware_scanning is scanning
+    assert settings.problems == ()
+
+
+def test_malware_scanning_is_off_by_default() -> None:
+    settings = load_settings({"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue"})
+
+    assert settings.malware_scanning is False
+
+
+@pytest.mark.parametrize(("env", "explicit"), [("off", True), ("on", False), ("bogus", True)])
+def test_an_explicit_malware_scanning_wins_over_the_environment(env: str, *, explicit: bool) -> None:
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "MALWARE_SCANNING": env},
+        malware_scanning=explicit,
+    )
+
+    assert settings.malware_scanning is explicit
+    assert settings.problems == ()
+
+
+@pytest.mark.parametrize("raw", ["true", "1", "yes", "enabled", "o n"])
+def test_an_unknown_malware_scanning_value_is_a_problem_not_off(raw: str) -> None:
+    settings = load_settings(
+        {"DOCUMENTS_BUCKET": "docs", "CATALOGUE_TABLE": "catalogue", "MALWARE_SCANNING": raw}
+    )
+
+    assert settings.problems == (
+        f"MALWARE_SCANNING must be one of on, off, got {raw!r}; a typo is never read as off, since off "
+        "stores uploads unscanned.",
+    )
+    assert settings.malware_scanning is False
