@@ -55,8 +55,8 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+$(VENV)/.synced: $(UV) pyproject.toml client/pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
 setup: $(VENV)/.synced
