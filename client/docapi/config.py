@@ -5,9 +5,10 @@
   (local mode serves plain HTTP on 127.0.0.1).
 - region: the argument > the ``execute-api`` host name's region > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``
   > the botocore profile's region > ``us-east-1`` (local mode's region).
-- credentials: botocore's standard chain (environment, shared files and profiles, SSO, assumed roles,
-  container and instance metadata), as ``RefreshableCredentials`` where the source expires: every
-  request asks for frozen credentials, which refreshes them before they expire.
+- credentials: the named profile (the argument > ``AWS_PROFILE``), which then wins over access keys in
+  the environment; without one, botocore's standard chain (environment, shared files and profiles, SSO,
+  assumed roles, container and instance metadata). ``RefreshableCredentials`` where the source expires:
+  every request asks for frozen credentials, which refreshes them before they expire.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from botocore.credentials import Credentials
 
 ENDPOINT_VARIABLE = "DOCAPI_ENDPOINT"
+PROFILE_VARIABLE = "AWS_PROFILE"
 STACK_OUTPUTS_VARIABLE = "DOCAPI_STACK_OUTPUTS"
 STACK_OUTPUT_KEY = "apiUrl"
 DEFAULT_REGION = "us-east-1"
@@ -100,10 +102,17 @@ def resolve_region(
 
 
 def new_session(profile: str | None = None) -> botocore.session.Session:
-    """A botocore session on the standard chain (``profile`` or ``AWS_PROFILE``, else the default)."""
+    """A botocore session for ``profile`` (else ``AWS_PROFILE``), else on botocore's default chain.
+
+    A profile named either way is handed to botocore explicitly: botocore then leaves the environment's
+    access keys out of its chain (``create_credential_resolver`` in botocore/credentials.py drops the
+    ``EnvProvider`` when the session's ``profile`` instance variable is set). Left to read
+    ``AWS_PROFILE`` itself, botocore would let ``AWS_ACCESS_KEY_ID`` win over the profile the user
+    chose, and sign as someone else without a word.
+    """
     import botocore.session
 
-    return botocore.session.Session(profile=profile)
+    return botocore.session.Session(profile=profile or os.environ.get(PROFILE_VARIABLE) or None)
 
 
 def resolve_credentials(session: botocore.session.Session) -> Credentials:
