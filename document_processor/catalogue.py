@@ -33,6 +33,7 @@ from document_processor.ids import created_at
 from document_processor.runtime_checks import require_dynamodb_features
 from document_processor.storage import TRANSPORT_ERRORS
 from document_processor.uploads import (
+    EXPIRING_STATUSES,
     SESSION_LIFETIME_SECONDS,
     InvalidUploadStateError,
     UploadError,
@@ -479,15 +480,19 @@ class Catalogue:
             ":updated": {"S": rfc3339(now)},
             ":retain": {"N": str(int(now) + SESSION_LIFETIME_SECONDS)},
         }
-        allowed = []
+        placeholders: dict[UploadStatus, str] = {}
         for index, source in enumerate(sorted(sources)):
             values[f":from{index}"] = {"S": str(source)}
-            allowed.append(f":from{index}")
-        condition = f"attribute_exists(#pk) AND #status IN ({', '.join(allowed)})"
-        if UploadStatus.AWAITING_PARTS in sources:
-            # ``status_at``: awaiting parts reads ``expired`` from ``expiresAt`` on (``now`` >= it).
+            placeholders[source] = f":from{index}"
+        condition = f"attribute_exists(#pk) AND #status IN ({', '.join(placeholders.values())})"
+        expiring = [placeholders[source] for source in sorted(sources & EXPIRING_STATUSES)]
+        if expiring:
+            # ``status_at``: awaiting parts (or a scan result) reads ``expired`` from ``expiresAt`` on
+            # (``now`` >= it); a source that does not expire (``processing``) is not held to the clock.
             clock = "#expires <= :now" if to_status is UploadStatus.EXPIRED else "#expires > :now"
             values[":now"] = {"N": str(math.floor(now))}
+            if len(expiring) < len(sources):
+                clock = f"(NOT #status IN ({', '.join(expiring)}) OR {clock})"
             condition = f"{condition} AND {clock}"
         update = "SET #status = :to, #updated = :updated, #expires = :retain"
         if error is not None:

@@ -67,6 +67,11 @@ class RejectionCode(StrEnum):
     PROCESSING_FAILED = "processing_failed"
     """Not a verdict on the bytes: the quarantined copy expired (the ingest bucket's lifecycle) before any
     processing attempt stored it, e.g. a failure-queue replay days later (``processor``)."""
+    MALWARE_DETECTED = "malware_detected"
+    """The malware gate (DESIGN §4.3): GuardDuty found a threat in the upload, which was deleted."""
+    SCAN_FAILED = "scan_failed"
+    """The malware gate could give no verdict (``UNSUPPORTED``, ``ACCESS_DENIED``, ``FAILED``): it fails
+    closed, the upload was deleted."""
 
 
 PROCESSING_FAILED_MESSAGE = (

@@ -1,6 +1,7 @@
 """The ingest processor (DESIGN §4.2): ``document_processor.processor.lambda_handler``, driven by the ingest
 bucket's ``ObjectCreated`` events (the ``doc-ingest-<env>`` function of ``lib/ingest_stack.py``, invoked
-asynchronously, its failures sent to an encrypted queue with an alarm).
+asynchronously, its failures sent to an encrypted queue with an alarm) and, with the malware gate on
+(``MALWARE_SCANNING=on``, DESIGN §4.3), by GuardDuty's scan-result events through an EventBridge rule.
 
 For one object ``ingest/<owner key>/<upload id>`` it moves the upload session to its outcome:
 
@@ -28,6 +29,17 @@ the role's is conditioned on ``s3:prefix``, which HeadObject and GetObject do no
 go through ``DocumentStore`` (or, for the streamed GetObject, the same listing of exactly the key), which
 tells a missing object from a real denial.
 
+With the malware gate on, an ``ObjectCreated`` record only moves the session to ``scanning`` (after
+step 2): nothing is read or copied before GuardDuty's verdict. The scan-result event then decides:
+``NO_THREATS_FOUND`` runs steps 3-6, but only if the object's own ``GuardDutyMalwareScanStatus`` tag
+says so too (the ingest policy denies reading it otherwise; checking here holds the same line where no
+policy is enforced, as in local mode); ``THREATS_FOUND`` rejects the upload ``malware_detected``;
+``UNSUPPORTED``, ``ACCESS_DENIED`` and ``FAILED`` reject it ``scan_failed`` (fail closed). Results may
+arrive before the ``ObjectCreated`` record (both are asynchronous), so either order ends the same way;
+a session ``scanning`` for a day without a result reads ``expired`` and is never stored. The rejected
+object is deleted, not kept under a quarantine prefix: nothing in this service reads a kept copy, and
+the scan result event (with its threat names) and GuardDuty's findings record what was found.
+
 A rejection moves the session to ``rejected`` with its code and message first, then deletes the ingest
 object. Every step is idempotent and each one's effect is visible to the next attempt (the vault object,
 the item, the missing ingest object, the status), so a crash after any step leaves a state that a retry
@@ -43,7 +55,7 @@ import base64
 import logging
 import time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from botocore.exceptions import ClientError
 
@@ -65,6 +77,13 @@ from document_processor.ingest_validation import (
     RejectionCode,
     Validated,
     validate_stream,
+)
+from document_processor.malware_scan import (
+    FAILED_SCAN_RESULTS,
+    SCAN_STATUS_TAG,
+    ScanResult,
+    is_scan_result_event,
+    parse_scan_result_event,
 )
 from document_processor.observability import configure_logging, write_line
 from document_processor.settings import ENV_INGEST_BUCKET, Settings, load_settings
@@ -150,13 +169,18 @@ class Outcome(StrEnum):
     ALREADY_DONE = "already_done"
     """The session was already terminal (a duplicate or late event); any leftover ingest object deleted."""
     SCANNING = "scanning"
-    """The session is with the malware gate (issue 15), which moves it on."""
+    """The session waits for the malware gate's verdict (moved to, or already, ``scanning``)."""
+    MALWARE_DETECTED = "malware_detected"
+    """GuardDuty found a threat: the session is ``rejected`` (``malware_detected``), the object deleted."""
+    SCAN_FAILED = "scan_failed"
+    """GuardDuty gave no verdict: the session is ``rejected`` (``scan_failed``), the object deleted."""
     MISSING = "missing"
     """The session was processing but neither the ingest object nor the document exists (logged: an
     ingest object expired by the lifecycle before any attempt succeeded); the session is now
     ``rejected`` with ``processing_failed``."""
     SKIPPED = "skipped"
-    """Not a record this function handles (another bucket or event, not an ingest key, no session)."""
+    """Not a record this function handles (another bucket or event, not an ingest key, no session, a
+    scan result with the gate off or for an object whose tag does not say it is clean)."""
 
 
 class VaultConflictError(Exception):
@@ -248,8 +272,9 @@ def copy_into_vault(
 ) -> CopyOutcome:
     """Copy the validated ingest object into the vault server-side, never overwriting.
 
-    ``CopyObject`` with ``IfNoneMatch="*"`` (S3 refuses with 412 if any object is at the key) and a full
-    SHA-256 computed by S3 (``ChecksumAlgorithm``), compared with the validated one. Above
+    ``CopyObject`` with ``IfNoneMatch="*"`` (S3 refuses with 412 if any object is at the key), no tags
+    (``CreateMultipartUpload`` of a multipart copy carries none either) and a full SHA-256 computed by
+    S3 (``ChecksumAlgorithm``), compared with the validated one. Above
     ``multipart_threshold``: ``CreateMultipartUpload`` + ``UploadPartCopy`` ranges +
     ``CompleteMultipartUpload`` with ``IfNoneMatch="*"``; S3 then keeps a composite SHA-256 (of the
     parts' checksums: S3 has no full-object SHA-256 for multipart objects), so the validated SHA-256 is
@@ -286,6 +311,10 @@ def copy_into_vault(
                 MetadataDirective="REPLACE",
                 ContentType=content_type,
                 Metadata=dict(metadata),
+                # CopyObject copies the source's tags by default (x-amz-tagging-directive COPY, S3 API
+                # reference); REPLACE with no x-amz-tagging gives the document none: the ingest
+                # object's GuardDutyMalwareScanStatus means nothing in the vault.
+                TaggingDirective="REPLACE",
                 ChecksumAlgorithm="SHA256",
                 IfNoneMatch="*",
                 **conditions,
@@ -427,6 +456,7 @@ class Processor:
         clock: Callable[[], float] = time.time,
         multipart_threshold: int = MAX_COPY_OBJECT_BYTES,
         part_bytes: int = COPY_PART_BYTES,
+        malware_scanning: bool = False,
     ) -> None:
         self._s3 = s3
         self._catalogue = catalogue
@@ -438,6 +468,7 @@ class Processor:
         self._clock = clock
         self._multipart_threshold = multipart_threshold
         self._part_bytes = part_bytes
+        self._malware_scanning = malware_scanning
 
     def process_record(self, record: object) -> Outcome:
         """Process the ingest object one event record names; skip (warned) records that are not ours."""
@@ -447,7 +478,63 @@ class Processor:
         return self.process_key(located)
 
     def process_key(self, located: IngestKey) -> Outcome:
-        """Move the session of ``located`` as far as the objects in S3 allow (see the module docstring)."""
+        """Move the session of ``located`` as far as the objects in S3 allow (see the module docstring);
+        with the malware gate on, no further than ``scanning``."""
+        session = self._active_session(located)
+        if isinstance(session, Outcome):
+            return session
+        if session.status is UploadStatus.SCANNING:
+            return Outcome.SCANNING
+        if self._malware_scanning:
+            moved = self._move(located, session, UploadStatus.SCANNING)
+            if moved.status_at(self._clock()) in TERMINAL_STATUSES:  # its scan result came first
+                self._delete_ingest(located)
+                return Outcome.ALREADY_DONE
+            return Outcome.SCANNING
+        return self._process(located, session)
+
+    def process_scan_result(self, event: object) -> Outcome:
+        """Act on one GuardDuty scan-result event (see the module docstring); skip (warned) one that is
+        not for an ingest object of ours, or any while the gate is off (S3 events drive processing)."""
+        if not self._malware_scanning:
+            LOGGER.warning("Skipping a malware scan result: malware scanning is off")
+            return Outcome.SKIPPED
+        scan = parse_scan_result_event(event) if isinstance(event, dict) else None
+        if scan is None:
+            LOGGER.warning("Skipping a scan-result event without a bucket, key or known result")
+            return Outcome.SKIPPED
+        if scan.bucket != self._ingest_bucket:
+            LOGGER.warning("Skipping a scan result for another bucket")
+            return Outcome.SKIPPED
+        located = self._located(scan.key, event_name=f"scan result {scan.result}")
+        if located is None:
+            return Outcome.SKIPPED
+        session = self._active_session(located)
+        if isinstance(session, Outcome):
+            return session
+        if scan.result is ScanResult.THREATS_FOUND:
+            threats = ", ".join(scan.threats) or "threat name not reported"
+            LOGGER.warning(
+                "Malware found in an upload", extra={"uploadId": located.upload_id, "threats": threats}
+            )
+            message = f"GuardDuty found malware ({threats}); the upload was deleted."
+            self._reject(located, session, Rejected(RejectionCode.MALWARE_DETECTED, message))
+            return Outcome.MALWARE_DETECTED
+        if scan.result in FAILED_SCAN_RESULTS:
+            message = (
+                f"The malware scan gave no verdict ({scan.result}); the upload was deleted unscanned. "
+                "Upload it again, or as another format if the scanner does not support this one."
+            )
+            self._reject(located, session, Rejected(RejectionCode.SCAN_FAILED, message))
+            return Outcome.SCAN_FAILED
+        if not self._tagged_clean(located):
+            return Outcome.SKIPPED
+        return self._process(located, session)
+
+    def _active_session(self, located: IngestKey) -> UploadSession | Outcome:
+        """The session of ``located``, moved out of ``awaiting-parts``, or what to report when there is
+        nothing to do: no session (skipped), its object gone while awaiting parts (skipped), or already
+        terminal (its leftover ingest object deleted)."""
         session = self._catalogue.get_session(located.owner_key, located.upload_id)
         if session is None:
             LOGGER.warning("No upload session for an ingest object; left to the lifecycle")
@@ -462,9 +549,27 @@ class Processor:
         if status in TERMINAL_STATUSES:
             self._delete_ingest(located)
             return Outcome.ALREADY_DONE
-        if status is UploadStatus.SCANNING:
-            return Outcome.SCANNING
-        return self._process(located, session)
+        return session
+
+    def _tagged_clean(self, located: IngestKey) -> bool:
+        """Whether the ingest object's own scan tag says ``NO_THREATS_FOUND`` (or the object is gone:
+        then ``_process`` decides from the vault, as for any retry). Any other tag, or none, is skipped
+        with a warning: the event and the object disagree, and only the object's tag opens the read."""
+        try:
+            tags = self._s3.get_object_tagging(Bucket=self._ingest_bucket, Key=located.key)["TagSet"]
+        except ClientError as error:
+            code = error_code(error)
+            if code in NOT_FOUND_CODES or (code in DENIED_CODES and not self._ingest_exists(located)):
+                return True
+            raise
+        status = next((tag["Value"] for tag in tags if tag["Key"] == SCAN_STATUS_TAG), None)
+        if status != ScanResult.NO_THREATS_FOUND:
+            LOGGER.warning(
+                "A clean scan result for an object not tagged clean; not promoted",
+                extra={"uploadId": located.upload_id, "scanStatusTag": status},
+            )
+            return False
+        return True
 
     def _process(self, located: IngestKey, session: UploadSession) -> Outcome:
         """Validate and copy unless the vault holds the document, then catalogue it and finish.
@@ -606,8 +711,9 @@ class Processor:
         """The conditional move; a session another run already moved there (or beyond) is fine."""
         sources = {
             UploadStatus.PROCESSING: (UploadStatus.AWAITING_PARTS,),
-            UploadStatus.STORED: (UploadStatus.PROCESSING,),
-            UploadStatus.REJECTED: (UploadStatus.PROCESSING,),
+            UploadStatus.SCANNING: (UploadStatus.PROCESSING,),
+            UploadStatus.STORED: (UploadStatus.PROCESSING, UploadStatus.SCANNING),
+            UploadStatus.REJECTED: (UploadStatus.PROCESSING, UploadStatus.SCANNING),
         }[to_status]
         try:
             return self._catalogue.transition_session(
@@ -624,9 +730,7 @@ class Processor:
             if found is None:
                 raise
             current = found.status_at(self._clock())
-            already = current is to_status or (
-                to_status is UploadStatus.PROCESSING and current is not UploadStatus.AWAITING_PARTS
-            )
+            already = current is to_status or _beyond(current, to_status)
             if not already:
                 LOGGER.error(
                     "Upload session moved elsewhere meanwhile",
@@ -673,14 +777,34 @@ class Processor:
         key = s3_record_key(record, bucket=self._ingest_bucket, logger=LOGGER, event_prefix="ObjectCreated:")
         if key is None:
             return None
+        return self._located(key, event_name=str(cast("dict[str, Any]", record).get("eventName", "")))
+
+    @staticmethod
+    def _located(key: str, *, event_name: str) -> IngestKey | None:
+        """``key`` split, if ``ingest_key`` could have built it; else ``None`` (warned)."""
         parsed = parse_ingest_key(key)
         if parsed is None or ingest_key(*parsed) != key:
-            event_name = str(cast("dict[str, Any]", record).get("eventName", ""))
             LOGGER.warning(
                 "Skipping a record for a key that is not an ingest key", extra={"eventName": event_name}
             )
             return None
         return IngestKey(key=key, owner_key=parsed[0], upload_id=parsed[1])
+
+
+PROGRESS: Final[Mapping[UploadStatus, int]] = {
+    UploadStatus.AWAITING_PARTS: 0,
+    UploadStatus.PROCESSING: 1,
+    UploadStatus.SCANNING: 2,
+}
+"""How far along the non-terminal statuses are (every terminal status is beyond them all)."""
+
+
+def _beyond(current: UploadStatus, wanted: UploadStatus) -> bool:
+    """Whether a session at ``current`` is already past the intermediate status ``wanted`` (another
+    run, or the other of the two events, moved it further): a refused move there is no failure."""
+    if wanted not in PROGRESS:
+        return False
+    return current in TERMINAL_STATUSES or PROGRESS.get(current, -1) > PROGRESS[wanted]
 
 
 RUN_REPORT = BatchReport(
@@ -690,9 +814,15 @@ RUN_REPORT = BatchReport(
     record_failed_message="Could not process a record; the event will be retried",
     failure_metric="ProcessFailures",
     error=ProcessError,
-    outcome_metrics={Outcome.REJECTED: "UploadsRejected", Outcome.STORED: "UploadsStored"},
+    outcome_metrics={
+        Outcome.REJECTED: "UploadsRejected",
+        Outcome.STORED: "UploadsStored",
+        Outcome.MALWARE_DETECTED: "MalwareDetected",
+        Outcome.SCAN_FAILED: "MalwareScanFailures",
+    },
 )
-"""How an invocation reports (``event_batch.run_batch``): one line, stored/rejected/failed as metrics."""
+"""How an invocation reports (``event_batch.run_batch``): one line, stored/rejected/failed and the
+malware gate's verdicts as metrics (the stack alarms on ``MalwareScanFailures``)."""
 
 
 def run(
@@ -703,9 +833,16 @@ def run(
     settings: Settings,
     sink: Callable[[str], None] = write_line,
 ) -> dict[str, Any]:
-    """Process every record of ``event``; write one log line with counts; raise if any record failed."""
+    """Process every record of ``event``; write one log line with counts; raise if any record failed.
+
+    A GuardDuty scan-result event (one per EventBridge invocation) is run as a batch of one record, so
+    it is reported, counted and retried exactly as an S3 event is."""
+    handle: Callable[[object], Outcome] | None = None if processor is None else processor.process_record
+    if is_scan_result_event(event):
+        handle = None if processor is None else processor.process_scan_result
+        event = {"Records": [event]}
     return run_batch(
-        None if processor is None else processor.process_record,
+        handle,
         event,
         context,
         report=RUN_REPORT,
@@ -737,6 +874,7 @@ def build(settings: Settings) -> Processor | None:
         ingest_bucket=ingest,
         vault_bucket=bucket,
         allowed_content_types=settings.allowed_content_types,
+        malware_scanning=settings.malware_scanning,
     )
 
 
@@ -746,5 +884,6 @@ PROCESSOR = build(SETTINGS)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """AWS Lambda entry point for the ingest bucket's event notifications (invoked asynchronously)."""
+    """AWS Lambda entry point for the ingest bucket's event notifications and, with the malware gate on,
+    GuardDuty's scan-result events (both invoked asynchronously)."""
     return run(PROCESSOR, event, context, settings=SETTINGS)

@@ -11,13 +11,13 @@ processor has validated them.
 States and the only legal moves (anything else is 409 ``invalid_upload_state``)::
 
     awaiting-parts -> processing (complete) | aborted (DELETE) | expired (its clock ran out)
-    processing     -> scanning (malware gate, issue 15) | stored | rejected
-    scanning       -> stored | rejected
+    processing     -> scanning (malware gate, DESIGN §4.3) | stored | rejected
+    scanning       -> stored | rejected | expired (no scan result before its clock ran out)
 
-``stored``, ``rejected``, ``expired`` and ``aborted`` are terminal. A session awaiting parts whose
-``expiresAt`` has passed *reads* as ``expired`` (``UploadSession.status_at``) even before anything writes
-that status, so no request can act on it; every move is a conditional write on the current status, so
-two racing requests cannot both move one session.
+``stored``, ``rejected``, ``expired`` and ``aborted`` are terminal. A session awaiting parts (or a scan
+result) whose ``expiresAt`` has passed *reads* as ``expired`` (``UploadSession.status_at``) even before
+anything writes that status, so no request can act on it; every move is a conditional write on the
+current status, so two racing requests cannot both move one session.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ TRANSITIONS: Final[Mapping[UploadStatus, frozenset[UploadStatus]]] = {
         {UploadStatus.PROCESSING, UploadStatus.ABORTED, UploadStatus.EXPIRED}
     ),
     UploadStatus.PROCESSING: frozenset({UploadStatus.SCANNING, UploadStatus.STORED, UploadStatus.REJECTED}),
-    UploadStatus.SCANNING: frozenset({UploadStatus.STORED, UploadStatus.REJECTED}),
+    UploadStatus.SCANNING: frozenset({UploadStatus.STORED, UploadStatus.REJECTED, UploadStatus.EXPIRED}),
     UploadStatus.STORED: frozenset(),
     UploadStatus.REJECTED: frozenset(),
     UploadStatus.EXPIRED: frozenset(),
@@ -98,6 +98,9 @@ TRANSITIONS: Final[Mapping[UploadStatus, frozenset[UploadStatus]]] = {
 }
 """Every legal move; a status with none is terminal."""
 TERMINAL_STATUSES: Final = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+EXPIRING_STATUSES: Final = frozenset({UploadStatus.AWAITING_PARTS, UploadStatus.SCANNING})
+"""Statuses that read ``expired`` once ``expiresAt`` has passed: each waits for something from outside
+(the client's parts, GuardDuty's verdict) that may never come."""
 
 
 def can_transition(current: UploadStatus, target: UploadStatus) -> bool:
@@ -151,8 +154,9 @@ class UploadSession(NamedTuple):
         return created_at(self.id)
 
     def status_at(self, now: float) -> UploadStatus:
-        """The status a reader sees at ``now``: awaiting parts past ``expires_at`` is ``expired``."""
-        if self.status is UploadStatus.AWAITING_PARTS and now >= self.expires_at:
+        """The status a reader sees at ``now``: awaiting parts, or waiting for a malware scan result,
+        past ``expires_at`` is ``expired`` (a scan result that never comes never stores anything)."""
+        if self.status in EXPIRING_STATUSES and now >= self.expires_at:
             return UploadStatus.EXPIRED
         return self.status
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from moto import mock_aws
 
-from document_processor.catalogue import create_dynamodb_client
+from document_processor.catalogue import Catalogue, create_dynamodb_client
 from document_processor.catalogue_schema import create_table_arguments
 from document_processor.routes import match_path
 from document_processor.settings import load_settings
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 EVENTS_DIR = Path(__file__).parent / "events"
 BUCKET = "test-documents-bucket"
 TABLE = "test-catalogue"
+INGEST = "test-ingest-bucket"
+"""The ingest (quarantine) bucket of the processor and upload tests (fixture ``ingest``)."""
 ALICE = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-session"
 ALICE_OTHER_SESSION = "arn:aws:sts::111122223333:assumed-role/DocumentWriter/alice-laptop"
 BOB = "arn:aws:iam::111122223333:user/bob"
@@ -192,6 +194,24 @@ def build_lambda(
     if clock is not None and app.service is not None:
         app.service._clock = clock
     return Lambda(app=app, s3=s3, dynamodb=dynamodb, request_lines=lines)
+
+
+@pytest.fixture
+def ingest(s3: Any) -> Iterator[Any]:
+    """An empty (unversioned) ingest bucket beside the versioned vault; emptied (uploads aborted) after."""
+    s3.create_bucket(Bucket=INGEST)
+    yield s3
+    for entry in s3.list_objects_v2(Bucket=INGEST).get("Contents", []):
+        s3.delete_object(Bucket=INGEST, Key=entry["Key"])
+    for upload in s3.list_multipart_uploads(Bucket=INGEST).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=INGEST, Key=upload["Key"], UploadId=upload["UploadId"])
+    s3.delete_bucket(Bucket=INGEST)
+
+
+@pytest.fixture
+def catalogue(dynamodb: Any) -> Catalogue:
+    """The catalogue over the test table."""
+    return Catalogue(dynamodb, TABLE)
 
 
 def body_json(response: dict[str, Any]) -> Any:

@@ -32,6 +32,7 @@ from document_processor.uploads import (
 from tests.unit.service.conftest import (
     ALICE,
     BUCKET,
+    INGEST,
     TABLE,
     body_json,
     build_lambda,
@@ -42,10 +43,9 @@ from tests.unit.service.samples import make_pdf, make_png
 from tests.unit.service.test_processor_copy import s3_part_checksums
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from types import ModuleType
 
-INGEST = "test-ingest-bucket"
 OWNER = normalise_principal(ALICE)
 NOW = 1_796_000_000.0
 UPLOAD_ID = "0190c0ffee0000000000000000000abc"
@@ -63,20 +63,6 @@ class Crash(Exception):
     """An injected crash (the function died after a step took effect)."""
 
 
-@pytest.fixture
-def ingest(s3: Any) -> Iterator[Any]:
-    s3.create_bucket(Bucket=INGEST)
-    yield s3
-    for entry in s3.list_objects_v2(Bucket=INGEST).get("Contents", []):
-        s3.delete_object(Bucket=INGEST, Key=entry["Key"])
-    s3.delete_bucket(Bucket=INGEST)
-
-
-@pytest.fixture
-def catalogue(dynamodb: Any) -> Catalogue:
-    return Catalogue(dynamodb, TABLE)
-
-
 def make_processor(
     s3: Any, catalogue: Catalogue, *, allowed: frozenset[str] = SUPPORTED_CONTENT_TYPES, **options: Any
 ) -> Any:
@@ -86,8 +72,7 @@ def make_processor(
         ingest_bucket=INGEST,
         vault_bucket=BUCKET,
         allowed_content_types=allowed,
-        clock=lambda: NOW,
-        **options,
+        **{"clock": lambda: NOW, **options},
     )
 
 

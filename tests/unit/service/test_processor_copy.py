@@ -18,13 +18,11 @@ import pytest
 from document_processor.documents import Document, document_from_object
 from document_processor.filenames import encode_for_metadata
 from document_processor.storage import DocumentStore
-from tests.unit.service.conftest import ALICE, BUCKET
+from tests.unit.service.conftest import ALICE, BUCKET, INGEST
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from types import ModuleType
 
-INGEST = "test-ingest-bucket"
 SOURCE_KEY = "ingest/" + "a" * 64 + "/0190c0ffee0000000000000000000001"
 VAULT_KEY = "documents/" + "a" * 64 + "/0190c0ffee0000000000000000000001"
 MiB = 1024 * 1024
@@ -35,18 +33,6 @@ def processor_module() -> ModuleType:
     import document_processor.processor as module
 
     return module
-
-
-@pytest.fixture
-def ingest(s3: Any) -> Iterator[Any]:
-    """An empty (unversioned) ingest bucket beside the versioned vault."""
-    s3.create_bucket(Bucket=INGEST)
-    yield s3
-    for entry in s3.list_objects_v2(Bucket=INGEST).get("Contents", []):
-        s3.delete_object(Bucket=INGEST, Key=entry["Key"])
-    for upload in s3.list_multipart_uploads(Bucket=INGEST).get("Uploads", []):
-        s3.abort_multipart_upload(Bucket=INGEST, Key=upload["Key"], UploadId=upload["UploadId"])
-    s3.delete_bucket(Bucket=INGEST)
 
 
 def metadata(**facts: str) -> dict[str, str]:

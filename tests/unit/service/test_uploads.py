@@ -410,7 +410,7 @@ def test_the_state_machine_is_the_documented_one() -> None:
     assert {source: set(targets) for source, targets in TRANSITIONS.items() if targets} == {
         status.AWAITING_PARTS: {status.PROCESSING, status.ABORTED, status.EXPIRED},
         status.PROCESSING: {status.SCANNING, status.STORED, status.REJECTED},
-        status.SCANNING: {status.STORED, status.REJECTED},
+        status.SCANNING: {status.STORED, status.REJECTED, status.EXPIRED},
     }
     assert set(TRANSITIONS) == set(status)
     assert {status.STORED, status.REJECTED, status.EXPIRED, status.ABORTED} == TERMINAL_STATUSES
