@@ -170,7 +170,10 @@ json_option = click.option(
     help="`pulumi stack output --json` file whose apiUrl is the endpoint (env DOCAPI_STACK_OUTPUTS).",
 )
 @click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (standard credential chain otherwise).")
-@click.option("--region", help="Signing region (default: from the endpoint, AWS_REGION, the profile).")
+@click.option(
+    "--region",
+    help="Signing region (default: from the endpoint; local mode's on loopback; AWS_REGION; the profile).",
+)
 @click.version_option(package_name="docapi")
 @click.pass_context
 def cli(

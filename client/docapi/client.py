@@ -103,7 +103,8 @@ class DocumentClient:
 
     ``endpoint``: argument > ``DOCAPI_ENDPOINT`` > ``stack_outputs`` (``pulumi stack output --json``,
     key ``apiUrl``; or ``DOCAPI_STACK_OUTPUTS``). ``credentials``: given, else botocore's chain for
-    ``profile``. ``region``: given, else the endpoint's host, ``AWS_REGION``, the profile, us-east-1.
+    ``profile`` (else ``AWS_PROFILE``). ``region``: given, else the endpoint's host, local mode's on
+    loopback, ``AWS_REGION``, the profile, us-east-1.
     ``inline_limit``: the largest file sent in one ``POST /documents`` (default 4,500,000 bytes or
     ``DOCAPI_INLINE_LIMIT``; it must not exceed the service's ``MAX_DOCUMENT_BYTES``).
     """

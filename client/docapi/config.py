@@ -3,8 +3,10 @@
 - endpoint: the argument > ``DOCAPI_ENDPOINT`` > the ``apiUrl`` of a stack-outputs file (``pulumi stack
   output --json``; the argument or ``DOCAPI_STACK_OUTPUTS``). ``https`` required except on loopback
   (local mode serves plain HTTP on 127.0.0.1).
-- region: the argument > the ``execute-api`` host name's region > ``AWS_REGION`` > ``AWS_DEFAULT_REGION``
-  > the botocore profile's region > ``us-east-1`` (local mode's region).
+- region: the argument > the ``execute-api`` host name's region > local mode's ``us-east-1`` on a
+  loopback endpoint > ``AWS_REGION`` > ``AWS_DEFAULT_REGION`` > the botocore profile's region >
+  ``us-east-1``. A loopback endpoint is local mode, which verifies signatures scoped to its own region
+  whatever region the shell is set up for.
 - credentials: the named profile (the argument > ``AWS_PROFILE``), which then wins over access keys in
   the environment; without one, botocore's standard chain (environment, shared files and profiles, SSO,
   assumed roles, container and instance metadata). ``RefreshableCredentials`` where the source expires:
@@ -32,7 +34,11 @@ PROFILE_VARIABLE = "AWS_PROFILE"
 STACK_OUTPUTS_VARIABLE = "DOCAPI_STACK_OUTPUTS"
 STACK_OUTPUT_KEY = "apiUrl"
 DEFAULT_REGION = "us-east-1"
-"""The last resort, and local mode's region."""
+"""The last resort."""
+LOCAL_MODE_REGION = "us-east-1"
+"""The region local mode's verifier requires (``DEFAULT_REGION`` of ``local_mode/emulator.py``, which
+its banner prints; local mode has no setting for it). The client package does not import local_mode: a
+test of the client pins the two equal."""
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
@@ -92,9 +98,13 @@ def region_of(endpoint: str) -> str | None:
 def resolve_region(
     endpoint: str, region: str | None = None, *, session: botocore.session.Session | None = None
 ) -> str:
-    """The signing region, from the first source that names one."""
+    """The signing region, from the first source that names one (local mode's on loopback)."""
     found = (
-        region or region_of(endpoint) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        region
+        or region_of(endpoint)
+        or (LOCAL_MODE_REGION if _is_loopback(urlsplit(endpoint).hostname or "") else None)
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
     )
     if not found and session is not None:
         found = session.get_config_variable("region")

@@ -7,6 +7,7 @@ machine leaks in): a wrong answer is a refused signature, not an assertion on a 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -76,3 +77,30 @@ def test_without_a_profile_the_environments_keys_sign(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", OTHER_SECRET)
     with DocumentClient(state_dir=caller.state_dir) as client, pytest.raises(AuthError):
         client.list_documents()
+
+
+def test_local_mode_is_signed_in_its_own_region_whatever_the_shell_is_set_up_for(
+    caller: Caller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a shell (and a profile) set up for another region than local mode's
+    config_file = tmp_path / "aws-config"
+    config_file.write_text("[default]\nregion = ap-southeast-2\n")
+    elsewhere = {
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_CONFIG_FILE": str(config_file),
+    }
+
+    # when the command and the SDK talk to local mode (a loopback endpoint)
+    listed = caller.run("ls", "--json", **elsewhere)
+    shell_environment(monkeypatch, caller, **elsewhere)
+    with DocumentClient(state_dir=caller.state_dir) as client:
+        page = client.list_documents()
+
+    # then they sign in local mode's region, which its verifier accepts
+    assert listed.exit_code == 0, listed.stderr
+    assert page["items"] == []
+    # and an explicit --region still wins: local mode refuses a signature scoped to another region
+    explicit = caller.run("--region", "eu-west-1", "ls", "--json", **elsewhere)
+    assert explicit.exit_code == 3
+    assert "region" in json.loads(explicit.stdout)["error"]["message"]

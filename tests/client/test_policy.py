@@ -21,10 +21,11 @@ from docapi import errors
 from docapi._http import ApiSession, RetryPolicy
 from docapi.cli import EXIT_CODES, exit_code_for
 from docapi.client import DocumentClient, content_disposition
-from docapi.config import resolve_endpoint, resolve_region
+from docapi.config import LOCAL_MODE_REGION, resolve_endpoint, resolve_region
 from docapi.uploader import plan_parts
 from document_processor.uploads import MAX_OBJECT_BYTES, MAX_PARTS, MIN_PART_SIZE
 from document_processor.uploads import plan_parts as service_plan
+from local_mode.emulator import DEFAULT_REGION as local_mode_region
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -318,11 +319,15 @@ def test_missing_or_broken_stack_outputs_say_how_to_fix_them(
         resolve_endpoint(stack_outputs=broken)
 
 
-def test_region_comes_from_the_host_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_region_comes_from_the_host_then_local_mode_then_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("AWS_REGION", "ap-south-1")
     assert resolve_region("https://x1.execute-api.eu-west-3.amazonaws.com/dev") == "eu-west-3"
-    assert resolve_region("http://127.0.0.1:8080") == "ap-south-1"
-    assert resolve_region("http://127.0.0.1:8080", "us-west-2") == "us-west-2"
+    assert resolve_region("https://api.example.com/v1") == "ap-south-1"
+    for loopback in ("http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"):
+        assert resolve_region(loopback) == LOCAL_MODE_REGION == local_mode_region
+        assert resolve_region(loopback, "us-west-2") == "us-west-2"
 
 
 def test_non_ascii_filenames_get_an_rfc_8187_parameter() -> None:
