@@ -55,7 +55,12 @@ from document_processor.routes import ROUTES, RouteMatch, match_path, path_agree
 from document_processor.settings import Settings, load_settings
 from document_processor.snapstart import renew_after_restore
 from document_processor.storage import DocumentStore, create_s3_client
-from document_processor.upload_service import NOT_CONFIGURED_MESSAGE, UploadService, create_completion_client
+from document_processor.upload_service import (
+    NOT_CONFIGURED_MESSAGE,
+    UploadService,
+    create_completion_client,
+    scanned_document_request,
+)
 from document_processor.validation import (
     decode_body,
     download_redirect,
@@ -72,6 +77,9 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+
+    from document_processor.documents import Upload
+    from document_processor.identity import Caller
 
     Operation = Callable[[Request, dict[str, str], RequestLog], Response]
 
@@ -260,6 +268,8 @@ class Application:
         upload = service.prepare_upload(
             data, content_type_header=content_type, content_disposition_header=disposition
         )
+        if self.settings.malware_scanning:
+            return self._quarantine(request, record, caller, upload, key, content_type, disposition)
         idempotent = None
         if key is not None:
             idempotent = idempotent_request(
@@ -279,6 +289,42 @@ class Application:
             record.add_metric("BytesStored", body["size"], "Bytes")
         record.fields.update(documentId=body["id"], size=body["size"], contentType=body["contentType"])
         return json_response(201, body, headers=headers)
+
+    def _quarantine(
+        self,
+        request: Request,
+        record: RequestLog,
+        caller: Caller,
+        upload: Upload,
+        key: str | None,
+        content_type: str | None,
+        disposition: str | None,
+    ) -> Response:
+        """``POST /documents`` behind the malware gate: the bytes go to quarantine, not the vault, and
+        the answer is 202 with the upload session the processor moves on (``Location: /uploads/{id}``)."""
+        if self.uploads is None:
+            raise ConfigurationError(NOT_CONFIGURED_MESSAGE)
+        idempotent = None
+        if key is not None:
+            idempotent = scanned_document_request(
+                key,
+                content_type_header=content_type,
+                content_disposition_header=disposition,
+                body_sha256=upload.sha256,
+            )
+        outcome = self.uploads.accept_document(
+            caller, upload, idempotency=idempotent, time_left=TIME_LEFT.get()
+        )
+        body = outcome.body
+        api_root = request.public_path.rstrip("/").rsplit("/", 1)[0]  # the stage, if any, before /documents
+        headers = {"Location": f"{api_root}/uploads/{body['id']}"}
+        if outcome.replayed:
+            headers[REPLAYED_HEADER] = "true"
+            record.add_metric("IdempotentReplays", 1)
+        else:
+            record.add_metric("DocumentsQuarantined", 1)
+        record.fields.update(uploadId=body["id"], size=body["size"], contentType=body["contentType"])
+        return json_response(202, body, headers=headers)
 
     def _list(self, request: Request, parameters: dict[str, str], record: RequestLog) -> Response:
         service, caller = self._authorised(request)

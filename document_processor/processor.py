@@ -225,8 +225,11 @@ def vault_key(owner_key: str, upload_id: str) -> str:
 
 
 def document_metadata(session: UploadSession, facts: Mapping[str, int]) -> dict[str, str]:
-    """The user metadata ``POST /documents`` writes for this document (``DocumentService.store``)."""
-    metadata = {META_OWNER: session.owner, META_FILENAME: encode_for_metadata(session.filename)}
+    """The user metadata ``POST /documents`` writes for this document (``DocumentService.store``); no
+    filename when there is none (a gated ``POST /documents`` without ``Content-Disposition``)."""
+    metadata = {META_OWNER: session.owner}
+    if session.filename:
+        metadata[META_FILENAME] = encode_for_metadata(session.filename)
     metadata.update({FACT_KEYS[name]: str(value) for name, value in facts.items()})
     return metadata
 

@@ -54,8 +54,16 @@ from document_processor.idempotency import claim as idempotency_claim
 from document_processor.idempotency import complete as idempotency_complete
 from document_processor.ids import new_document_id
 from document_processor.presign import presign_part
-from document_processor.storage import WORST_CALL_SECONDS, create_s3_client, error_code, service_error
+from document_processor.storage import (
+    WORST_CALL_SECONDS,
+    DocumentStore,
+    ObjectExistsError,
+    create_s3_client,
+    error_code,
+    service_error,
+)
 from document_processor.uploads import (
+    SESSION_LIFETIME_SECONDS,
     InvalidUploadStateError,
     PartPlan,
     UploadRequest,
@@ -69,6 +77,7 @@ from document_processor.uploads import (
     parse_parts_request,
     parse_upload_request,
     part_length,
+    rfc3339,
 )
 from document_processor.validation import encode_cursor
 
@@ -78,6 +87,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from document_processor.catalogue import Catalogue
+    from document_processor.documents import Upload
     from document_processor.identity import Caller
     from document_processor.settings import Settings
     from document_processor.uploads import CompletedPart, PartRequest
@@ -96,6 +106,9 @@ LIST_PARTS_PAGE: Final = 1000
 """S3's largest ``ListParts`` page: 10,000 parts take 10 calls."""
 IDEMPOTENCY_KIND: Final = "POST /uploads"
 """First part of a session request's fingerprint (``POST /documents`` fingerprints have no such part)."""
+SCANNED_DOCUMENT_KIND: Final = "POST /documents scanned"
+"""First part of a ``POST /documents`` fingerprint with scanning on: a key used with scanning off (a stored
+document) and then on (a session) is a 422, never a mix of the two answers."""
 NO_SUCH_UPLOAD: Final = "NoSuchUpload"
 PART_ERRORS: Final[Mapping[str, str]] = {
     "InvalidPart": (
@@ -278,6 +291,109 @@ class UploadService:
         awaiting = session.status_at(now) is UploadStatus.AWAITING_PARTS
         body["parts"] = self._sign(caller, session, first_parts(session)) if awaiting else []
         return body
+
+    # --- POST /documents with malware scanning on ----------------------------------------------------
+
+    def accept_document(
+        self,
+        caller: Caller,
+        upload: Upload,
+        *,
+        idempotency: IdempotentRequest | None = None,
+        time_left: Callable[[], float] = unbounded,
+    ) -> CreateOutcome:
+        """Quarantine a validated ``POST /documents`` body for the malware scan; the 202's session.
+
+        One ``PutObject`` to ``ingest_key(owner key, id)`` (conditional, SHA-256 checked by S3, as
+        ``DocumentStore.put_new`` writes the vault), then the session, already ``processing``: a single
+        PUT (``part_size`` = size, ``part_count`` = 1, ``multipart_upload_id`` = ``""``). The processor
+        takes it from there exactly as a completed large upload. A session write that fails after the
+        object landed is the service's 503: the unnamed object is removed by the ingest lifecycle.
+        With ``idempotency`` the key's record decides the id; a replay answers the session as it is now.
+        A document ``POST /documents`` could not describe (422) is refused first, before any write.
+        """
+        from document_processor.content_types import media_type_of
+        from document_processor.metadata import describe
+
+        describe(media_type_of(upload.content_type), upload.data)
+        if idempotency is None:
+            for _ in range(3):  # a taken id (80 random bits): practically never
+                upload_id = self._new_id()
+                try:
+                    return CreateOutcome(self._quarantine(caller, upload, upload_id, False, time_left), False)
+                except ObjectExistsError:
+                    LOGGER.warning("Generated upload id already taken; trying another")
+            raise StorageError("Storage refused the request.")
+        claimed = idempotency_claim(
+            self._catalogue, caller.owner_key, idempotency, document_id=self._new_id(), now=int(self._clock())
+        )
+        session = (
+            self._catalogue.get_session(caller.owner_key, claimed.document_id) if claimed.resumed else None
+        )
+        if session is not None:
+            return CreateOutcome(session.to_json(now=self._clock()), replayed=True)
+        if claimed.replay is not None:  # completed, yet its session is gone (expired and deleted)
+            raise NotFoundError(NO_SUCH_SESSION)
+        try:
+            body = self._quarantine(caller, upload, claimed.document_id, True, time_left)
+        except ObjectExistsError:
+            LOGGER.error("Another object holds the id an Idempotency-Key reserved")
+            raise StorageError("Storage refused the request.") from None
+        if time_left() >= self._catalogue.worst_call_seconds + TIME_MARGIN_SECONDS:
+            idempotency_complete(
+                self._catalogue,
+                caller.owner_key,
+                idempotency,
+                document_id=claimed.document_id,
+                body={"id": claimed.document_id, "status": body["status"]},
+            )
+        return CreateOutcome(body, replayed=claimed.resumed)
+
+    def _quarantine(
+        self,
+        caller: Caller,
+        upload: Upload,
+        upload_id: str,
+        same_write_ok: bool,
+        time_left: Callable[[], float],
+    ) -> dict[str, Any]:
+        """``PutObject`` of the bytes, then the ``processing`` session; the session's JSON."""
+        import base64
+
+        from document_processor.content_types import media_type_of
+        from document_processor.documents import META_OWNER
+
+        DocumentStore(self._s3, self._bucket).put_new(
+            ingest_key(caller.owner_key, upload_id),
+            upload.data,
+            content_type=upload.content_type,
+            checksum_sha256=base64.b64encode(upload.sha256).decode("ascii"),
+            metadata={META_OWNER: caller.principal},
+            same_write_ok=same_write_ok,
+        )
+        now = self._clock()
+        session = UploadSession(
+            id=upload_id,
+            owner=caller.principal,
+            filename=upload.filename or "",
+            content_type=media_type_of(upload.content_type),
+            size=len(upload.data),
+            sha256=upload.sha256.hex(),
+            part_size=len(upload.data),
+            part_count=1,
+            multipart_upload_id="",
+            status=UploadStatus.PROCESSING,
+            expires_at=int(now) + SESSION_LIFETIME_SECONDS,
+            updated_at=rfc3339(now),
+        )
+        if not _fits(time_left, self._catalogue.worst_call_seconds, "No time left for the session"):
+            raise StorageUnavailableError(UNAVAILABLE_MESSAGE)
+        if not self._catalogue.create_session(caller.owner_key, session):
+            existing = self._catalogue.get_session(caller.owner_key, upload_id)
+            if existing is None or not same_write_ok:
+                raise StorageError("Storage refused the request.")
+            session = existing  # a concurrent attempt under the same key wrote it first
+        return session.to_json(now=self._clock())
 
     # --- POST /uploads/{id}/parts --------------------------------------------------------------------
 
@@ -573,6 +689,17 @@ def session_request(key: str, request: UploadRequest) -> IdempotentRequest:
             request.sha256,
             "partChecksums" if request.part_checksums else None,
         ),
+    )
+
+
+def scanned_document_request(
+    key: str, *, content_type_header: str | None, content_disposition_header: str | None, body_sha256: bytes
+) -> IdempotentRequest:
+    """The Idempotency-Key record of a ``POST /documents`` with scanning on: today's fingerprint parts
+    (the headers, the body's SHA-256) behind their own kind (``SCANNED_DOCUMENT_KIND``)."""
+    return keyed_request(
+        key,
+        fingerprint(SCANNED_DOCUMENT_KIND, content_type_header, content_disposition_header, body_sha256),
     )
 
 
