@@ -61,6 +61,9 @@ class CloudWatchStackArgs:
     """The ingest processor: its invocations, errors, outcomes and failure queue get a dashboard row."""
     processor_failure_queue_name: pulumi.Input[str] | None = None
     """The processor's failure queue (its alarm lives with the queue, in IngestStack)."""
+    publishing_rule_arns: pulumi.Input[list[str]] | None = None
+    """EventBridge rules that may publish to the alarm topic (the malware gate's ``THREATS_FOUND``
+    notification); default none."""
 
 
 class CloudWatchStack(pulumi.ComponentResource):
@@ -87,9 +90,11 @@ class CloudWatchStack(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-alarm-topic-policy",
             arn=topic.arn,
-            policy=pulumi.Output.all(topic.arn, args.account_id).apply(
+            policy=pulumi.Output.all(topic.arn, args.account_id, args.publishing_rule_arns).apply(
                 lambda values: json.dumps(
-                    policies.alarm_topic_policy(topic_arn=values[0], account_id=values[1])
+                    policies.alarm_topic_policy(
+                        topic_arn=values[0], account_id=values[1], event_rule_arns=tuple(values[2] or ())
+                    )
                 )
             ),
             opts=child,

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
-from lib import naming
+from lib import naming, policies
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -70,6 +70,8 @@ LAMBDA_ROLES: Final = (
 )
 """``doc-processor-*-lambda``, ``doc-reconciler-*-lambda``, ``doc-ingest-*-lambda``: the only roles passed
 to Lambda."""
+MALWARE_SCAN_ROLES: Final = _arn("iam", f"role/{naming.malware_scan_role_name('*')}", region=False)
+"""``doc-ingest-*-malware-scan``: the only roles passed to GuardDuty (lib.malware_scan_stack)."""
 FLOW_LOG_ROLES: Final = _arn("iam", f"role/{FUNCTION_PREFIX}*-flow-logs", region=False)
 """``doc-processor-*-flow-logs``: the only roles passed to VPC flow logs (lib.networking_stack)."""
 API_ROLES: Final = _arn("iam", f"role/{API_PREFIX}*", region=False)
@@ -99,6 +101,10 @@ TABLES: Final = _arn("dynamodb", f"table/{FUNCTION_PREFIX}*")
 """The catalogue table (``lib.naming.catalogue_table_name``)."""
 QUEUES: Final = (_arn("sqs", f"{RECONCILER_PREFIX}*"), _arn("sqs", f"{INGEST_PREFIX}*"))
 """The failure queues of the reconciler and the processor (``lib.naming.*_failure_queue_name``)."""
+EVENT_RULES: Final = _arn("events", f"rule/{INGEST_PREFIX}*")
+"""The malware gate's rules on the default bus (``lib.naming.scan_result_rule_name``, ...)."""
+MALWARE_PROTECTION_PLANS: Final = _arn("guardduty", "malware-protection-plan/*")
+"""Plan IDs are random: plans of this account and region."""
 ALARMS: Final = _arn("cloudwatch", f"alarm:{FUNCTION_PREFIX}*")
 DASHBOARDS: Final = _arn("cloudwatch", f"dashboard/{FUNCTION_PREFIX}*", region=False)
 KEYS: Final = _arn("kms", "key/*")
@@ -513,6 +519,34 @@ TYPE_GRANTS: Final[Mapping[str, tuple[Grant, ...]]] = MappingProxyType(
                 "cloudwatch:UntagResource",
                 "cloudwatch:ListTagsForResource",
             ),
+        ),
+        "aws:cloudwatch/eventRule:EventRule": (
+            _g(
+                EVENT_RULES,
+                "events:PutRule",
+                "events:DescribeRule",
+                "events:DeleteRule",
+                "events:ListTargetsByRule",
+                "events:TagResource",
+                "events:UntagResource",
+                "events:ListTagsForResource",
+            ),
+        ),
+        "aws:cloudwatch/eventTarget:EventTarget": (
+            _g(EVENT_RULES, "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule"),
+        ),
+        "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": (
+            _g(
+                MALWARE_PROTECTION_PLANS,
+                "guardduty:CreateMalwareProtectionPlan",
+                "guardduty:GetMalwareProtectionPlan",
+                "guardduty:UpdateMalwareProtectionPlan",
+                "guardduty:DeleteMalwareProtectionPlan",
+                "guardduty:TagResource",
+                "guardduty:UntagResource",
+                "guardduty:ListTagsForResource",
+            ),
+            _pass_role(MALWARE_SCAN_ROLES, policies.GUARDDUTY_MALWARE_PRINCIPAL),
         ),
         "aws:cloudwatch/dashboard:Dashboard": (
             _g(

@@ -88,6 +88,10 @@ class EventFunctionArgs:
     """Only keys under this prefix raise events."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS mode: encrypts the log group and the failure queue; default none (SSE-SQS)."""
+    eventbridge: bool = False
+    """Also send the bucket's events to EventBridge: GuardDuty Malware Protection turns that on itself
+    (``PutBucketNotification``), and this resource owns the whole configuration, so an update that did
+    not say so would turn it off again and stop every scan. Default off."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,7 @@ def build_event_function(name: str, args: EventFunctionArgs, parent: pulumi.Reso
     notification = aws.s3.BucketNotification(
         f"{name}-{args.bucket_key}-notification",
         bucket=args.bucket_name,
+        eventbridge=args.eventbridge or None,
         lambda_functions=[
             aws.s3.BucketNotificationLambdaFunctionArgs(
                 lambda_function_arn=function.arn,

@@ -82,6 +82,10 @@ class IngestStackArgs:
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS mode: encrypts the log group and the failure queue, and the key grants go through S3,
     DynamoDB and SQS; default none."""
+    malware_scanning: bool = False
+    """``MALWARE_SCANNING`` (DESIGN §4.3): the processor promotes only objects GuardDuty tagged clean,
+    on its scan-result events (``lib.malware_scan_stack``), and reads the tag; the bucket's events
+    also go to EventBridge, as GuardDuty set them. Default off."""
 
 
 class IngestStack(pulumi.ComponentResource):
@@ -122,6 +126,7 @@ class IngestStack(pulumi.ComponentResource):
                     "INGEST_BUCKET": args.ingest_bucket_name,
                     "ALLOWED_CONTENT_TYPES": ",".join(args.allowed_content_types),
                     "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
+                    "MALWARE_SCANNING": "on" if args.malware_scanning else "off",
                     "LOG_LEVEL": LOG_LEVEL,
                     "METRICS_NAMESPACE": METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": PROCESSOR_SERVICE_NAME,
@@ -143,6 +148,7 @@ class IngestStack(pulumi.ComponentResource):
                             failure_queue_arn=values[4],
                             region=args.region,
                             kms_key_arn=values[5],
+                            read_scan_tags=args.malware_scanning,
                         )
                     )
                 ),
@@ -160,6 +166,7 @@ class IngestStack(pulumi.ComponentResource):
                 events=INGEST_EVENTS,
                 filter_prefix=policies.INGEST_PREFIX,
                 kms_key_arn=args.kms_key_arn,
+                eventbridge=args.malware_scanning,
             ),
             parent=self,
         )

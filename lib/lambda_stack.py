@@ -80,6 +80,8 @@ class LambdaStackArgs:
     """Create an ``AWS_IAM`` function URL; default on."""
     enable_snap_start: bool = False
     """SnapStart on published versions, invoked through the ``live`` alias; default off."""
+    malware_scanning: bool = False
+    """``MALWARE_SCANNING``: ``POST /documents`` quarantines for the scan and answers 202; default off."""
 
 
 class LambdaStack(pulumi.ComponentResource):
@@ -178,6 +180,7 @@ class LambdaStack(pulumi.ComponentResource):
                     "OWNER_SCOPE": args.owner_scope,
                     "INGEST_BUCKET": args.ingest_bucket_name,
                     "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
+                    "MALWARE_SCANNING": "on" if args.malware_scanning else "off",
                     "LOG_LEVEL": LOG_LEVEL,
                     "METRICS_NAMESPACE": METRICS_NAMESPACE,
                     "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,

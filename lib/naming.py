@@ -62,6 +62,27 @@ def processor_failure_queue_name(environment_suffix: str) -> str:
     return f"{processor_function_name(environment_suffix)}-failures"
 
 
+def malware_scan_role_name(environment_suffix: str) -> str:
+    """GuardDuty Malware Protection's service role for the ingest bucket (DESIGN §4.3); deterministic,
+    because the ingest bucket policy names it before it exists."""
+    return f"{processor_function_name(environment_suffix)}-malware-scan"
+
+
+def scan_result_rule_name(environment_suffix: str) -> str:
+    """The EventBridge rule that sends GuardDuty's scan results for the ingest bucket to the processor."""
+    return f"{processor_function_name(environment_suffix)}-scan-results"
+
+
+def threat_notification_rule_name(environment_suffix: str) -> str:
+    """The EventBridge rule that publishes ``THREATS_FOUND`` results to the alarm topic."""
+    return f"{processor_function_name(environment_suffix)}-threats-found"
+
+
+def event_rule_arn(partition: str, region: str, account_id: str, rule_name: str) -> str:
+    """A rule on the account's default event bus (the bus GuardDuty publishes to)."""
+    return f"arn:{partition}:events:{region}:{account_id}:rule/{rule_name}"
+
+
 def alarm_topic_name(environment_suffix: str) -> str:
     return f"{function_name(environment_suffix)}-alarms"
 

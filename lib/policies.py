@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from document_processor.catalogue_schema import TYPE_INDEX
+from document_processor.malware_scan import SCAN_STATUS_TAG, ScanResult
 
 PolicyDocument = dict[str, Any]
 Statement = dict[str, Any]
@@ -324,6 +325,95 @@ def reconciler_role_policy(
     return document(*statements)
 
 
+GUARDDUTY_MALWARE_PRINCIPAL: Final = "malware-protection-plan.guardduty.amazonaws.com"
+"""The service that assumes the malware protection plan's role (GuardDuty User Guide, "Create or update
+IAM role policy"); not the GuardDuty Malware Protection service-linked role's principal."""
+EVENTS_PRINCIPAL: Final = "events.amazonaws.com"
+MANAGED_SCAN_RULE_PREFIX: Final = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
+"""GuardDuty creates and owns an EventBridge managed rule of this name prefix for each protected bucket."""
+SCAN_VALIDATION_OBJECT: Final = "malware-protection-resource-validation-object"
+"""The probe object GuardDuty puts at the bucket's root when the plan is created or its role changes."""
+SCAN_TAG_ACTIONS: Final = (
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+"""How GuardDuty writes ``GuardDutyMalwareScanStatus`` next to an object's other tags."""
+SCANNER_OBJECT_ACTIONS: Final = ("s3:GetObject", "s3:GetObjectVersion", *SCAN_TAG_ACTIONS)
+"""All GuardDuty's role does to a quarantined object: read it and tag it with the result."""
+TAG_CHANGE_ACTIONS: Final = (
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+"""Every way to change an existing object's tags: with scanning on, GuardDuty's role alone may."""
+UNSCANNED_READ_ACTIONS: Final = ("s3:GetObject", "s3:GetObjectVersion")
+SCAN_CLEAN: Final = str(ScanResult.NO_THREATS_FOUND)
+"""The one tag value that opens an object's bytes."""
+"""Reads of an object's bytes (HeadObject, CopyObject's source, SelectObjectContent are ``s3:GetObject``)."""
+
+
+def malware_scan_role_policy(
+    *, bucket_arn: str, partition: str, region: str, account_id: str, kms_key_arn: str | None = None
+) -> PolicyDocument:
+    """GuardDuty Malware Protection's role on the ingest bucket (DESIGN §4.3): AWS's documented policy
+    ("Create or update IAM role policy" in the GuardDuty User Guide), scoped to this one bucket and to
+    ``ingest/`` for object reads and tags; the key only through S3 in KMS mode.
+
+    GuardDuty manages its own EventBridge rule (``MANAGED_SCAN_RULE_PREFIX``, ``events:ManagedBy``
+    itself), turns on the bucket's EventBridge notifications, checks ownership with ``s3:ListBucket``
+    and puts ``SCAN_VALIDATION_OBJECT`` at the root when the plan is created.
+    """
+    managed_rules = f"arn:{partition}:events:{region}:{account_id}:rule/{MANAGED_SCAN_RULE_PREFIX}*"
+    quarantined = f"{bucket_arn}/{INGEST_PREFIX}*"
+    statements: list[Statement] = [
+        {
+            "Sid": "ManageItsEventBridgeRule",
+            "Effect": "Allow",
+            "Action": ["events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets"],
+            "Resource": managed_rules,
+            "Condition": {"StringLike": {"events:ManagedBy": GUARDDUTY_MALWARE_PRINCIPAL}},
+        },
+        {
+            "Sid": "ReadItsEventBridgeRule",
+            "Effect": "Allow",
+            "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
+            "Resource": managed_rules,
+        },
+        {
+            "Sid": "EnableBucketEventBridgeNotifications",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketNotification", "s3:PutBucketNotification"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "CheckBucketOwnership",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "PutValidationObject",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{SCAN_VALIDATION_OBJECT}",
+        },
+        {
+            "Sid": "ScanAndTagQuarantinedObjects",
+            "Effect": "Allow",
+            "Action": list(SCANNER_OBJECT_ACTIONS),
+            "Resource": quarantined,
+        },
+    ]
+    if kms_key_arn is not None:
+        statements.append(
+            _key_via("ObjectsKeyViaS3", ("kms:Decrypt", "kms:GenerateDataKey"), kms_key_arn, "s3", region)
+        )
+    return document(*statements)
+
+
 def processor_role_policy(
     *,
     ingest_bucket_arn: str,
@@ -333,6 +423,7 @@ def processor_role_policy(
     failure_queue_arn: str,
     region: str,
     kms_key_arn: str | None = None,
+    read_scan_tags: bool = False,
 ) -> PolicyDocument:
     """The ingest processor's permissions (DESIGN §4.2): read and delete quarantined objects, copy them
     into the vault (``PROCESSOR_VAULT_ACTIONS``, never a delete there), the session and catalogue items
@@ -345,6 +436,10 @@ def processor_role_policy(
     lets the processor list exactly that key (``ListObjectsV2`` with ``Prefix=<key>``) to tell an ingest
     object already deleted, or no document yet at the vault key, from a real refusal
     (``DocumentStore.head``, ``Processor._open_ingest``).
+
+    ``read_scan_tags`` (malware scanning on, DESIGN §4.3) adds ``s3:GetObjectTagging`` on quarantined
+    objects: the processor promotes an object only when its own ``GuardDutyMalwareScanStatus`` tag says
+    ``NO_THREATS_FOUND``, whatever the event claims.
     """
     statements: list[Statement] = [
         {
@@ -353,6 +448,18 @@ def processor_role_policy(
             "Action": list(INGEST_PROCESSOR_ACTIONS),
             "Resource": f"{ingest_bucket_arn}/{INGEST_PREFIX}*",
         },
+        *(
+            [
+                {
+                    "Sid": "ReadScanTags",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObjectTagging",
+                    "Resource": f"{ingest_bucket_arn}/{INGEST_PREFIX}*",
+                }
+            ]
+            if read_scan_tags
+            else []
+        ),
         _list_prefix("ListIngestObjects", ingest_bucket_arn, INGEST_PREFIX),
         {
             "Sid": "CopyIntoVault",
@@ -614,6 +721,7 @@ def ingest_bucket_policy(
     api_role_arn: str,
     processor_role_arn: str,
     max_signature_age_ms: int,
+    scanner_role_arn: str | None = None,
 ) -> PolicyDocument:
     """The quarantine bucket (DESIGN §4.2): the outside world may only put parts through URLs the API
     role presigned, under ``ingest/``; everything else only from our two roles through our endpoint.
@@ -632,9 +740,66 @@ def ingest_bucket_policy(
     only as a recent SigV4 query-string URL signed by the API role (see
     ``_outside_endpoint_unless_presigned`` for the condition keys and their semantics).
     ``max_signature_age_ms`` (``s3:signatureAge`` is in milliseconds) must be within the 15-minute URL cap.
+
+    ``scanner_role_arn`` (malware scanning on, DESIGN §4.3) is GuardDuty's role. It works from GuardDuty's
+    own service, never through our endpoint, so it is exempt from the endpoint conditions and confined
+    by its own denies instead: ``SCANNER_OBJECT_ACTIONS`` and the validation object's ``PutObject`` only.
+    Two denies make the gate: nobody else reads an object's bytes (``UNSCANNED_READ_ACTIONS``) unless its
+    ``GuardDutyMalwareScanStatus`` tag is ``NO_THREATS_FOUND`` (``s3:ExistingObjectTag``; an untagged
+    object has no such key, so the negated operator is true and the read denied), and nobody else
+    changes tags (``TAG_CHANGE_ACTIONS``), so no caller can mark an object clean. The processor may
+    then also read the tag (``s3:GetObjectTagging``). Tags cannot come in with the upload either: the
+    API role sets none on CreateMultipartUpload or PutObject, and a part URL is UploadPart only.
     """
     max_age = _signature_age_bound(max_signature_age_ms, MAX_PRESIGNED_UPLOAD_AGE_MS)
     resources = [bucket_arn, f"{bucket_arn}/*"]
+    scanner = [scanner_role_arn] if scanner_role_arn is not None else []
+    not_scanner: dict[str, dict[str, Any]] = (
+        {"ArnNotEquals": {"aws:PrincipalArn": scanner_role_arn}} if scanner_role_arn is not None else {}
+    )
+    processor_actions = (*INGEST_PROCESSOR_ACTIONS, *(["s3:GetObjectTagging"] if scanner else []))
+    scanner_statements: list[Statement] = []
+    if scanner_role_arn is not None:
+        only_scanner: dict[str, dict[str, Any]] = {"ArnEquals": {"aws:PrincipalArn": scanner_role_arn}}
+        scanner_statements = [
+            {
+                "Sid": "DenyScannerAllButScanning",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": [
+                    a for a in DATA_PLANE_ACTIONS if a not in SCANNER_OBJECT_ACTIONS and a != "s3:PutObject"
+                ],
+                "Resource": resources,
+                "Condition": only_scanner,
+            },
+            {
+                "Sid": "DenyScannerUploads",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "NotResource": f"{bucket_arn}/{SCAN_VALIDATION_OBJECT}",
+                "Condition": only_scanner,
+            },
+            {
+                "Sid": "DenyReadsUntilScannedClean",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(UNSCANNED_READ_ACTIONS),
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {
+                    "StringNotEquals": {f"s3:ExistingObjectTag/{SCAN_STATUS_TAG}": SCAN_CLEAN},
+                    **not_scanner,
+                },
+            },
+            {
+                "Sid": "DenyScanTagChanges",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(TAG_CHANGE_ACTIONS),
+                "Resource": f"{bucket_arn}/*",
+                "Condition": not_scanner,
+            },
+        ]
     return document(
         *_transport_denies(resources),
         {
@@ -643,13 +808,13 @@ def ingest_bucket_policy(
             "Principal": "*",
             "Action": list(DATA_PLANE_ACTIONS),
             "Resource": resources,
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [api_role_arn, processor_role_arn]}},
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [api_role_arn, processor_role_arn, *scanner]}},
         },
         {
             "Sid": "DenyProcessorWrites",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": [a for a in DATA_PLANE_ACTIONS if a not in INGEST_PROCESSOR_ACTIONS],
+            "Action": [a for a in DATA_PLANE_ACTIONS if a not in processor_actions],
             "Resource": resources,
             "Condition": {"ArnEquals": {"aws:PrincipalArn": processor_role_arn}},
         },
@@ -659,6 +824,7 @@ def ingest_bucket_policy(
             "Principal": "*",
             "Action": "s3:PutObject",
             "NotResource": f"{bucket_arn}/{INGEST_PREFIX}*",
+            **({"Condition": not_scanner} if not_scanner else {}),
         },
         {
             "Sid": "DenyDataAccessOutsideVpcEndpoint",
@@ -666,7 +832,7 @@ def ingest_bucket_policy(
             "Principal": "*",
             "Action": [a for a in DATA_PLANE_ACTIONS if a != "s3:PutObject"],
             "Resource": resources,
-            "Condition": {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}},
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": vpc_endpoint_id}, **not_scanner},
         },
         *_outside_endpoint_unless_presigned(
             noun="Uploads",
@@ -675,7 +841,9 @@ def ingest_bucket_policy(
             vpc_endpoint_id=vpc_endpoint_id,
             signer_arn=api_role_arn,
             max_signature_age_ms=max_age,
+            exempt_principal_arns=tuple(scanner),
         ),
+        *scanner_statements,
     )
 
 
@@ -820,14 +988,30 @@ def auditor_policy(*, log_group_arn: str) -> PolicyDocument:
     )
 
 
-def kms_key_policy(*, partition: str, account_id: str, region: str) -> PolicyDocument:
+def kms_key_policy(
+    *, partition: str, account_id: str, region: str, eventbridge_publishes: bool = False
+) -> PolicyDocument:
     """The customer-managed key (KMS mode).
 
     The account statement is KMS's default: it delegates the key's use to IAM policies (so the
     Lambda role's ``kms:ViaService``-scoped grant works) and keeps the key manageable. CloudWatch
     Logs may use it only for this account's log groups; CloudWatch alarms only to publish to SNS.
+    ``eventbridge_publishes`` (malware scanning on): EventBridge may too, for this account's rules, to
+    publish the ``THREATS_FOUND`` notification to the encrypted alarm topic.
     """
     account_log_groups = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+    eventbridge: list[Statement] = []
+    if eventbridge_publishes:
+        eventbridge.append(
+            {
+                "Sid": "EventBridgeRulesPublishEncrypted",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_PRINCIPAL},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
     return document(
         {
             "Sid": "AccountAdministersViaIam",
@@ -858,11 +1042,28 @@ def kms_key_policy(*, partition: str, account_id: str, region: str) -> PolicyDoc
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         },
+        *eventbridge,
     )
 
 
-def alarm_topic_policy(*, topic_arn: str, account_id: str) -> PolicyDocument:
-    """CloudWatch alarms of this account may publish; nothing may publish without TLS."""
+def alarm_topic_policy(
+    *, topic_arn: str, account_id: str, event_rule_arns: tuple[str, ...] = ()
+) -> PolicyDocument:
+    """CloudWatch alarms of this account may publish; so may the EventBridge rules ``event_rule_arns``
+    (the malware gate's ``THREATS_FOUND`` notification), and only they (``aws:SourceArn``); nothing may
+    publish without TLS."""
+    rules: list[Statement] = []
+    if event_rule_arns:
+        rules.append(
+            {
+                "Sid": "EventBridgeRulesPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_PRINCIPAL},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(event_rule_arns)}},
+            }
+        )
     return document(
         {
             "Sid": "CloudWatchAlarmsPublish",
@@ -872,6 +1073,7 @@ def alarm_topic_policy(*, topic_arn: str, account_id: str) -> PolicyDocument:
             "Resource": topic_arn,
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         },
+        *rules,
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",

@@ -76,6 +76,9 @@ class S3StackArgs:
     """Let destroy empty the buckets; default off."""
     ingest_cors_origins: tuple[str, ...] = ()
     """Browser origins allowed to PUT parts into the ingest bucket; default none (no CORS configuration)."""
+    malware_scan_role_arn: pulumi.Input[str] | None = None
+    """Malware scanning on: GuardDuty's role, which the ingest policy lets scan and tag, and whose tag
+    alone opens an object's bytes (``lib.policies.ingest_bucket_policy``); default none (no gate)."""
 
 
 class S3Stack(pulumi.ComponentResource):
@@ -87,6 +90,8 @@ class S3Stack(pulumi.ComponentResource):
     access_logs_bucket_arn: pulumi.Output[str]
     ingest_bucket_name: pulumi.Output[str]
     ingest_bucket_arn: pulumi.Output[str]
+    ingest_bucket_policy: aws.s3.BucketPolicy
+    """What GuardDuty's plan waits for: its validation object and scans need the policy's exemptions."""
 
     def __init__(self, name: str, args: S3StackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("tap:storage:S3Stack", name, None, opts)
@@ -254,11 +259,15 @@ class S3Stack(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
-        aws.s3.BucketPolicy(
+        self.ingest_bucket_policy = aws.s3.BucketPolicy(
             f"{name}-ingest-policy",
             bucket=ingest_bucket.id,
             policy=pulumi.Output.all(
-                ingest_bucket.arn, args.vpc_endpoint_id, args.lambda_role_arn, args.processor_role_arn
+                ingest_bucket.arn,
+                args.vpc_endpoint_id,
+                args.lambda_role_arn,
+                args.processor_role_arn,
+                args.malware_scan_role_arn,
             ).apply(
                 lambda values: json.dumps(
                     policies.ingest_bucket_policy(
@@ -267,6 +276,7 @@ class S3Stack(pulumi.ComponentResource):
                         api_role_arn=values[2],
                         processor_role_arn=values[3],
                         max_signature_age_ms=policies.MAX_PRESIGNED_UPLOAD_AGE_MS,
+                        scanner_role_arn=values[4],
                     )
                 )
             ),

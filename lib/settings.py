@@ -126,6 +126,10 @@ class TapStackArgs:
     """Largest large upload (``POST /uploads``) in bytes; default 5 GiB."""
     ingest_cors_origins: tuple[str, ...] = ()
     """Browser origins (``https://host[:port]``) that may PUT parts into the ingest bucket; default none."""
+    enable_malware_scanning: bool = False
+    """The malware gate (DESIGN §4.3): GuardDuty Malware Protection for S3 on the ingest bucket, and only
+    ``NO_THREATS_FOUND`` objects reach the vault (``POST /documents`` answers 202); default off (the
+    production example turns it on)."""
     allowed_content_types: tuple[str, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
     """Media types accepted on upload; default PDF, PNG, JPEG, plain text."""
     owner_scope: OwnerScope = OwnerScope.ROLE

@@ -21,6 +21,7 @@ from lib.config import ConfigError, validate_args
 from lib.ingest_stack import IngestStack, IngestStackArgs
 from lib.lambda_asset import HANDLER, PROCESSOR_HANDLER, RECONCILER_HANDLER, lambda_archive, package_files
 from lib.lambda_stack import LambdaStack, LambdaStackArgs
+from lib.malware_scan_stack import MalwareScanStack, MalwareScanStackArgs
 from lib.networking_stack import NetworkingStack, NetworkingStackArgs
 from lib.s3_stack import S3Stack, S3StackArgs
 from lib.settings import EncryptionMode, TapStackArgs
@@ -47,6 +48,7 @@ class TapStack(pulumi.ComponentResource):
     storage: S3Stack
     catalogue: CatalogueStack
     ingest: IngestStack
+    malware_scan: MalwareScanStack | None
     compute: LambdaStack
     api: ApiGatewayStack
     monitoring: CloudWatchStack
@@ -103,7 +105,12 @@ class TapStack(pulumi.ComponentResource):
                 deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
                 policy=pulumi.Output.all(self.partition, self.account_id).apply(
                     lambda values: json.dumps(
-                        policies.kms_key_policy(partition=values[0], account_id=values[1], region=args.region)
+                        policies.kms_key_policy(
+                            partition=values[0],
+                            account_id=values[1],
+                            region=args.region,
+                            eventbridge_publishes=args.enable_malware_scanning,
+                        )
                     )
                 ),
                 opts=child,
@@ -158,6 +165,15 @@ class TapStack(pulumi.ComponentResource):
         processor_role_arn = pulumi.Output.all(self.partition, self.account_id).apply(
             lambda values: naming.role_arn(values[0], values[1], naming.processor_role_name(env))
         )
+        # With the malware gate, the ingest policy also names GuardDuty's role, which MalwareScanStack
+        # creates after the processor (its rule targets it): by its deterministic ARN too.
+        scan_role_arn = (
+            pulumi.Output.all(self.partition, self.account_id).apply(
+                lambda values: naming.role_arn(values[0], values[1], naming.malware_scan_role_name(env))
+            )
+            if args.enable_malware_scanning
+            else None
+        )
         self.storage = S3Stack(
             f"{name}-storage",
             S3StackArgs(
@@ -176,6 +192,7 @@ class TapStack(pulumi.ComponentResource):
                 break_glass_principal_arns=args.break_glass_principal_arns,
                 force_destroy=args.force_destroy,
                 ingest_cors_origins=args.ingest_cors_origins,
+                malware_scan_role_arn=scan_role_arn,
             ),
             opts=components,
         )
@@ -231,9 +248,38 @@ class TapStack(pulumi.ComponentResource):
                 allowed_content_types=args.allowed_content_types,
                 max_upload_bytes=args.max_upload_bytes,
                 kms_key_arn=self.kms_key_arn,
+                malware_scanning=args.enable_malware_scanning,
             ),
             opts=components,
         )
+        self.malware_scan = None
+        threat_rule_arns: pulumi.Output[list[str]] | None = None
+        if args.enable_malware_scanning:
+            self.malware_scan = MalwareScanStack(
+                f"{name}-malware-scan",
+                MalwareScanStackArgs(
+                    environment_suffix=env,
+                    region=args.region,
+                    account_id=self.account_id,
+                    partition=self.partition,
+                    ingest_bucket_name=self.storage.ingest_bucket_name,
+                    ingest_bucket_arn=self.storage.ingest_bucket_arn,
+                    ingest_bucket_policy=self.storage.ingest_bucket_policy,
+                    processor_function_name=self.ingest.processor_function_name,
+                    processor_function_arn=self.ingest.processor_function_arn,
+                    alarm_topic_arn=alarm_topic_arn,
+                    kms_key_arn=self.kms_key_arn,
+                ),
+                opts=components,
+            )
+            # The alarm topic's policy lets the threat rule publish; named by its deterministic ARN.
+            threat_rule_arns = pulumi.Output.all(self.partition, self.account_id).apply(
+                lambda values: [
+                    naming.event_rule_arn(
+                        values[0], args.region, values[1], naming.threat_notification_rule_name(env)
+                    )
+                ]
+            )
         self.compute = LambdaStack(
             f"{name}-compute",
             LambdaStackArgs(
@@ -258,6 +304,7 @@ class TapStack(pulumi.ComponentResource):
                 reserved_concurrency=args.reserved_concurrency,
                 enable_function_url=args.enable_function_url,
                 enable_snap_start=args.enable_snap_start,
+                malware_scanning=args.enable_malware_scanning,
             ),
             opts=components,
         )
@@ -300,6 +347,7 @@ class TapStack(pulumi.ComponentResource):
                 reconciler_failure_queue_name=naming.reconciler_failure_queue_name(env),
                 processor_function_name=self.ingest.processor_function_name,
                 processor_failure_queue_name=self.ingest.failure_queue_name,
+                publishing_rule_arns=threat_rule_arns,
             ),
             opts=components,
         )
@@ -353,6 +401,8 @@ class TapStack(pulumi.ComponentResource):
             "alarmTopicArn": self.monitoring.alarm_topic_arn,
             "dashboardName": self.monitoring.dashboard_name,
             "kmsKeyArn": self.kms_key_arn,
+            "malwareScanning": self.args.enable_malware_scanning,
+            "malwareProtectionPlanArn": self.malware_scan.plan_arn if self.malware_scan else None,
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from . import api, catalogue, compute, iam, keys, monitoring, network, s3
+from . import api, catalogue, compute, iam, keys, malware, monitoring, network, s3
 
 if TYPE_CHECKING:
     from pulumi_policy import Policy
@@ -26,6 +26,7 @@ POLICIES: Final[list[Policy]] = [
     *keys.POLICIES,
     *iam.POLICIES,
     *catalogue.POLICIES,
+    *malware.POLICIES,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

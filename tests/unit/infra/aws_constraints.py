@@ -702,6 +702,46 @@ FIELDS: Final[Mapping[str, tuple[Field, ...]]] = {
             ),
         ),
     ),
+    "aws:cloudwatch/eventRule:EventRule": (
+        _f("name", Member("events", "PutRule", "Name")),
+        _f("description", Member("events", "PutRule", "Description")),
+        _f("eventPattern", Member("events", "PutRule", "EventPattern")),
+        *_tags(Member("events", "PutRule", "Tags[].Key"), Member("events", "PutRule", "Tags[].Value")),
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": (
+        _f("rule", Member("events", "PutTargets", "Rule")),
+        _f("arn", Member("events", "PutTargets", "Targets[].Arn")),
+        _f(
+            "retryPolicy.maximumRetryAttempts",
+            Member("events", "PutTargets", "Targets[].RetryPolicy.MaximumRetryAttempts"),
+        ),
+        _f(
+            "retryPolicy.maximumEventAgeInSeconds",
+            Member("events", "PutTargets", "Targets[].RetryPolicy.MaximumEventAgeInSeconds"),
+        ),
+        _f(
+            "inputTransformer.inputPaths{}",
+            Member("events", "PutTargets", "Targets[].InputTransformer.InputPathsMap{key}"),
+        ),
+        _f(
+            "inputTransformer.inputPaths*",
+            Member("events", "PutTargets", "Targets[].InputTransformer.InputPathsMap{value}"),
+        ),
+        _f(
+            "inputTransformer.inputTemplate",
+            Member("events", "PutTargets", "Targets[].InputTransformer.InputTemplate"),
+        ),
+    ),
+    "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": (
+        _f(
+            "actions[].taggings[].status",
+            Member("guardduty", "CreateMalwareProtectionPlan", "Actions.Tagging.Status"),
+        ),
+        *_tags(
+            Member("guardduty", "CreateMalwareProtectionPlan", "Tags{key}"),
+            Member("guardduty", "CreateMalwareProtectionPlan", "Tags{value}"),
+        ),
+    ),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (
         _f("description", SG_RULE_DESCRIPTION),
         *_EC2_TAGS,
@@ -956,6 +996,13 @@ UNCONSTRAINED: Final[Mapping[str, Mapping[str, str]]] = {
     "aws:cloudwatch/logGroup:LogGroup": {},
     "aws:kms/key:Key": {},
     "aws:lambda/permission:Permission": {},
+    "aws:cloudwatch/eventRule:EventRule": {},
+    "aws:cloudwatch/eventTarget:EventTarget": {},
+    "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": {
+        "role": _REFERENCE,
+        "protectedResource.s3Bucket.bucketName": _REFERENCE,
+        "protectedResource.s3Bucket.objectPrefixes[]": "the literal ingest/ prefix; the model leaves it free",
+    },
     "aws:lambda/alias:Alias": {},
     "aws:s3/bucket:Bucket": {},
     "aws:s3/bucketPolicy:BucketPolicy": {"bucket": _REFERENCE},
@@ -1142,7 +1189,14 @@ def leaf_paths(value: object, path: str = "", maps: frozenset[str] = frozenset()
 
 
 MAP_INPUTS: Final = frozenset(
-    {"tags", "environment.variables", "dimensions", "triggers", "requestParameters"}
+    {
+        "tags",
+        "environment.variables",
+        "dimensions",
+        "triggers",
+        "requestParameters",
+        "inputTransformer.inputPaths",
+    }
 )
 """Inputs whose dicts are maps (their keys are data, not input names)."""
 

@@ -224,6 +224,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return self._arn("sns", given), {"arn": self._arn("sns", given)}
         if typ == "aws:wafv2/webAcl:WebAcl":
             return f"{name}-id", {"arn": self._arn("wafv2", f"regional/webacl/{given}/{name}-id")}
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            return given, {"arn": self._arn("events", f"rule/{given}"), "name": given}
+        if typ == "aws:cloudwatch/eventTarget:EventTarget":
+            return f"{name}-id", {}  # its ``arn`` is an input (the target's), never computed
+        if typ == "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan":
+            plan_id = "b4c7d2e1f0a9mockplan"
+            return plan_id, {"arn": self._arn("guardduty", f"malware-protection-plan/{plan_id}")}
         return f"{name}-id", {"arn": self._arn("mock", f"{typ}/{name}")}
 
 

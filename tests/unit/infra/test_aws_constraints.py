@@ -52,6 +52,7 @@ def everything_on(suffix: str, mode: EncryptionMode, region: str = DEFAULT_REGIO
         enable_snap_start=True,
         tags={"CostCentre": "documents-1234", "Owner": "platform-team"},
         ingest_cors_origins=("https://docs.example.com",),
+        enable_malware_scanning=True,
     )
 
 

@@ -84,6 +84,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         "maxDocumentBytes": "1000000",
         "maxUploadBytes": "1073741824",
         "ingestCorsOrigins": '["https://app.example.com", "https://localhost:8443"]',
+        "enableMalwareScanning": "true",
         "allowedContentTypes": '["application/pdf"]',
         "ownerScope": "session",
         "noncurrentVersionExpirationDays": "30",
@@ -119,6 +120,7 @@ def test_every_key_is_parsed_into_its_typed_field() -> None:
         max_document_bytes=1_000_000,
         max_upload_bytes=1024**3,
         ingest_cors_origins=("https://app.example.com", "https://localhost:8443"),
+        enable_malware_scanning=True,
         allowed_content_types=("application/pdf",),
         owner_scope=OwnerScope.SESSION,
         noncurrent_version_expiration_days=30,
@@ -402,6 +404,7 @@ def test_the_example_stack_file_uses_only_documented_keys_with_valid_values() ->
     assert set(raw) <= set(CONFIG_KEYS)
     assert args.region == config["aws:region"]
     assert args.tags == {"CostCenter": "document-platform"}
+    assert args.enable_malware_scanning is False  # as local mode: off unless asked for
 
 
 def test_the_production_example_stack_file_is_valid_and_production_grade() -> None:
@@ -420,6 +423,7 @@ def test_the_production_example_stack_file_is_valid_and_production_grade() -> No
     assert args.manage_api_gateway_account is False  # the account stack owns the region's setting
     assert args.force_destroy is False
     assert args.reserved_concurrency is None  # new accounts cannot reserve any
+    assert args.enable_malware_scanning is True  # DESIGN §4.3: on in production, off in the dev example
 
 
 def test_the_account_example_stack_file_deploys_only_the_account_setting() -> None:

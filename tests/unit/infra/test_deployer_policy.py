@@ -36,6 +36,8 @@ BOTOCORE_SERVICE = {
     "cloudwatch": "cloudwatch",
     "dynamodb": "dynamodb",
     "ec2": "ec2",
+    "events": "events",
+    "guardduty": "guardduty",
     "iam": "iam",
     "kms": "kms",
     "lambda": "lambda",
@@ -294,6 +296,13 @@ def test_program_names_fall_inside_the_arn_patterns(
             elif r.type == "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
                 arn = f"arn:{PARTITION}:lambda:{region}:{account}:function:{r.inputs['functionName']}"
                 checks.append(("lambda:PutFunctionEventInvokeConfig", arn, None))
+            elif r.type == "aws:cloudwatch/eventRule:EventRule":
+                arn = f"arn:{PARTITION}:events:{region}:{account}:rule/{r.inputs['name']}"
+                checks += [("events:PutRule", arn, None), ("events:PutTargets", arn, None)]
+            elif r.type == "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan":
+                checks.append(
+                    ("iam:PassRole", r.inputs["role"], "malware-protection-plan.guardduty.amazonaws.com")
+                )
             elif r.type == "aws:cloudwatch/dashboard:Dashboard":
                 arn = f"arn:{PARTITION}:cloudwatch::{account}:dashboard/{r.inputs['dashboardName']}"
                 checks.append(("cloudwatch:PutDashboard", arn, None))
@@ -311,6 +320,7 @@ def test_program_names_fall_inside_the_arn_patterns(
         "dynamodb:CreateTable",
         "sqs:CreateQueue",
         "lambda:PutFunctionEventInvokeConfig",
+        "events:PutRule",
     }
     refused = [check for check in checks if not allowed(rendered, *check)]
     assert refused == []

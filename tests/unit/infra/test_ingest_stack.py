@@ -244,6 +244,7 @@ def test_processor_environment_is_the_services_and_loads_without_problems(
         "INGEST_BUCKET": one(resources, BUCKET, INGEST).id,
         "ALLOWED_CONTENT_TYPES": "application/pdf,image/png,image/jpeg,text/plain",
         "MAX_UPLOAD_BYTES": str(5 * 1024**3),
+        "MALWARE_SCANNING": "off",
         "LOG_LEVEL": "INFO",
         "METRICS_NAMESPACE": "SecureDocumentApi",
         "POWERTOOLS_SERVICE_NAME": "document-ingest",

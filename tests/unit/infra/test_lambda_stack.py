@@ -73,6 +73,7 @@ def test_function_environment_matches_the_service_contract(resources: list[Captu
         "OWNER_SCOPE": "role",
         "INGEST_BUCKET": ingest.id,
         "MAX_UPLOAD_BYTES": str(5 * 1024**3),
+        "MALWARE_SCANNING": "off",
         "LOG_LEVEL": "INFO",
         "METRICS_NAMESPACE": "SecureDocumentApi",
         "POWERTOOLS_SERVICE_NAME": "document-api",

@@ -31,6 +31,8 @@ VARIANTS: dict[str, TapStackArgs] = {
         api_logging_level=ApiLoggingLevel.ERROR, alarm_email="ops@example.com", log_retention_days=731
     ),
     "force-destroy": TapStackArgs(force_destroy=True),
+    "malware-scanning": TapStackArgs(enable_malware_scanning=True),
+    "malware-scanning-kms": TapStackArgs(enable_malware_scanning=True, encryption_mode=EncryptionMode.KMS),
     "kms-minimal": TapStackArgs(
         encryption_mode=EncryptionMode.KMS,
         enable_waf=False,

@@ -59,6 +59,18 @@ class Case(NamedTuple):
 
 CASES: list[Case] = [
     Case(
+        "project-malware-plan-tags-results",
+        "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan",
+        {
+            "role": f"arn:aws:iam::{ACCOUNT}:role/doc-ingest-dev-malware-scan",
+            "protectedResource": {
+                "s3Bucket": {"bucketName": "doc-ingest-dev", "objectPrefixes": ["ingest/"]}
+            },
+            "actions": [{"taggings": [{"status": "DISABLED"}]}],
+        },
+        ("does not tag scanned objects", "'ENABLED'"),
+    ),
+    Case(
         "s3-2-s3-3-ckv-aws-20-57-no-public-acl",
         "aws:s3/bucketAcl:BucketAcl",
         {"bucket": "docs", "acl": "public-read"},

@@ -773,6 +773,58 @@ STACK_CASES += [
         _processor_in_public_subnets,
         ("function 'tap-ingest-processor'",),
     ),
+    StackCase(
+        "project-malware-scanning-gate",
+        "malware-scanning",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _drop("DenyReadsUntilScannedClean"))
+        ),
+        ("malware-protected bucket", "unscanned or infected objects are readable"),
+    ),
+    StackCase(
+        "project-malware-scanning-gate",
+        "malware-scanning",
+        lambda s: with_state(
+            s, BUCKET_POLICY, _INGEST_POLICY, edit_policy("policy", _drop("DenyScanTagChanges"))
+        ),
+        ("could mark an object clean",),
+    ),
+    StackCase(
+        "project-malware-scanning-gate",
+        "malware-scanning",
+        lambda s: without(s, "aws:cloudwatch/eventRule:EventRule", "scan-results"),
+        ("no upload would ever leave 'scanning'",),
+    ),
+    StackCase(
+        "project-malware-scanning-gate",
+        "malware-scanning",
+        lambda s: with_state(
+            s,
+            "aws:lambda/function:Function",
+            "compute-function",
+            lambda state: {
+                **state,
+                "environment": {
+                    "variables": {**state["environment"]["variables"], "MALWARE_SCANNING": "off"}
+                },
+            },
+        ),
+        ("'tap-compute-function'", "MALWARE_SCANNING=off", "before they are scanned"),
+    ),
+    StackCase(
+        "project-malware-scanning-gate",
+        "default",
+        lambda s: with_state(
+            s,
+            "aws:lambda/function:Function",
+            "ingest-processor",
+            lambda state: {
+                **state,
+                "environment": {"variables": {**state["environment"]["variables"], "MALWARE_SCANNING": "on"}},
+            },
+        ),
+        ("which no malware protection plan protects",),
+    ),
 ]
 
 
