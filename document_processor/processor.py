@@ -145,6 +145,11 @@ Lambda connection gets from S3 (about 1-2 minutes; hashing and the checks run in
 ``benchmarks/processor.py``), the server-side copy (S3's own throughput, typically a minute or two),
 a few small requests; a stall costs at most ``MAX_ATTEMPTS`` x 60 s on a request before the record fails
 and Lambda retries the event. ``settings.MAX_UPLOAD_BYTES_CEILING`` (20 GiB) comes from the same budget."""
+SESSION_WRITE_GRACE_SECONDS: Final = 120
+"""How long after its ``LastModified`` an ingest object without a session is retried rather than
+skipped: a live ``POST /documents`` writes the session within its 25 s invocation; Lambda's retries of
+an asynchronous event come after about one and three minutes, so a real orphan (the session write
+failed, the caller got a 5xx) is retried once and then skipped, not sent to the failure queue."""
 MAX_ATTEMPTS = 3
 """Attempts per S3 request, the first included (botocore's standard mode: throttling, 5xx, connection
 errors; a retried copy that finds its own earlier copy done gets 412 and counts it as done). A read
@@ -209,6 +214,13 @@ class CopySourceChangedError(Exception):
 
 class ProcessError(Exception):
     """Some records of an event could not be processed; raised so Lambda retries the event."""
+
+
+class SessionNotWrittenYetError(ProcessError):
+    """An event for a fresh ingest object whose session is not in the catalogue yet: ``POST /documents``
+    with the gate on puts the object a moment before it writes the session, and the object's events can
+    win that race. Raised so Lambda delivers the event again (its first retry comes about a minute
+    later); past ``SESSION_WRITE_GRACE_SECONDS`` an object without a session is left to the lifecycle."""
 
 
 class IngestKey(NamedTuple):
@@ -540,6 +552,9 @@ class Processor:
         terminal (its leftover ingest object deleted)."""
         session = self._catalogue.get_session(located.owner_key, located.upload_id)
         if session is None:
+            written = self._ingest_written_at(located)
+            if written is not None and self._clock() - written < SESSION_WRITE_GRACE_SECONDS:
+                raise SessionNotWrittenYetError("An ingest object's session is not written yet; retrying")
             LOGGER.warning("No upload session for an ingest object; left to the lifecycle")
             return Outcome.SKIPPED
         status = session.status_at(self._clock())
@@ -768,8 +783,15 @@ class Processor:
             return None
 
     def _ingest_exists(self, located: IngestKey) -> bool:
-        """Whether the ingest object exists (``DocumentStore.head``: a 403 for a missing key is absent)."""
-        return self._ingest.head(located.key) is not None
+        """Whether the ingest object exists."""
+        return self._ingest_written_at(located) is not None
+
+    def _ingest_written_at(self, located: IngestKey) -> float | None:
+        """When the ingest object was written (epoch seconds), ``None`` when there is none: a listing of
+        exactly its key, not HeadObject, which the ingest policy denies for an object not yet scanned
+        clean when the malware gate is on (and which would answer 403 for a missing key anyway)."""
+        listed, _ = self._ingest.list_page(located.key, start_after=None, limit=1)
+        return next((e.last_modified.timestamp() for e in listed if e.key == located.key), None)
 
     def _delete_ingest(self, located: IngestKey) -> None:
         """Delete the ingest object (deleting one that is gone is not an error in S3)."""

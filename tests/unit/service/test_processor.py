@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from document_processor.catalogue import Catalogue
 from document_processor.documents import document_from_object
-from document_processor.errors import ConfigurationError, StorageError
+from document_processor.errors import ConfigurationError
 from document_processor.identity import normalise_principal
 from document_processor.settings import JPEG, PDF, PNG, SUPPORTED_CONTENT_TYPES, TEXT, load_settings
 from document_processor.storage import DocumentStore
@@ -408,7 +408,8 @@ def test_a_403_for_a_gone_ingest_object_of_a_session_awaiting_parts_is_a_missing
     ingest.delete_object(Bucket=INGEST, Key=ingest_key(OWNER.owner_key, UPLOAD_ID))
     answered = deny_ingest_reads(ingest)
     assert make_processor(ingest, catalogue).process_record(record()) is processor_module().Outcome.SKIPPED
-    assert answered == ["HeadObject"]
+    # existence is a listing of exactly the key, which no read deny reaches (nor the gate's tag deny)
+    assert answered == []
     assert session_now(catalogue).status is UploadStatus.AWAITING_PARTS
 
 
@@ -442,11 +443,14 @@ def test_a_403_for_an_ingest_object_that_exists_is_a_real_denial_and_changes_not
 def test_a_403_for_an_ingest_object_that_exists_awaiting_parts_is_a_real_denial(
     ingest: Any, catalogue: Catalogue
 ) -> None:
+    # the listing finds the object, so the upload is complete (processing); the read is then refused
     upload(ingest, catalogue, make_pdf(1), status=UploadStatus.AWAITING_PARTS)
-    deny_ingest_reads(ingest, only_missing=False)
-    with pytest.raises(StorageError):
+    answered = deny_ingest_reads(ingest, only_missing=False)
+    with pytest.raises(ClientError):
         make_processor(ingest, catalogue).process_record(record())
-    assert session_now(catalogue).status is UploadStatus.AWAITING_PARTS
+    assert answered == ["GetObject"]
+    assert session_now(catalogue).status is UploadStatus.PROCESSING
+    assert vault_keys(ingest) == []
 
 
 @pytest.mark.parametrize(
@@ -470,12 +474,35 @@ def test_records_that_are_not_ours_are_skipped_and_touch_nothing(
     assert len(ingest_keys(ingest)) == 1
 
 
+def written_at(s3: Any, key: str) -> float:
+    """The ingest object's ``LastModified`` (moto's clock is the real one, not the tests' ``NOW``)."""
+    return float(s3.head_object(Bucket=INGEST, Key=key)["LastModified"].timestamp())
+
+
 def test_an_object_with_no_session_is_left_alone(ingest: Any, catalogue: Catalogue) -> None:
     key = ingest_key(OWNER.owner_key, UPLOAD_ID)
     ingest.put_object(Bucket=INGEST, Key=key, Body=make_pdf(1))
-    assert make_processor(ingest, catalogue).process_record(record()) is processor_module().Outcome.SKIPPED
+    later = written_at(ingest, key) + processor_module().SESSION_WRITE_GRACE_SECONDS
+    processor = make_processor(ingest, catalogue, clock=lambda: later)
+    assert processor.process_record(record()) is processor_module().Outcome.SKIPPED
     assert ingest_keys(ingest) == [key]
     assert vault_keys(ingest) == []
+
+
+def test_a_fresh_object_whose_session_is_not_written_yet_is_retried_then_stored(
+    ingest: Any, catalogue: Catalogue
+) -> None:
+    # POST /documents (gate on) puts the object a moment before it writes the session
+    data = make_pdf(1)
+    key = ingest_key(OWNER.owner_key, UPLOAD_ID)
+    ingest.put_object(Bucket=INGEST, Key=key, Body=data)
+    soon = written_at(ingest, key) + 5
+    processor = make_processor(ingest, catalogue, clock=lambda: soon)
+    with pytest.raises(processor_module().SessionNotWrittenYetError):
+        processor.process_record(record())
+    ingest.delete_object(Bucket=INGEST, Key=key)
+    upload(ingest, catalogue, data)  # the session, and the same object again
+    assert processor.process_record(record()) is processor_module().Outcome.STORED
 
 
 def test_concurrent_duplicate_records_store_the_document_once(
