@@ -33,6 +33,7 @@ from document_processor.settings import (
     ENV_OWNER_SCOPE,
     ENV_SERVICE_NAME,
 )
+from local_mode.config import MALWARE_SCAN_VARIABLE
 from local_mode.principals import PRINCIPALS_VARIABLE, write_principals
 
 if TYPE_CHECKING:
@@ -103,17 +104,26 @@ def local_mode_process(
     *,
     start_timeout: float = DEFAULT_START_TIMEOUT_SECONDS,
     stop_timeout: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+    malware_scan: bool = False,
 ) -> Iterator[RunningLocalMode]:
     """Run ``python -m local_mode`` with ``PORT=0`` for the block, accepting signatures by ``principals``.
 
-    Always stopped at the end (SIGTERM, then kill).
+    ``malware_scan`` sets ``LOCAL_MALWARE_SCAN`` (``1`` or ``0``) whatever the shell says, so a
+    benchmark or test never inherits the gate by accident. Always stopped at the end (SIGTERM, then kill).
     """
     with tempfile.TemporaryDirectory(prefix="local-mode-") as directory:
         stdout, stderr = Path(directory) / "stdout", Path(directory) / "stderr"
         principals_file = Path(directory) / "principals.json"
         write_principals(principals_file, principals)
         environ = {name: value for name, value in os.environ.items() if name not in SERVICE_SETTING_VARIABLES}
-        environ.update(PORT="0", PYTHONUNBUFFERED="1", **{PRINCIPALS_VARIABLE: str(principals_file)})
+        environ.update(
+            PORT="0",
+            PYTHONUNBUFFERED="1",
+            **{
+                PRINCIPALS_VARIABLE: str(principals_file),
+                MALWARE_SCAN_VARIABLE: "1" if malware_scan else "0",
+            },
+        )
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "local_mode"], cwd=REPO_ROOT, env=environ, stdout=out, stderr=err

@@ -18,6 +18,13 @@ under ``documents/`` of the documents bucket to the reconciler's queue, ``s3:Obj
 ``ingest/`` of the ingest bucket to the processor's queue. A queue redrive (``EVENT_MAX_RECEIVES``) into
 a failed-events queue plays each function's two asynchronous retries and its failure destination.
 
+With ``malware_scan`` (``LOCAL_MALWARE_SCAN=1``) the ingest bucket's notifications also go to a
+scan-request queue, which feeds the emulated GuardDuty scanner (``local_mode.scanner``), and a
+scan-result queue stands for the EventBridge rule that invokes the processor with GuardDuty's result
+events; both have the same redrive. (AWS would refuse two notification configurations for the same
+events and prefix; GuardDuty needs none, it watches the bucket itself. moto accepts them and notifies
+both queues.)
+
 moto 5.2 sends no notification when ``DeleteObject`` on a versioned bucket creates a delete marker (AWS
 sends ``ObjectRemoved:DeleteMarkerCreated``), and every delete of the API is one of those; it fails a
 request that removes a key's last version when that is a delete marker, once notifications are on; it
@@ -52,7 +59,7 @@ from document_processor.uploads import INGEST_PREFIX
 from local_mode.errors import LocalModeError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from types import TracebackType
 
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,6 +78,12 @@ DEFAULT_EVENTS_QUEUE = "local-document-events"
 """SQS queue receiving the bucket's event notifications (what invokes the reconciler when deployed)."""
 DEFAULT_INGEST_EVENTS_QUEUE = "local-ingest-events"
 """SQS queue receiving the ingest bucket's notifications (what invokes the processor when deployed)."""
+DEFAULT_SCAN_REQUESTS_QUEUE = "local-malware-scan-requests"
+"""With ``malware_scan``: SQS queue receiving the ingest bucket's notifications for the emulated scanner
+(GuardDuty watches the bucket itself when deployed)."""
+DEFAULT_SCAN_RESULTS_QUEUE = "local-malware-scan-results"
+"""With ``malware_scan``: SQS queue of the scan-result events (the EventBridge rule invoking the
+processor when deployed)."""
 FAILED_EVENTS_SUFFIX = "-failed"
 """Suffix of the queue events move to after ``EVENT_MAX_RECEIVES`` failed deliveries."""
 EVENT_MAX_RECEIVES: Final = 3
@@ -176,19 +189,23 @@ def notify_queue(
     events: tuple[EventType, ...] = NOTIFIED_EVENTS,
     prefix: str = KEY_PREFIX,
     configuration_id: str = "reconciler",
+    also: Mapping[str, str] | None = None,
 ) -> None:
     """Send the bucket's ``events`` under ``prefix`` to ``queue_arn`` (by default: what the documents
-    bucket sends the reconciler)."""
+    bucket sends the reconciler), and the same events to each queue ARN of ``also``, by configuration id
+    (the emulated malware scanner's queue)."""
+    targets = {configuration_id: queue_arn, **(also or {})}
     client.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
             "QueueConfigurations": [
                 {
-                    "Id": configuration_id,
-                    "QueueArn": queue_arn,
+                    "Id": target_id,
+                    "QueueArn": arn,
                     "Events": list(events),
                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
                 }
+                for target_id, arn in targets.items()
             ]
         },
     )
@@ -220,10 +237,20 @@ class S3Emulator:
     """Ingest bucket to create."""
     ingest_events_queue: str = DEFAULT_INGEST_EVENTS_QUEUE
     """Queue receiving the ingest bucket's event notifications (the processor's)."""
+    malware_scan: bool = False
+    """Also create the emulated malware scanner's queues (``LOCAL_MALWARE_SCAN=1``): the ingest bucket's
+    notifications go to ``scan_requests_queue`` too; scan results go to ``scan_results_queue``. The
+    functions then run with ``MALWARE_SCANNING=on`` (``local_mode.server.handler_environment``)."""
+    scan_requests_queue: str = DEFAULT_SCAN_REQUESTS_QUEUE
+    """With ``malware_scan``: the scanner's queue of the ingest bucket's notifications."""
+    scan_results_queue: str = DEFAULT_SCAN_RESULTS_QUEUE
+    """With ``malware_scan``: the queue of scan-result events for the processor."""
     _server: ThreadedMotoServer | None = field(default=None, init=False, repr=False)
     _endpoint_url: str | None = field(default=None, init=False, repr=False)
     _queue_url: str | None = field(default=None, init=False, repr=False)
     _ingest_queue_url: str | None = field(default=None, init=False, repr=False)
+    _scan_requests_url: str | None = field(default=None, init=False, repr=False)
+    _scan_results_url: str | None = field(default=None, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -239,6 +266,22 @@ class S3Emulator:
     def ingest_events_queue_url(self) -> str:
         """URL of the ingest bucket's event queue of the running emulator."""
         return self._running(self._ingest_queue_url)
+
+    @property
+    def scan_requests_queue_url(self) -> str:
+        """URL of the emulated scanner's request queue (``malware_scan`` only)."""
+        return self._scanning(self._scan_requests_url)
+
+    @property
+    def scan_results_queue_url(self) -> str:
+        """URL of the scan-result queue the processor is fed from (``malware_scan`` only)."""
+        return self._scanning(self._scan_results_url)
+
+    def _scanning(self, value: str | None) -> str:
+        self._running(self._endpoint_url)
+        if value is None:
+            raise LocalModeError("this emulator runs without malware_scan: it has no scanner queues")
+        return value
 
     @staticmethod
     def _running(value: str | None) -> str:
@@ -286,6 +329,11 @@ class S3Emulator:
             self._queue_url, queue_arn = create_events_queue(sqs, self.events_queue)
             notify_queue(s3, self.bucket, queue_arn)
             self._ingest_queue_url, ingest_arn = create_events_queue(sqs, self.ingest_events_queue)
+            scanner: dict[str, str] = {}  # configuration id -> queue ARN
+            if self.malware_scan:
+                self._scan_requests_url, requests_arn = create_events_queue(sqs, self.scan_requests_queue)
+                self._scan_results_url, _ = create_events_queue(sqs, self.scan_results_queue)
+                scanner["malware-scanner"] = requests_arn
             notify_queue(
                 s3,
                 self.ingest_bucket,
@@ -293,6 +341,7 @@ class S3Emulator:
                 events=INGEST_NOTIFIED_EVENTS,
                 prefix=INGEST_PREFIX,
                 configuration_id="processor",
+                also=scanner,
             )
         except Exception:
             self.stop()
@@ -307,6 +356,8 @@ class S3Emulator:
             self._endpoint_url = None
             self._queue_url = None
             self._ingest_queue_url = None
+            self._scan_requests_url = None
+            self._scan_results_url = None
             _MotoGaps.release(self._buckets)
 
     @property

@@ -11,6 +11,10 @@ failed-events queue (Lambda's two retries, then its failure destination). The ``
 queues when a notification is configured never reaches Lambda in AWS, so it is dropped here too. One
 thread per pump handles one event at a time, so a long event (a large upload's validation) delays the
 next event of the same queue only.
+
+With ``LOCAL_MALWARE_SCAN=1`` two more pumps run: one hands the ingest bucket's events to the emulated
+scanner (``local_mode.scanner``), one hands the scanner's GuardDuty result events to the processor (as
+the EventBridge rule invokes it when deployed); their messages say which events they carry.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ class EventPump:
     """Long-polls one SQS queue and hands each message's event to ``handler`` (a Lambda handler).
 
     ``function_name`` is the function the context names (and the thread's name), ``timeout_seconds`` the
-    context's timeout; ``label`` is how the pump's messages name it ("the reconciler", "the processor").
+    context's timeout; ``label`` is how the pump's messages name it ("the reconciler", "the processor"),
+    ``events`` what they call the events it carries ("S3 events", "malware scan results").
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class EventPump:
         *,
         function_name: str = RECONCILER_FUNCTION_NAME,
         label: str = "the reconciler",
+        events: str = "S3 events",
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         wait_seconds: int = DEFAULT_WAIT_SECONDS,
         err: TextIO = sys.stderr,
@@ -64,6 +70,7 @@ class EventPump:
         self._handler = handler
         self.function_name = function_name
         self.label = label
+        self.events = events
         self._timeout_seconds = timeout_seconds
         self._wait_seconds = wait_seconds
         self._err = err
@@ -141,4 +148,4 @@ class EventPump:
                 self._stopping.wait(self._wait_seconds)
 
     def _say(self, text: str) -> None:
-        print(f"Local mode: S3 events for {self.function_name}: {text}", file=self._err, flush=True)
+        print(f"Local mode: {self.events} for {self.function_name}: {text}", file=self._err, flush=True)

@@ -1,4 +1,4 @@
-"""Start local mode: the AWS emulator, the functions' environment, the S3 event pumps and the HTTP server.
+"""Start local mode: the AWS emulator, the functions' environment, the event pumps and the HTTP server.
 
 Order matters: the handler, the reconciler and the ingest processor read their settings once at import,
 so the environment (bucket and table names, emulator endpoints, fake credentials, region) is in place
@@ -7,6 +7,11 @@ before ``document_processor.handler``, ``document_processor.reconciler`` and
 ``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_DYNAMODB``, variables every AWS SDK honours, so they run
 unchanged; the presigned part and download URLs the API hands out point at the emulator for the same
 reason (``presign.create_presigning_client`` signs for ``AWS_ENDPOINT_URL_S3``, path style).
+
+With ``LOCAL_MALWARE_SCAN=1`` both functions get ``MALWARE_SCANNING=on`` and two more pumps run: the
+emulated GuardDuty scanner on the ingest bucket's events, and the processor on the scanner's result
+events (``local_mode.scanner``); without it ``MALWARE_SCANNING=off``, whatever the shell says, as a
+gate with no scanner behind it would leave every upload ``scanning``.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from document_processor.malware_scan import SCAN_STATUS_TAG, ScanResult
+from document_processor.settings import ENV_MALWARE_SCANNING
 from local_mode.adapter import RAW_HEADERS_ENVIRON_KEY, ApiGatewayAdapter, LambdaHandler
+from local_mode.config import MALWARE_SCAN_VARIABLE
 from local_mode.emulator import FAKE_CREDENTIALS, LOOPBACK, S3Emulator
 from local_mode.errors import LocalModeError
 from local_mode.event_pump import PROCESSOR_FUNCTION_NAME, PROCESSOR_TIMEOUT_SECONDS, EventPump
 from local_mode.events import EventOptions
 from local_mode.principals import principals_from_environment
+from local_mode.scanner import EICAR_THREAT_NAME, SCANNER_FUNCTION_NAME, MalwareScanner
 from local_mode.sigv4 import SERVICE, SigV4Verifier
 
 if TYPE_CHECKING:
@@ -73,13 +82,15 @@ def handler_environment(emulator: S3Emulator) -> dict[str, str]:
     """The Lambda environment the functions see locally (what the infrastructure sets when deployed).
 
     One process environment serves the API, the reconciler and the processor, so it is the union of
-    theirs (``INGEST_BUCKET`` is in both the API's and the processor's); service settings such as
-    ``MAX_DOCUMENT_BYTES`` and ``MAX_UPLOAD_BYTES`` are not set here, so the user's values reach all three.
+    theirs (``INGEST_BUCKET`` and ``MALWARE_SCANNING`` are in both the API's and the processor's, as the
+    stack sets them); service settings such as ``MAX_DOCUMENT_BYTES`` and ``MAX_UPLOAD_BYTES`` are not
+    set here, so the user's values reach all three.
     """
     return {
         "DOCUMENTS_BUCKET": emulator.bucket,
         "CATALOGUE_TABLE": emulator.catalogue_table,
         "INGEST_BUCKET": emulator.ingest_bucket,
+        ENV_MALWARE_SCANNING: "on" if emulator.malware_scan else "off",
         "AWS_ENDPOINT_URL_S3": emulator.endpoint_url,
         "AWS_ENDPOINT_URL_DYNAMODB": emulator.endpoint_url,
         "AWS_REGION": emulator.region,
@@ -95,6 +106,33 @@ def prepare_environment(environ: MutableMapping[str, str], emulator: S3Emulator)
     for name in CREDENTIAL_VARIABLES_TO_CLEAR:
         environ.pop(name, None)
     environ.update(handler_environment(emulator))
+
+
+def malware_scan_pumps(emulator: S3Emulator, processor: LambdaHandler) -> list[EventPump]:
+    """The emulated GuardDuty's two pumps: the scanner on the ingest bucket's events, and ``processor``
+    (the very handler the S3 events reach) on the scanner's result events, as the EventBridge rule
+    invokes it when deployed."""
+    scanner = MalwareScanner(
+        emulator.client(), emulator.sqs_client(), emulator.scan_results_queue_url, emulator.region
+    )
+    return [
+        EventPump(
+            emulator.sqs_client(),
+            emulator.scan_requests_queue_url,
+            scanner.handle,
+            function_name=SCANNER_FUNCTION_NAME,
+            label="the emulated malware scanner",
+        ),
+        EventPump(
+            emulator.sqs_client(),
+            emulator.scan_results_queue_url,
+            processor,
+            function_name=PROCESSOR_FUNCTION_NAME,
+            label="the processor",
+            events="malware scan results",
+            timeout_seconds=PROCESSOR_TIMEOUT_SECONDS,
+        ),
+    ]
 
 
 def load_handler(module_name: str = HANDLER_MODULE) -> LambdaHandler:
@@ -132,6 +170,7 @@ def banner(
         f"{emulator.ingest_events_queue!r} -> {PROCESSOR_MODULE}.{HANDLER_NAME} (the ingest processor: "
         "validates, then copies into the vault). Part and download URLs point at the emulator, which "
         "does NOT verify presigned signatures or part checksums (AWS does); the API still verifies SigV4.",
+        *malware_scan_lines(emulator),
         f"Requests must be SigV4-signed (service {SERVICE}, region {emulator.region}), as when deployed.",
         f"Principals ({origin}: {principals_file}); paste one line to sign as that principal:",
     ]
@@ -151,6 +190,27 @@ def banner(
     return "\n".join(lines)
 
 
+def malware_scan_lines(emulator: S3Emulator) -> list[str]:
+    """The banner's account of the malware gate: off, or on with exactly what the emulation does not do."""
+    if not emulator.malware_scan:
+        return [
+            f"Malware scanning: off (the default, as in the dev stack; {MALWARE_SCAN_VARIABLE}=1 make run "
+            "turns on an emulated scanner that flags the EICAR test file only)."
+        ]
+    return [
+        f"Malware scanning: ON ({MALWARE_SCAN_VARIABLE}=1: both functions run with "
+        f"{ENV_MALWARE_SCANNING}=on). The ingest bucket's events also go to queue "
+        f"{emulator.scan_requests_queue!r} -> an EMULATED GuardDuty scanner that flags the standard EICAR "
+        f"test file ({EICAR_THREAT_NAME}) and NOTHING else: every other object is "
+        f"{ScanResult.NO_THREATS_FOUND}, whatever it holds. It tags each object {SCAN_STATUS_TAG}=<result> "
+        "and sends GuardDuty's "
+        f"scan-result event to queue {emulator.scan_results_queue!r} -> {PROCESSOR_MODULE}.{HANDLER_NAME}, "
+        f"which stores only {ScanResult.NO_THREATS_FOUND}; POST /documents answers 202 with an upload "
+        "session. moto enforces no bucket policy, so the tag-based read deny is NOT enforced locally: the "
+        "processor's own tag check is what holds the line.",
+    ]
+
+
 class _Stop(Exception):
     """Raised from the SIGTERM handler to unwind ``serve_forever`` like Ctrl-C does."""
 
@@ -165,7 +225,7 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
     # does not drown the API's access log (``RawHeadersRequestHandler.log_request``).
     logging.getLogger(WERKZEUG_LOGGER).setLevel(logging.ERROR)
     principals_file, principals, created = principals_from_environment(config.environ, config.cwd)
-    emulator = S3Emulator()
+    emulator = S3Emulator(malware_scan=config.malware_scan)
     emulator.start()
     server: BaseWSGIServer | None = None
     pumps: list[EventPump] = []
@@ -174,16 +234,19 @@ def serve(config: LocalModeConfig, *, out: TextIO = sys.stdout) -> None:
         pumps.append(
             EventPump(emulator.sqs_client(), emulator.events_queue_url, load_handler(RECONCILER_MODULE))
         )
+        processor = load_handler(PROCESSOR_MODULE)
         pumps.append(
             EventPump(
                 emulator.sqs_client(),
                 emulator.ingest_events_queue_url,
-                load_handler(PROCESSOR_MODULE),
+                processor,
                 function_name=PROCESSOR_FUNCTION_NAME,
                 label="the processor",
                 timeout_seconds=PROCESSOR_TIMEOUT_SECONDS,
             )
         )
+        if emulator.malware_scan:
+            pumps += malware_scan_pumps(emulator, processor)
         for pump in pumps:
             pump.start()
         adapter = ApiGatewayAdapter(

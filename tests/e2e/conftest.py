@@ -29,7 +29,18 @@ def target() -> Iterator[Target]:
     if outputs:
         yield load_stack_outputs(Path(outputs))
         return
-    with local_mode() as running:
+    with local_mode() as running:  # without the malware gate, whatever the shell says (201 answers)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def scanning_target() -> Iterator[Target]:
+    """A second local mode, started once for the session (by the first test that asks), with
+    ``LOCAL_MALWARE_SCAN=1``: the malware gate on and the emulated GuardDuty scanner deciding every upload.
+
+    Local mode even when the suite targets a deployed stack: its tests hold the scanner, send GuardDuty's
+    result events themselves and look into the emulator, which only local mode allows."""
+    with local_mode(malware_scan=True) as running:
         yield running
 
 

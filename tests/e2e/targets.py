@@ -121,10 +121,11 @@ def load_stack_outputs(path: Path) -> Target:
 
 
 @contextmanager
-def local_mode() -> Iterator[Target]:
-    """Local mode in a child process on a free port for the duration of the block; always stopped."""
+def local_mode(*, malware_scan: bool = False) -> Iterator[Target]:
+    """Local mode in a child process on a free port for the duration of the block; always stopped.
+    ``malware_scan``: with ``LOCAL_MALWARE_SCAN=1`` (else ``0``, whatever the shell says)."""
     pool = PrincipalPool()
-    with local_mode_process(pool.all()) as running:
+    with local_mode_process(pool.all(), malware_scan=malware_scan) as running:
         yield Target(
             api_url=running.api_url,
             bucket=running.bucket,

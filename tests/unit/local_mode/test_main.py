@@ -31,10 +31,16 @@ _EXPORT = re.compile(
 )
 
 
-def _run(port: str, *, principals: Path | None, cwd: Path = REPO_ROOT) -> subprocess.Popen[str]:
-    """Local mode as ``make run`` starts it; ``principals=None``: the default file under ``cwd``."""
+def _run(
+    port: str, *, principals: Path | None, cwd: Path = REPO_ROOT, **variables: str
+) -> subprocess.Popen[str]:
+    """Local mode as ``make run`` starts it; ``principals=None``: the default file under ``cwd``;
+    ``variables`` added to its environment (without them the malware gate is off, whatever the shell
+    says: these tests expect 201 answers)."""
     environ = {**os.environ, "PORT": port, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO_ROOT)}
     environ.pop("LOCAL_PRINCIPALS", None)
+    environ.pop("LOCAL_MALWARE_SCAN", None)
+    environ.update(variables)
     if principals is not None:
         environ["LOCAL_PRINCIPALS"] = str(principals)
     return subprocess.Popen(
@@ -59,6 +65,15 @@ def test_invalid_port_exits_2_with_the_fix(principals_file: Path) -> None:
     _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
     assert process.returncode == 2
     assert "PORT must be a TCP port number from 1 to 65535" in stderr
+
+
+def test_bad_port_and_malware_scan_settings_exit_2_with_both_fixes(principals_file: Path) -> None:
+    process = _run("http", principals=principals_file, LOCAL_MALWARE_SCAN="true")
+    _, stderr = process.communicate(timeout=START_TIMEOUT_SECONDS)
+    assert process.returncode == 2
+    assert "PORT must be a TCP port number from 1 to 65535" in stderr
+    assert "LOCAL_MALWARE_SCAN must be 1 (scan uploads with the emulated GuardDuty scanner) or 0" in stderr
+    assert "got 'true'; for example: LOCAL_MALWARE_SCAN=1 make run" in stderr
 
 
 @pytest.mark.parametrize(
