@@ -181,12 +181,18 @@ class DocumentClient:
         *,
         filename: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Document:
-        """``POST /documents`` (201): at most the inline limit; retried, under an ``Idempotency-Key``."""
+    ) -> Document | UploadSession:
+        """``POST /documents``: at most the inline limit; retried, under an ``Idempotency-Key``.
+
+        The stored document (201); or, when the service's malware gate is on, the upload session the
+        scan decides (202, ``status`` ``processing``): follow it with ``wait_for_upload``.
+        """
         headers = {"Content-Type": content_type, "Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         if filename:
             headers["Content-Disposition"] = content_disposition(filename)
-        response = self._api.request("POST", "/documents", content=data, headers=headers, expected=(201,))
+        response = self._api.request("POST", "/documents", content=data, headers=headers, expected=(201, 202))
+        if response.status_code == 202:
+            return cast("UploadSession", response.json())
         return cast("Document", response.json())
 
     def list_documents(
@@ -372,11 +378,15 @@ class DocumentClient:
         name = filename or source.name
         sha256 = file_sha256(source)
         if size <= self.inline_limit:
-            document = self.create_document(source.read_bytes(), content_type, filename=name)
-            _verify(document, sha256, size)
+            answer = self.create_document(source.read_bytes(), content_type, filename=name)
             if progress:
                 progress(size)
-            return UploadResult(path=source, sha256=sha256, size=size, document=document, session=None)
+            if "status" not in answer:  # stored at once (201); a session (202) waits for the scan
+                _verify(answer, sha256, size)
+                return UploadResult(path=source, sha256=sha256, size=size, document=answer, session=None)
+            return self._settled(
+                source, sha256, size, cast("UploadSession", answer), wait=wait, multipart=False
+            )
         state = ResumeState(
             self.state_dir,
             endpoint=self.endpoint,
@@ -409,13 +419,21 @@ class DocumentClient:
             session = {**session, "status": completed["status"]}
         elif progress:
             progress(size)
-        result = UploadResult(path=source, sha256=sha256, size=size, document=None, session=session)
+        return self._settled(source, sha256, size, session, wait=wait, multipart=True)
+
+    def _settled(
+        self, source: Path, sha256: str, size: int, session: UploadSession, *, wait: bool, multipart: bool
+    ) -> UploadResult:
+        """The result of an upload that went through a session; with ``wait``, once it is stored (its
+        document verified) or rejected (``RejectedError``)."""
+        document: Document | None = None
         if wait:
             session = self.wait_for_upload(session["id"])
             document = self.get_document(session.get("documentId") or session["id"])
             _verify(document, sha256, size)
-            result = UploadResult(path=source, sha256=sha256, size=size, document=document, session=session)
-        return result
+        return UploadResult(
+            path=source, sha256=sha256, size=size, document=document, session=session, multipart=multipart
+        )
 
     def _resumable_session(
         self, state: ResumeState, filename: str, content_type: str, size: int, sha256: str
@@ -449,15 +467,24 @@ class UploadResult:
     """What ``upload_file`` did: the document (direct upload, or after ``wait``) and/or the session."""
 
     def __init__(
-        self, *, path: Path, sha256: str, size: int, document: Document | None, session: UploadSession | None
+        self,
+        *,
+        path: Path,
+        sha256: str,
+        size: int,
+        document: Document | None,
+        session: UploadSession | None,
+        multipart: bool = False,
     ) -> None:
+        self.multipart = multipart
+        """Sent in parts through ``/uploads`` (else one ``POST /documents``)."""
         self.path = path
         self.sha256 = sha256
         self.size = size
         self.document = document
         """The stored document: always for a direct upload, after ``wait`` for a large one."""
         self.session = session
-        """The upload session (large files only)."""
+        """The upload session (large files, and every file when the service's malware gate is on)."""
 
     @property
     def id(self) -> str:
@@ -476,7 +503,7 @@ class UploadResult:
             "size": self.size,
             "sha256": self.sha256,
             "status": status,
-            "multipart": self.session is not None,
+            "multipart": self.multipart,
             "document": self.document,
         }
 

@@ -75,6 +75,21 @@ class Caller:
         return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
 
 
+@pytest.fixture(scope="session")
+def gated_local() -> Iterator[Target]:
+    """Local mode with the malware gate on (``LOCAL_MALWARE_SCAN=1``), started by the first test that
+    asks, for the rest of the run."""
+    with local_mode(malware_scan=True) as running:
+        yield running
+
+
+@pytest.fixture
+def gated_caller(gated_local: Target, tmp_path: Path) -> Caller:
+    """A fresh caller of the gated local mode."""
+    assert gated_local.principals is not None
+    return Caller(gated_local, gated_local.principals.user(), tmp_path / "state")
+
+
 @pytest.fixture
 def caller(local: Target, tmp_path: Path) -> Caller:
     """A caller nobody else signed as."""
