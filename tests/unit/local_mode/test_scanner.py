@@ -478,6 +478,21 @@ def test_a_clean_upload_is_stored_and_a_late_threat_result_changes_nothing(
     )
 
 
+def send_result(emulator: S3Emulator, key: str, result: ScanResult, etag: str = "0" * 32) -> None:
+    """GuardDuty's result event for ``key``, onto the scan-result queue (as the scanner would send it)."""
+    event = scan_result_event(
+        bucket=emulator.ingest_bucket,
+        key=key,
+        etag=etag,
+        version_id=None,
+        result=result,
+        region=emulator.region,
+    )
+    emulator.sqs_client().send_message(
+        QueueUrl=emulator.scan_results_queue_url, MessageBody=json.dumps(event)
+    )
+
+
 @pytest.mark.parametrize("result", [ScanResult.UNSUPPORTED, ScanResult.ACCESS_DENIED, ScanResult.FAILED])
 def test_no_verdict_fails_closed_as_scan_failed(
     emulator: S3Emulator, pumps: tuple[EventPump, EventPump], result: ScanResult
@@ -488,17 +503,7 @@ def test_no_verdict_fails_closed_as_scan_failed(
     head = emulator.client().head_object(
         Bucket=emulator.ingest_bucket, Key=ingest_key(CALLER.owner_key, session.id)
     )
-    event = scan_result_event(
-        bucket=emulator.ingest_bucket,
-        key=ingest_key(CALLER.owner_key, session.id),
-        etag=head["ETag"].strip('"'),
-        version_id=None,
-        result=result,
-        region=emulator.region,
-    )
-    emulator.sqs_client().send_message(
-        QueueUrl=emulator.scan_results_queue_url, MessageBody=json.dumps(event)
-    )
+    send_result(emulator, ingest_key(CALLER.owner_key, session.id), result, etag=head["ETag"].strip('"'))
 
     assert deliver.pump_once(wait_seconds=PUMP_WAIT_SECONDS) == 1
 
@@ -517,17 +522,7 @@ def test_a_result_for_an_unknown_session_is_skipped(
     _, deliver = pumps
     upload_id = new_document_id()
     key = ingest_key(CALLER.owner_key, upload_id)
-    event = scan_result_event(
-        bucket=emulator.ingest_bucket,
-        key=key,
-        etag="0" * 32,
-        version_id=None,
-        result=ScanResult.FAILED,
-        region=emulator.region,
-    )
-    emulator.sqs_client().send_message(
-        QueueUrl=emulator.scan_results_queue_url, MessageBody=json.dumps(event)
-    )
+    send_result(emulator, key, ScanResult.FAILED)
 
     assert deliver.pump_once(wait_seconds=PUMP_WAIT_SECONDS) == 1  # handled, not failed (no redelivery)
 
@@ -543,17 +538,7 @@ def test_a_result_for_a_fresh_object_whose_session_is_not_written_yet_is_deliver
     _, deliver = pumps
     upload_id = new_document_id()
     key = put(emulator, CLEAN, key=ingest_key(CALLER.owner_key, upload_id))
-    event = scan_result_event(
-        bucket=emulator.ingest_bucket,
-        key=key,
-        etag="0" * 32,
-        version_id=None,
-        result=ScanResult.FAILED,
-        region=emulator.region,
-    )
-    emulator.sqs_client().send_message(
-        QueueUrl=emulator.scan_results_queue_url, MessageBody=json.dumps(event)
-    )
+    send_result(emulator, key, ScanResult.FAILED)
 
     assert deliver.pump_once(wait_seconds=PUMP_WAIT_SECONDS) == 0  # failed: SQS delivers it again
     assert ingest_object_exists(emulator, upload_id)
