@@ -409,22 +409,31 @@ def info(shared: Context, document_id: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("document_id", metavar="ID")
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="File or directory (default: its filename here)."
+    "-o",
+    "--output",
+    type=click.Path(),  # a str: a trailing "/" (a directory, made if missing) must survive
+    help="File, or directory (existing, or ending in /) for its filename (default: its filename here).",
 )
 @json_option
 @click.pass_obj
 @handles_errors
-def download(shared: Context, document_id: str, output: Path | None, as_json: bool) -> None:
-    """Download a document, verified by SHA-256; never a partial file under the final name."""
+def download(shared: Context, document_id: str, output: str | None, as_json: bool) -> None:
+    """Download a document, verified by SHA-256; never a partial file under the final name.
+
+    -o DIR/ (an existing directory, or any path ending in /) saves it there under its filename.
+    """
     client = shared.client()
-    target = output or Path.cwd()
-    size = 0 if not _progress_wanted(as_json) else client.get_document(document_id)["size"]
-    with _transfer_progress(_progress_wanted(as_json), [size]) as bars:
+    target: Path | str = output or Path.cwd()
+    document = client.get_document(document_id)
+    with _transfer_progress(_progress_wanted(as_json), [document["size"]]) as bars:
         path = client.download(document_id, target, progress=bars.file(0, Path(document_id)))
+    # the service records the SHA-256 of every document it stores; one without is checked by size only
+    verified = document["sha256"] is not None
     if as_json:
-        emit_json({"id": document_id, "path": str(path), "verified": True})
+        emit_json({"id": document_id, "path": str(path), "verified": verified})
     else:
-        stderr_console().print(f"{path} (SHA-256 verified)", markup=False, highlight=False)
+        note = "SHA-256 verified" if verified else "size verified; the service recorded no SHA-256"
+        stderr_console().print(f"{path} ({note})", markup=False, highlight=False)
         if not sys.stdout.isatty():
             click.echo(str(path))
 

@@ -250,14 +250,18 @@ class DocumentClient:
     def download(
         self, document_id: str, target: Path | str, *, progress: Callable[[int], None] | None = None
     ) -> Path:
-        """Download to ``target`` (a directory: the document's filename in it), verified, atomically.
+        """Download to ``target`` (a directory, or a path ending in ``/``: the document's filename in
+        it, the directory made if missing), verified, atomically.
 
         Follows the 303 of a large document to S3 without the API's signature; streams to a temporary
-        file beside the target and renames it only once size and SHA-256 match ``GET /documents/{id}``.
+        file beside the target and renames it only once size and SHA-256 match ``GET /documents/{id}``
+        (size only for a document the service recorded no SHA-256 for: ``document["sha256"]`` is
+        ``None``). The file gets the usual mode for new files (``0o666`` less the umask).
         """
         document = self.get_document(document_id)
         path = Path(target)
-        if path.is_dir():
+        if path.is_dir() or str(target).endswith(("/", os.sep)):
+            path.mkdir(parents=True, exist_ok=True)
             name = Path(document["filename"] or "").name  # never a directory part, whatever the service says
             path = path / (name if name not in ("", ".", "..") else document["id"])
         response = self._api.request(

@@ -285,6 +285,18 @@ def _body(response: httpx.Response) -> Iterator[bytes]:
         raise TransportError(f"the download was interrupted: {error!r}") from error
 
 
+def _new_file_mode() -> int:
+    """``0o666`` less the process's umask: the mode ``open()`` would have given the file. (The umask
+    can only be read by setting it; the lock keeps two downloads from reading each other's 0.)"""
+    with _UMASK_LOCK:
+        umask = os.umask(0o077)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
 def download_to(
     storage: httpx.Client,
     response: httpx.Response,
@@ -337,6 +349,7 @@ def download_to(
                 f"download of {target.name}: SHA-256 {digest.hexdigest()}, expected {expected_sha256}; "
                 "nothing was written"
             )
+        temporary.chmod(_new_file_mode())  # mkstemp's 0600 is for the partial file only
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -303,3 +303,19 @@ def test_download_into_a_directory_uses_the_documents_filename(caller: Caller, t
     assert downloaded.exit_code == 0, downloaded.stderr
     assert downloaded.stdout.strip() == str(tmp_path / "downloads" / "minutes.txt")
     assert (tmp_path / "downloads" / "minutes.txt").read_text() == "the minutes\n"
+
+
+def test_download_into_a_missing_directory_given_with_a_slash_makes_it(
+    caller: Caller, tmp_path: Path
+) -> None:
+    source = tmp_path / "agenda.txt"
+    source.write_text("the agenda\n")
+    [result] = json.loads(caller.run("upload", str(source), "--json").stdout)
+    downloaded = caller.run("download", result["id"], "-o", f"{tmp_path}/fresh/", "--json")
+    assert downloaded.exit_code == 0, downloaded.stderr
+    assert json.loads(downloaded.stdout) == {
+        "id": result["id"],
+        "path": str(tmp_path / "fresh" / "agenda.txt"),
+        "verified": True,
+    }
+    assert (tmp_path / "fresh" / "agenda.txt").read_text() == "the agenda\n"

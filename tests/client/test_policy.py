@@ -6,9 +6,13 @@ recorded sleep, so what is asserted is what the SDK sends and how long it would 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import os
 import random
+import stat
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -335,3 +339,49 @@ def test_non_ascii_filenames_get_an_rfc_8187_parameter() -> None:
     assert content_disposition('Grüße "q".txt') == (
         "attachment; filename=\"Gr__e _q_.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22q%22.txt"
     )
+
+
+def document_service(document: dict[str, object], content: bytes) -> DocumentClient:
+    """A client whose service answers ``GET /documents/{id}`` with ``document`` and its content."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/content"):
+            return httpx.Response(200, content=content, headers={"Content-Type": "text/plain"})
+        return httpx.Response(200, json=document)
+
+    return DocumentClient(
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        credentials=CREDENTIALS,
+        transport=httpx.MockTransport(answer),
+    )
+
+
+def test_a_document_without_a_recorded_sha256_is_checked_by_size(tmp_path: Path) -> None:
+    content = b"recorded before SHA-256 metadata existed\n"
+    document = {"id": "a" * 32, "size": len(content), "sha256": None, "filename": "old.txt"}
+    path = document_service(document, content).download("a" * 32, tmp_path / "old.txt")
+    assert path.read_bytes() == content
+    with pytest.raises(errors.IntegrityError, match="bytes, expected"):
+        document_service({**document, "size": len(content) + 1}, content).download("a" * 32, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_target_ending_in_a_slash_is_a_directory_made_if_missing(tmp_path: Path) -> None:
+    content = b"minutes\n"
+    document = {"id": "b" * 32, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    client = document_service({**document, "filename": "minutes.txt"}, content)
+    path = client.download("b" * 32, f"{tmp_path}/new/dir/")
+    assert path == tmp_path / "new" / "dir" / "minutes.txt"
+    assert path.read_bytes() == content
+
+
+def test_a_downloaded_file_gets_the_usual_mode_not_the_partial_files(tmp_path: Path) -> None:
+    content = b"shared notes\n"
+    document = {"id": "c" * 32, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    previous = os.umask(0o022)
+    try:
+        path = document_service({**document, "filename": None}, content).download("c" * 32, tmp_path)
+    finally:
+        os.umask(previous)
+    assert path.name == "c" * 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
