@@ -385,3 +385,17 @@ def test_a_downloaded_file_gets_the_usual_mode_not_the_partial_files(tmp_path: P
         os.umask(previous)
     assert path.name == "c" * 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_query_is_sent_and_signed_the_way_sigv4_canonicalises_it() -> None:
+    # botocore signs the query exactly as written; API Gateway decodes "+" as a space and
+    # canonicalises it as %20, so a "+" for a space would be a 403 on every prefix with a space
+    script = Scripted(200)
+    client = DocumentClient(
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        credentials=CREDENTIALS,
+        transport=httpx.MockTransport(script),
+    )
+    client.list_documents(prefix="annual report Ü+1/2", limit=5)
+    [request] = script.requests
+    assert request.url.query == b"limit=5&q=annual%20report%20%C3%9C%2B1%2F2"
