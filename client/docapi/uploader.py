@@ -142,6 +142,10 @@ class _Stopped(DocapiError):
 
 
 _S3_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
+RETRIED_PART_CODES = frozenset({"RequestTimeout", "ExpiredToken"})
+"""400s that say "send it again": ``RequestTimeout`` (S3 read nothing from the connection for too long,
+e.g. on a saturated uplink) and ``ExpiredToken`` (the URL's signing session ended: a fresh URL fixes
+it). Every other 4xx but 403 is final."""
 
 
 def _storage_error(response: httpx.Response) -> ApiError:
@@ -266,8 +270,13 @@ class MultipartUploader:
                             self._on_part(part.number)
                         return
                     failure = _storage_error(response)
-                    # 403: the URL expired (or its credentials did); 5xx/429: S3 busy. Other 4xx are final.
-                    if response.status_code != 403 and not RetryPolicy.retryable_status(response.status_code):
+                    # 403: the URL expired (or its credentials did); 5xx/429: S3 busy; two 400s (above)
+                    # mean the same. Other 4xx are final.
+                    if not (
+                        response.status_code == 403
+                        or RetryPolicy.retryable_status(response.status_code)
+                        or failure.code in RETRIED_PART_CODES
+                    ):
                         raise failure
                 if self._progress and sent[0]:
                     self._progress(-sent[0])  # this part's bytes go again

@@ -67,6 +67,27 @@ class FlippingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class TimingOutTransport(httpx.BaseTransport):
+    """The real transport, but the first PUT of every part is answered as S3 answers a stalled
+    upload: 400 ``RequestTimeout``, without reaching the emulator."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+        self.timed_out: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        part = request.url.params.get("partNumber")
+        if request.method == "PUT" and part is not None and part not in self.timed_out:
+            self.timed_out.append(part)
+            request.read()
+            body = b"<Error><Code>RequestTimeout</Code><Message>Your socket connection ...</Message></Error>"
+            return httpx.Response(400, content=body, headers={"Content-Type": "application/xml"})
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def sha256_of(path: Path) -> str:
     with path.open("rb") as source:
         return hashlib.file_digest(source, "sha256").hexdigest()
@@ -319,3 +340,13 @@ def test_download_into_a_missing_directory_given_with_a_slash_makes_it(
         "verified": True,
     }
     assert (tmp_path / "fresh" / "agenda.txt").read_text() == "the agenda\n"
+
+
+def test_a_part_s3_timed_out_on_is_sent_again(caller: Caller, large_jpeg: Path) -> None:
+    transport = TimingOutTransport()
+    with caller.client(storage_transport=transport) as client:
+        result = client.upload_file(large_jpeg, wait=True)
+    assert result.session is not None
+    assert len(transport.timed_out) == result.session["partCount"] > 1
+    assert result.document is not None
+    assert result.document["sha256"] == sha256_of(large_jpeg)
