@@ -139,8 +139,18 @@ def handles_errors(function: F) -> F:
         except (DocapiError, KeyboardInterrupt) as error:
             report_error(error, as_json=bool(kwargs.get("as_json")))
             context.exit(exit_code_for(error))
+        except OSError as error:  # a file that cannot be read or written: the user's to fix (exit 2)
+            failure = file_error(error)
+            report_error(failure, as_json=bool(kwargs.get("as_json")))
+            context.exit(exit_code_for(failure))
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def file_error(error: OSError) -> InvalidArgumentError:
+    """A local file problem (unreadable, vanished, a full or read-only disk) as a usage error."""
+    where = f"{error.filename}: " if error.filename else ""
+    return InvalidArgumentError(f"{where}{error.strerror or error}")
 
 
 def report_error(error: BaseException, *, as_json: bool) -> None:
@@ -257,13 +267,20 @@ def upload(
                     concurrency=concurrency,
                     progress=bars.file(index, path),
                 )
-            except DocapiError as error:
+            except (DocapiError, OSError) as raised:
+                error = file_error(raised) if isinstance(raised, OSError) else raised
                 if isinstance(
                     error, (ConfigurationError, AuthError, TransportError, ServiceUnavailableError)
                 ):
-                    raise  # the next file would fail the same way
+                    # the next file would fail the same way; with --json, what was done is kept
+                    if as_json and results:
+                        results.append({"file": str(path), **error_json(error)})
+                        emit_json(results)
+                        report_error(error, as_json=False)
+                        click.get_current_context().exit(exit_code_for(error))
+                    raise error from None
                 if len(paths) == 1:
-                    raise
+                    raise error from None
                 first_error = first_error or error
                 results.append({"file": str(path), **error_json(error)})
                 report_error(error, as_json=False)

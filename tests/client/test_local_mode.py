@@ -350,3 +350,43 @@ def test_a_part_s3_timed_out_on_is_sent_again(caller: Caller, large_jpeg: Path) 
     assert len(transport.timed_out) == result.session["partCount"] > 1
     assert result.document is not None
     assert result.document["sha256"] == sha256_of(large_jpeg)
+
+
+def test_a_file_that_cannot_be_written_is_a_usage_error_not_a_traceback(
+    caller: Caller, tmp_path: Path
+) -> None:
+    source = tmp_path / "memo.txt"
+    source.write_text("a memo\n")
+    [result] = json.loads(caller.run("upload", str(source), "--json").stdout)
+    downloaded = caller.run("download", result["id"], "-o", "/proc/docapi-no-such-dir/memo.txt", "--json")
+    assert downloaded.exit_code == 2
+    error = json.loads(downloaded.stdout)["error"]
+    assert error["type"] == "InvalidArgumentError"
+    assert "/proc/docapi-no-such-dir" in error["message"]
+
+
+def test_with_json_the_files_uploaded_before_a_fatal_error_are_still_reported(
+    caller: Caller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docapi import TransportError
+    from docapi.client import DocumentClient
+
+    first, second, third = (tmp_path / f"{name}.txt" for name in ("one", "two", "three"))
+    for path in (first, second, third):
+        path.write_text(f"{path.name}\n")
+    real = DocumentClient.upload_file
+
+    def network_fails_after_the_first(self: DocumentClient, path: Path, **options: object) -> object:
+        if str(path).rsplit("/", 1)[-1] != "one.txt":
+            raise TransportError("cannot reach the service: ConnectError('network down')")
+        return real(self, path, **options)  # type: ignore[arg-type]  # the options are upload_file's own
+
+    monkeypatch.setattr(DocumentClient, "upload_file", network_fails_after_the_first)
+    result = caller.run("upload", str(first), str(second), str(third), "--json")
+    assert result.exit_code == 6
+    reported = json.loads(result.stdout)
+    assert [entry["file"] for entry in reported] == [str(first), str(second)]  # three was never tried
+    assert reported[0]["status"] == "stored"
+    assert reported[1]["error"]["type"] == "TransportError"
+    listed = json.loads(caller.run("ls", "--json").stdout)
+    assert [item["id"] for item in listed] == [reported[0]["id"]]
