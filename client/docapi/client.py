@@ -98,6 +98,9 @@ def content_disposition(filename: str) -> str:
     return header
 
 
+HTTP_PAYLOAD_TOO_LARGE = 413
+
+
 class DocumentClient:
     """The Secure Document API, signed, retried, verified.
 
@@ -106,7 +109,8 @@ class DocumentClient:
     ``profile`` (else ``AWS_PROFILE``). ``region``: given, else the endpoint's host, local mode's on
     loopback, ``AWS_REGION``, the profile, us-east-1.
     ``inline_limit``: the largest file sent in one ``POST /documents`` (default 4,500,000 bytes or
-    ``DOCAPI_INLINE_LIMIT``; it must not exceed the service's ``MAX_DOCUMENT_BYTES``).
+    ``DOCAPI_INLINE_LIMIT``); a file the service refuses as too large there (413: its
+    ``MAX_DOCUMENT_BYTES`` is lower) goes through ``/uploads`` instead.
     """
 
     def __init__(
@@ -382,15 +386,22 @@ class DocumentClient:
         name = filename or source.name
         sha256 = file_sha256(source)
         if size <= self.inline_limit:
-            answer = self.create_document(source.read_bytes(), content_type, filename=name)
-            if progress:
-                progress(size)
-            if "status" not in answer:  # stored at once (201); a session (202) waits for the scan
-                _verify(answer, sha256, size)
-                return UploadResult(path=source, sha256=sha256, size=size, document=answer, session=None)
-            return self._settled(
-                source, sha256, size, cast("UploadSession", answer), wait=wait, multipart=False
-            )
+            try:
+                answer = self.create_document(source.read_bytes(), content_type, filename=name)
+            except RejectedError as error:
+                # 413: the stack's maxDocumentBytes is below this client's inline limit; /uploads
+                # takes any size up to its own limit, so the file goes that way instead
+                if error.status != HTTP_PAYLOAD_TOO_LARGE:
+                    raise
+            else:
+                if progress:
+                    progress(size)
+                if "status" not in answer:  # stored at once (201); a session (202) waits for the scan
+                    _verify(answer, sha256, size)
+                    return UploadResult(path=source, sha256=sha256, size=size, document=answer, session=None)
+                return self._settled(
+                    source, sha256, size, cast("UploadSession", answer), wait=wait, multipart=False
+                )
         state = ResumeState(
             self.state_dir,
             endpoint=self.endpoint,

@@ -390,3 +390,16 @@ def test_with_json_the_files_uploaded_before_a_fatal_error_are_still_reported(
     assert reported[1]["error"]["type"] == "TransportError"
     listed = json.loads(caller.run("ls", "--json").stdout)
     assert [item["id"] for item in listed] == [reported[0]["id"]]
+
+
+def test_a_file_the_service_finds_too_large_inline_goes_through_uploads(
+    caller: Caller, tmp_path: Path
+) -> None:
+    # the client's inline limit above the service's MAX_DOCUMENT_BYTES (4,500,000 in local mode)
+    source = tmp_path / "long.txt"
+    source.write_bytes(b"a long line of plain text\n" * 180_000)  # 4,680,000 bytes
+    with caller.client(inline_limit=6_000_000) as client:
+        result = client.upload_file(source, wait=True)
+    assert result.multipart is True
+    assert result.document is not None
+    assert result.document["size"] == source.stat().st_size
