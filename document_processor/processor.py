@@ -776,8 +776,7 @@ class Processor:
                 return None
             if code not in DENIED_CODES:
                 raise
-            listed, _ = self._ingest.list_page(located.key, start_after=None, limit=1)
-            if any(entry.key == located.key for entry in listed):
+            if self._ingest_exists(located):
                 LOGGER.error("S3 refused to read an ingest object that exists")
                 raise
             return None
