@@ -240,8 +240,11 @@ def test_a_pump_whose_emulator_stopped_keeps_trying_until_stopped() -> None:
     assert pump.stop()
 
 
-def processor_handler(emulator: S3Emulator) -> Callable[[dict[str, Any], Any], Any]:
-    """``processor.lambda_handler``'s path (``run`` on a processor) wired to the emulator."""
+def processor_handler(
+    emulator: S3Emulator, *, malware_scanning: bool = False
+) -> Callable[[dict[str, Any], Any], Any]:
+    """``processor.lambda_handler``'s path (``run`` on a processor, gated with ``malware_scanning``)
+    wired to the emulator."""
     import document_processor.processor as processor
 
     instance = processor.Processor(
@@ -250,10 +253,12 @@ def processor_handler(emulator: S3Emulator) -> Callable[[dict[str, Any], Any], A
         ingest_bucket=emulator.ingest_bucket,
         vault_bucket=emulator.bucket,
         allowed_content_types=SUPPORTED_CONTENT_TYPES,
+        malware_scanning=malware_scanning,
     )
-    settings = load_settings(
-        {"DOCUMENTS_BUCKET": emulator.bucket, "CATALOGUE_TABLE": emulator.catalogue_table}
-    )
+    environment = {"DOCUMENTS_BUCKET": emulator.bucket, "CATALOGUE_TABLE": emulator.catalogue_table}
+    if malware_scanning:
+        environment.update(INGEST_BUCKET=emulator.ingest_bucket, MALWARE_SCANNING="on")
+    settings = load_settings(environment)
     return functools.partial(processor.run, instance, settings=settings, sink=lambda line: None)
 
 

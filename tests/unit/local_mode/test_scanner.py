@@ -13,7 +13,6 @@ the published digests of eicar.com, and every variant is built from it in memory
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -38,7 +37,7 @@ from document_processor.malware_scan import (
     is_scan_result_event,
     parse_scan_result_event,
 )
-from document_processor.settings import SUPPORTED_CONTENT_TYPES, TEXT, load_settings
+from document_processor.settings import TEXT
 from document_processor.uploads import UploadRequest, UploadStatus, ingest_key, new_session
 from local_mode.emulator import S3Emulator
 from local_mode.errors import LocalModeError
@@ -53,9 +52,10 @@ from local_mode.scanner import (
     scan_result_event,
 )
 from local_mode.server import banner, handler_environment, malware_scan_lines, malware_scan_pumps
+from tests.unit.local_mode.test_event_pump import processor_handler
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from document_processor.uploads import UploadSession
     from local_mode.event_pump import EventPump
@@ -357,35 +357,12 @@ def test_every_result_event_reads_back_with_its_scan_status(result: ScanResult, 
 # --- wired as serve wires it: the scanner's events drive the real processor -----------------------------
 
 
-def processor_handler(emulator: S3Emulator) -> Callable[[dict[str, Any], Any], Any]:
-    """``processor.lambda_handler``'s path (``run`` on a gated processor) wired to the emulator."""
-    import document_processor.processor as processor
-
-    instance = processor.Processor(
-        emulator.client(),
-        Catalogue(emulator.dynamodb_client(), emulator.catalogue_table),
-        ingest_bucket=emulator.ingest_bucket,
-        vault_bucket=emulator.bucket,
-        allowed_content_types=SUPPORTED_CONTENT_TYPES,
-        malware_scanning=True,
-    )
-    settings = load_settings(
-        {
-            "DOCUMENTS_BUCKET": emulator.bucket,
-            "CATALOGUE_TABLE": emulator.catalogue_table,
-            "INGEST_BUCKET": emulator.ingest_bucket,
-            "MALWARE_SCANNING": "on",
-        }
-    )
-    return functools.partial(processor.run, instance, settings=settings, sink=lambda line: None)
-
-
 @pytest.fixture
 def pumps(emulator: S3Emulator) -> tuple[EventPump, EventPump]:
     """The scanner's pump and the processor's result pump, queues emptied of earlier tests' events."""
     drain(emulator, emulator.scan_requests_queue_url)
     drain(emulator, emulator.scan_results_queue_url)
-    scan, deliver = malware_scan_pumps(emulator, processor_handler(emulator))
+    scan, deliver = malware_scan_pumps(emulator, processor_handler(emulator, malware_scanning=True))
     return scan, deliver
 
 
