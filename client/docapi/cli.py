@@ -443,7 +443,9 @@ def download(shared: Context, document_id: str, output: str | None, as_json: boo
     target: Path | str = output or Path.cwd()
     document = client.get_document(document_id)
     with _transfer_progress(_progress_wanted(as_json), [document["size"]]) as bars:
-        path = client.download(document_id, target, progress=bars.file(0, Path(document_id)))
+        path = client.download(
+            document_id, target, progress=bars.file(0, Path(document_id)), document=document
+        )
     # the service records the SHA-256 of every document it stores; one without is checked by size only
     verified = document["sha256"] is not None
     if as_json:

@@ -252,7 +252,12 @@ class DocumentClient:
         self._api.request("DELETE", f"/documents/{_id(document_id)}", expected=(204,))
 
     def download(
-        self, document_id: str, target: Path | str, *, progress: Callable[[int], None] | None = None
+        self,
+        document_id: str,
+        target: Path | str,
+        *,
+        progress: Callable[[int], None] | None = None,
+        document: Document | None = None,
     ) -> Path:
         """Download to ``target`` (a directory, or a path ending in ``/``: the document's filename in
         it, the directory made if missing), verified, atomically.
@@ -261,8 +266,10 @@ class DocumentClient:
         file beside the target and renames it only once size and SHA-256 match ``GET /documents/{id}``
         (size only for a document the service recorded no SHA-256 for: ``document["sha256"]`` is
         ``None``). The file gets the usual mode for new files (``0o666`` less the umask).
+        ``document``: its ``GET /documents/{id}`` answer, if the caller has it already (one request less).
         """
-        document = self.get_document(document_id)
+        if document is None or document["id"] != document_id:
+            document = self.get_document(document_id)
         path = Path(target)
         if path.is_dir() or str(target).endswith(("/", os.sep)):
             path.mkdir(parents=True, exist_ok=True)

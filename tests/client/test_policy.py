@@ -399,3 +399,22 @@ def test_a_query_is_sent_and_signed_the_way_sigv4_canonicalises_it() -> None:
     client.list_documents(prefix="annual report Ü+1/2", limit=5)
     [request] = script.requests
     assert request.url.query == b"limit=5&q=annual%20report%20%C3%9C%2B1%2F2"
+
+
+def test_a_download_given_the_documents_metadata_asks_only_for_its_content(tmp_path: Path) -> None:
+    content = b"fetched once\n"
+    document = {"id": "d" * 32, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    paths: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200, content=content, headers={"Content-Type": "text/plain"})
+
+    client = DocumentClient(
+        "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        credentials=CREDENTIALS,
+        transport=httpx.MockTransport(answer),
+    )
+    path = client.download("d" * 32, tmp_path / "once.txt", document={**document, "filename": None})  # type: ignore[arg-type]
+    assert path.read_bytes() == content
+    assert paths == [f"/prod/documents/{'d' * 32}/content"]
